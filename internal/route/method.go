@@ -1,0 +1,63 @@
+package route
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// AnyMethod in Rule.Methods makes a rule apply to every method.
+const AnyMethod = "*"
+
+// validateMethods checks a rule's method list: "*" alone, or distinct
+// upper-case HTTP method tokens.
+func validateMethods(methods []string) error {
+	if len(methods) == 0 {
+		return errors.New(`no method: name one (GET, POST, ...) or use "*" for any method`)
+	}
+	for i, m := range methods {
+		if m == AnyMethod {
+			if len(methods) > 1 {
+				return errors.New(`"*" already means any method: do not list other methods with it`)
+			}
+			continue
+		}
+		if err := validateMethod(m); err != nil {
+			return err
+		}
+		for _, earlier := range methods[:i] {
+			if earlier == m {
+				return fmt.Errorf("method %s is listed twice", m)
+			}
+		}
+	}
+	return nil
+}
+
+// validateMethod checks one method: an RFC 9110 token. Methods compare
+// case-sensitively, so a lower-case "get" would silently never match a
+// client's GET; it is rejected instead.
+func validateMethod(m string) error {
+	if m == "" {
+		return errors.New("empty method")
+	}
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if 'a' <= c && c <= 'z' {
+			return fmt.Errorf("method %q must be upper-case, as in %q: methods are case-sensitive", m, strings.ToUpper(m))
+		}
+		if !isTokenChar(c) {
+			return fmt.Errorf("method %q has the invalid character %q", m, c)
+		}
+	}
+	return nil
+}
+
+// isTokenChar reports whether c is an RFC 9110 tchar.
+func isTokenChar(c byte) bool {
+	switch {
+	case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}

@@ -1,0 +1,77 @@
+package route
+
+import "strings"
+
+// node is a trie node: one per distinct pattern prefix (with parameter
+// names ignored).
+type node struct {
+	literals map[string]*node
+	param    *node
+	// wildcard ends a pattern whose last segment is "*" here.
+	wildcard *endpoint
+	// end ends a pattern here.
+	end *endpoint
+}
+
+// insert adds the path of segs below n, ending at e.
+func (n *node) insert(segs []segment, e *endpoint) {
+	for _, seg := range segs {
+		switch seg.kind {
+		case literalSegment:
+			if n.literals == nil {
+				n.literals = make(map[string]*node)
+			}
+			child := n.literals[seg.text]
+			if child == nil {
+				child = new(node)
+				n.literals[seg.text] = child
+			}
+			n = child
+		case paramSegment:
+			if n.param == nil {
+				n.param = new(node)
+			}
+			n = n.param
+		case wildcardSegment:
+			// Always the last segment (parsePattern checked).
+			n.wildcard = e
+			return
+		}
+	}
+	n.end = e
+}
+
+// lookup finds the most specific pattern matching rest, the path left to
+// match below n: "" at the end, else "/" and one or more segments. It
+// tries the literal child, then the parameter child, then the wildcard,
+// and returns the first complete match: trying more specific kinds first
+// at every depth makes the first match the most specific one. Values of
+// parameters on the way are pushed to p, and popped on backtracking.
+func (n *node) lookup(rest string, p *Params) *endpoint {
+	if rest == "" {
+		return n.end
+	}
+	seg, tail := rest[1:], ""
+	if i := strings.IndexByte(seg, '/'); i >= 0 {
+		seg, tail = seg[:i], seg[i:]
+	}
+	if seg == "" {
+		// An empty segment (from "//") matches nothing: neither a
+		// literal nor a parameter, and a wildcard needs a segment.
+		return nil
+	}
+	if child := n.literals[seg]; child != nil {
+		if e := child.lookup(tail, p); e != nil {
+			return e
+		}
+	}
+	if n.param != nil {
+		mark := p.n
+		p.push(seg)
+		if e := n.param.lookup(tail, p); e != nil {
+			return e
+		}
+		p.n = mark
+	}
+	return n.wildcard
+}
