@@ -1,0 +1,406 @@
+// Package boltstore is Gatehouse's embedded store: an implementation of
+// store.Store on a single bbolt file.
+//
+// # Layout
+//
+// Every record is a JSON-encoded model struct in its own bucket; secondary
+// indexes live in their own buckets and are written in the same transaction
+// as the record they index:
+//
+//	meta        schema_version → decimal ASCII
+//	users       userID → User
+//	workspaces  wsID → Workspace
+//	slugs       slug → wsID                      (index; deleted workspaces keep theirs)
+//	members     wsID \x00 userID → Membership
+//	user_ws     userID \x00 wsID → ""            (index for UserMemberships)
+//	roles       wsID \x00 roleSlug → Role
+//
+// Ids and slugs are therefore forbidden to contain NUL, must not be empty
+// and are at most MaxIDLen bytes: writes violating this fail with
+// store.ErrInvalid. Reads of such keys simply find nothing (store.ErrNotFound
+// or an empty list), because a read key usually comes straight from a
+// request and "no such workspace" is the right answer to a malformed one.
+//
+// # Durability and concurrency
+//
+// Every Update is one bbolt read-write transaction committed with fsync
+// (never Batch, never NoSync): when Update returns nil the write survives a
+// crash. Updates are serialized by bbolt; Views run concurrently with each
+// other and with one Update.
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// SchemaVersion is the layout version this package reads and writes. It is
+// stored in the meta bucket; Open refuses a file with a newer version.
+const SchemaVersion = 1
+
+// MaxIDLen is the longest id or slug (in bytes) the store accepts.
+const MaxIDLen = 512
+
+// DefaultTimeout is the file-lock wait used when Options.Timeout is zero.
+const DefaultTimeout = time.Second
+
+var (
+	// ErrSchemaTooNew: the file was written by a newer Gatehouse.
+	ErrSchemaTooNew = errors.New("store schema version is newer than this Gatehouse supports; upgrade Gatehouse")
+	// ErrNotGatehouseStore: the file is a bbolt database, but not ours.
+	ErrNotGatehouseStore = errors.New("not a Gatehouse store")
+	// ErrReadOnly: Update on a store opened with Options.ReadOnly.
+	ErrReadOnly = errors.New("store is opened read-only")
+	// ErrClosed: the store has been closed.
+	ErrClosed = errors.New("store is closed")
+	// ErrTxDone: a Tx was used after its View or Update function returned.
+	ErrTxDone = errors.New("transaction used after its function returned")
+	// ErrTxReadOnly: a write method was called inside View.
+	ErrTxReadOnly = errors.New("write in a read-only transaction (View)")
+)
+
+// Bucket and key names.
+var (
+	bucketMeta       = []byte("meta")
+	bucketUsers      = []byte("users")
+	bucketWorkspaces = []byte("workspaces")
+	bucketSlugs      = []byte("slugs")
+	bucketMembers    = []byte("members")
+	bucketUserWS     = []byte("user_ws")
+	bucketRoles      = []byte("roles")
+
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketWorkspaces, bucketSlugs, bucketMembers, bucketUserWS, bucketRoles}
+
+	keySchemaVersion = []byte("schema_version")
+)
+
+// Options configures Open.
+type Options struct {
+	// Timeout for acquiring the file lock; default 1s. bbolt's ErrTimeout
+	// becomes store.ErrLocked wrapped with the path.
+	Timeout time.Duration
+	// Listener is told about committed changes (may be nil).
+	Listener store.ChangeListener
+	// ReadOnly opens the file read-only (for `gatehouse store stats/export`).
+	// The file must exist. Several read-only opens may share a file; a
+	// read-write open excludes all others.
+	ReadOnly bool
+
+	// boltOptions lets tests adjust the bbolt options (e.g. MaxSize to
+	// provoke a commit failure).
+	boltOptions func(*bbolt.Options)
+}
+
+// Store is a store.Store on a bbolt file. It is safe for concurrent use.
+type Store struct {
+	db       *bbolt.DB
+	path     string
+	listener store.ChangeListener
+	readOnly bool
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (read-write: creating if missing) the store file at path.
+//
+// A new file is created with mode 0600 (its parent directory with 0700 if
+// missing) and initialized with the buckets and the schema version. A file
+// that another handle holds — in this process or another — makes Open fail
+// after Options.Timeout with an error satisfying errors.Is(err,
+// store.ErrLocked).
+func Open(path string, opts Options) (*Store, error) {
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("store %s: %w", path, err)
+		}
+	}
+	bopts := &bbolt.Options{
+		Timeout:  timeout,
+		ReadOnly: opts.ReadOnly,
+		// The default freelist type; stated so nobody "optimizes" durability
+		// away here: NoSync, NoGrowSync and NoFreelistSync stay false.
+		FreelistType: bbolt.FreelistArrayType,
+		// bbolt's statistics take a global mutex at the start and end of
+		// every transaction, which serializes concurrent readers; nothing
+		// here reads db.Stats.
+		NoStatistics: true,
+	}
+	if opts.boltOptions != nil {
+		opts.boltOptions(bopts)
+	}
+	db, err := bbolt.Open(path, 0o600, bopts)
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("store %s: %w", path, store.ErrLocked)
+		}
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, listener: opts.Listener, readOnly: opts.ReadOnly}
+	if err := s.init(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// init checks (read-only) or creates (read-write) the buckets and the
+// schema version.
+func (s *Store) init() error {
+	check := func(tx *bbolt.Tx) (fresh bool, err error) {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			// A fresh file has no bucket at all; any other bucket means
+			// the file belongs to someone else (e.g. Caddy's ACME db).
+			empty := true
+			_ = tx.ForEach(func([]byte, *bbolt.Bucket) error {
+				empty = false
+				return errStopIteration
+			})
+			if !empty {
+				return false, fmt.Errorf("%w (no meta bucket)", ErrNotGatehouseStore)
+			}
+			return true, nil
+		}
+		raw := meta.Get(keySchemaVersion)
+		v, perr := strconv.Atoi(string(raw))
+		if perr != nil || v < 1 {
+			return false, fmt.Errorf("%w (bad schema version %q)", ErrNotGatehouseStore, raw)
+		}
+		if v > SchemaVersion {
+			return false, fmt.Errorf("%w: file has version %d, this build supports up to %d", ErrSchemaTooNew, v, SchemaVersion)
+		}
+		// v < SchemaVersion would be migrated here; there is no older
+		// version yet.
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return false, fmt.Errorf("%w (bucket %q missing)", ErrNotGatehouseStore, name)
+			}
+		}
+		return false, nil
+	}
+
+	if s.readOnly {
+		return s.db.View(func(tx *bbolt.Tx) error {
+			fresh, err := check(tx)
+			if err == nil && fresh {
+				err = fmt.Errorf("%w (empty file)", ErrNotGatehouseStore)
+			}
+			return err
+		})
+	}
+
+	var fresh bool
+	if err := s.db.View(func(tx *bbolt.Tx) (err error) {
+		fresh, err = check(tx)
+		return err
+	}); err != nil || !fresh {
+		return err
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
+	})
+}
+
+var errStopIteration = errors.New("stop")
+
+// Path returns the file path the store was opened with.
+func (s *Store) Path() string { return s.path }
+
+// View implements store.Store.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	err := s.db.View(func(btx *bbolt.Tx) error {
+		t := newTx(btx, false, nil)
+		defer t.finish()
+		return fn(t)
+	})
+	return s.mapErr(err)
+}
+
+// Update implements store.Store.
+//
+// fn runs exactly once, in a bbolt read-write transaction. If it returns an
+// error the transaction is rolled back and that error is returned as is. If
+// it returns nil the transaction is committed with fsync, the Listener is
+// told about the changes, and only then does Update return nil.
+//
+// fn must use only the Tx it is given: a nested Update deadlocks (bbolt
+// has one writer), and a nested View would not see fn's uncommitted writes.
+// The Listener runs after the writer lock is released, so it may read the
+// store.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.readOnly {
+		return fmt.Errorf("store %s: %w", s.path, ErrReadOnly)
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	var (
+		ch       *changes
+		entered  bool // the transaction began
+		fnOK     bool // fn returned nil
+		notified bool
+	)
+	if s.listener != nil {
+		ch = new(changes)
+	}
+	err := s.db.Update(func(btx *bbolt.Tx) error {
+		entered = true
+		// The caller may have given up while we waited for the writer
+		// lock: do not start work nobody waits for. fn has not run.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := newTx(btx, true, ch)
+		defer t.finish() // also when fn panics: a leaked Tx must not reach bbolt
+		if err := fn(t); err != nil {
+			return err
+		}
+		fnOK = true
+		if !ch.empty() {
+			// Why the listener runs in OnCommit, and why that is what
+			// makes the permission cache safe (see internal/permcache):
+			//
+			// A cache fill reads the version counters first, then the
+			// store, and keeps the entry only while the counters are
+			// unchanged. The listener bumps those counters. bbolt runs
+			// commit handlers after the new meta page is fsync'd and the
+			// writer lock is released, and before db.Update returns, so:
+			//
+			//  - the bump happens AFTER the data is visible to new
+			//    readers. Had we bumped earlier (inside fn, or before
+			//    commit), a reader could take its stamp after the bump,
+			//    read the still-old data, and cache it under the current
+			//    counters — stale access, valid forever. With the bump
+			//    after commit, a reader that saw old data necessarily took
+			//    its stamp before the bump, so its entry is dead on
+			//    arrival however late it lands.
+			//  - the bump happens BEFORE Update returns, so once the
+			//    caller acknowledges the write (2xx), every later request
+			//    misses the cache and reads the committed data.
+			//  - a rolled-back transaction never bumps: nothing changed.
+			btx.OnCommit(func() {
+				notified = true
+				ch.notify(s.listener)
+			})
+		}
+		return nil
+	})
+	if err != nil && fnOK && !notified && !ch.empty() {
+		// fn succeeded but the commit failed (disk full, fsync error,
+		// MaxSize). bbolt may already have written the new meta page to
+		// the shared mmap before failing (a failed fsync after a
+		// successful write), so readers can see the "failed" data. An
+		// extra invalidation is always harmless; a missing one is not.
+		ch.notify(s.listener)
+	}
+	if entered && !fnOK {
+		// fn's own error (or ctx's), unchanged, so that errors.Is/As on
+		// the caller's types and identity comparisons keep working.
+		return err
+	}
+	// Begin or Commit failed.
+	return s.mapErr(err)
+}
+
+// mapErr turns bbolt's lifecycle errors into this package's.
+func (s *Store) mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
+		return ErrClosed
+	case errors.Is(err, berrors.ErrDatabaseReadOnly):
+		return fmt.Errorf("store %s: %w", s.path, ErrReadOnly)
+	}
+	return err
+}
+
+// Stats implements store.Store.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	var st store.Stats
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	if s.closed.Load() {
+		return st, ErrClosed
+	}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		st.Users = tx.Bucket(bucketUsers).Stats().KeyN
+		st.Memberships = tx.Bucket(bucketMembers).Stats().KeyN
+		st.Roles = tx.Bucket(bucketRoles).Stats().KeyN
+		// Deleted workspaces need a look at each record. Stats is an
+		// offline/admin operation; honour cancellation on big stores.
+		var n int
+		err := tx.Bucket(bucketWorkspaces).ForEach(func(k, v []byte) error {
+			if n++; n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			var w store.Workspace
+			if err := decodeWorkspace(v, &w, bucketWorkspaces, k); err != nil {
+				return err
+			}
+			if w.Deleted() {
+				st.DeletedWorkspaces++
+			} else {
+				st.Workspaces++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		st.FileSizeBytes = tx.Size()
+		if fi, err := os.Stat(s.db.Path()); err == nil {
+			st.FileSizeBytes = fi.Size()
+		}
+		return nil
+	})
+	return st, s.mapErr(err)
+}
+
+// Close implements store.Store. It waits for running transactions to end.
+// It is safe to call more than once; later calls return the first call's
+// result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}

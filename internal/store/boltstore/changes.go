@@ -1,0 +1,71 @@
+package boltstore
+
+import "github.com/gatehouse-authz/gatehouse/internal/store"
+
+// changes collects what a write transaction changed, deduplicated and in
+// first-change order, for the ChangeListener. A nil *changes records
+// nothing (no listener, or a read transaction).
+type changes struct {
+	workspaces []workspaceChange
+	wsIndex    map[string]int
+	members    []memberKey
+	memberSeen map[memberKey]struct{}
+}
+
+type workspaceChange struct {
+	id           string
+	slugsChanged bool
+}
+
+type memberKey struct{ workspaceID, userID string }
+
+func (c *changes) empty() bool {
+	return c == nil || (len(c.workspaces) == 0 && len(c.members) == 0)
+}
+
+// workspace records a change of the workspace record or of one of its
+// roles; slugsChanged is OR-ed over the transaction.
+func (c *changes) workspace(id string, slugsChanged bool) {
+	if c == nil {
+		return
+	}
+	if i, ok := c.wsIndex[id]; ok {
+		c.workspaces[i].slugsChanged = c.workspaces[i].slugsChanged || slugsChanged
+		return
+	}
+	if c.wsIndex == nil {
+		c.wsIndex = make(map[string]int)
+	}
+	c.wsIndex[id] = len(c.workspaces)
+	c.workspaces = append(c.workspaces, workspaceChange{id, slugsChanged})
+}
+
+// member records a change of the membership of userID in workspaceID.
+func (c *changes) member(workspaceID, userID string) {
+	if c == nil {
+		return
+	}
+	k := memberKey{workspaceID, userID}
+	if _, ok := c.memberSeen[k]; ok {
+		return
+	}
+	if c.memberSeen == nil {
+		c.memberSeen = make(map[memberKey]struct{})
+	}
+	c.memberSeen[k] = struct{}{}
+	c.members = append(c.members, k)
+}
+
+// notify tells l about every recorded change: workspaces first, then
+// members, each in the order they were first changed.
+func (c *changes) notify(l store.ChangeListener) {
+	if c == nil || l == nil {
+		return
+	}
+	for _, w := range c.workspaces {
+		l.WorkspaceChanged(w.id, w.slugsChanged)
+	}
+	for _, m := range c.members {
+		l.MemberChanged(m.workspaceID, m.userID)
+	}
+}

@@ -1,0 +1,171 @@
+// Package store defines Gatehouse's persistent data model and the storage
+// interface every backend implements. The gateway and the management API
+// depend only on this package; the embedded bbolt backend lives in
+// internal/store/boltstore.
+//
+// All reads and writes go through transactions (Store.View, Store.Update) so
+// that callers can check an invariant and act on it atomically, e.g. "remove
+// this member unless they are the last admin" is one Update.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by Store and Tx implementations. Callers test them with
+// errors.Is; implementations may wrap them with more detail.
+var (
+	// ErrNotFound: the requested record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrSlugTaken: another workspace already uses the slug.
+	ErrSlugTaken = errors.New("slug already taken")
+	// ErrLocked: another process holds the store file.
+	ErrLocked = errors.New("store is locked by another process — is Gatehouse running? use `gatehouse reload` or stop it first")
+	// ErrInvalid: the record violates a storage-level constraint (empty
+	// id, a key containing a NUL byte, ...). It is a programming error in
+	// the caller, who must validate input before writing.
+	ErrInvalid = errors.New("invalid record")
+)
+
+// User is a principal seen by Gatehouse, identified by its JWT subject.
+type User struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email,omitempty"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// Workspace is the tenant unit. DeletedAt is set when soft-deleted.
+type Workspace struct {
+	ID          string     `json:"id"`
+	Slug        string     `json:"slug"`
+	Name        string     `json:"name"`
+	Description string     `json:"description,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
+}
+
+// Deleted reports whether the workspace is soft-deleted.
+func (w Workspace) Deleted() bool { return w.DeletedAt != nil }
+
+// Membership places a user in a workspace.
+type Membership struct {
+	WorkspaceID string `json:"workspace_id"`
+	UserID      string `json:"user_id"`
+	// Roles are role slugs: system roles (from config) or custom roles of
+	// the workspace.
+	Roles []string `json:"roles"`
+	// Grants are extra permission patterns on top of the roles.
+	Grants []string `json:"grants,omitempty"`
+	// Denies are permission patterns removed from the effective set even
+	// when a role or grant includes them.
+	Denies []string `json:"denies,omitempty"`
+	// Restrictions limit the member to listed resources per type, e.g.
+	// {"instance": ["i1", "i2"]}.
+	Restrictions map[string][]string `json:"restrictions,omitempty"`
+	JoinedAt     time.Time           `json:"joined_at"`
+	UpdatedAt    time.Time           `json:"updated_at"`
+}
+
+// Role is a custom role of one workspace. System roles come from config and
+// are never stored.
+type Role struct {
+	WorkspaceID string    `json:"workspace_id"`
+	Slug        string    `json:"slug"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Permissions []string  `json:"permissions"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Stats counts the records in a store.
+type Stats struct {
+	Users             int   `json:"users"`
+	Workspaces        int   `json:"workspaces"`
+	DeletedWorkspaces int   `json:"deleted_workspaces"`
+	Memberships       int   `json:"memberships"`
+	Roles             int   `json:"roles"`
+	FileSizeBytes     int64 `json:"file_size_bytes"`
+}
+
+// Store is a transactional Gatehouse store.
+type Store interface {
+	// View runs fn in a read-only transaction. The Tx must not be used
+	// after fn returns; write methods return an error.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction and commits it durably
+	// (fsync) before returning nil. If fn returns an error nothing is
+	// written. fn runs exactly once. Concurrent Updates are serialized.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Stats counts the records.
+	Stats(ctx context.Context) (Stats, error)
+	// Close releases the store. It is safe to call more than once.
+	Close() error
+}
+
+// Tx is a transaction. Records returned by a Tx are copies: they stay valid
+// after the transaction ends and may be modified freely by the caller.
+//
+// List methods page by key: they return at most limit records whose key
+// sorts strictly after the given cursor ("" = from the start), plus the
+// cursor for the next page ("" when there is none). limit <= 0 means no
+// limit.
+type Tx interface {
+	// User returns a user by id, or ErrNotFound.
+	User(id string) (User, error)
+	// PutUser creates or replaces a user.
+	PutUser(u User) error
+
+	// Workspace returns a workspace by id (deleted ones too), or ErrNotFound.
+	Workspace(id string) (Workspace, error)
+	// WorkspaceBySlug returns a workspace by slug (deleted ones too), or ErrNotFound.
+	WorkspaceBySlug(slug string) (Workspace, error)
+	// PutWorkspace creates or replaces a workspace and keeps the slug index
+	// consistent: a changed slug frees the old one. ErrSlugTaken if another
+	// workspace holds the slug.
+	PutWorkspace(w Workspace) error
+	// Workspaces lists all workspaces (deleted ones too) ordered by id.
+	Workspaces(cursor string, limit int) (items []Workspace, next string, err error)
+
+	// Member returns a membership, or ErrNotFound.
+	Member(workspaceID, userID string) (Membership, error)
+	// PutMember creates or replaces a membership and its user → workspace
+	// index entry. The workspace must exist (ErrNotFound otherwise).
+	PutMember(m Membership) error
+	// DeleteMember removes a membership and its index entry, or ErrNotFound.
+	DeleteMember(workspaceID, userID string) error
+	// Members lists a workspace's memberships ordered by user id; the
+	// cursor is a user id.
+	Members(workspaceID, cursor string, limit int) (items []Membership, next string, err error)
+	// UserMemberships lists a user's memberships ordered by workspace id;
+	// the cursor is a workspace id.
+	UserMemberships(userID, cursor string, limit int) (items []Membership, next string, err error)
+
+	// Role returns a custom role, or ErrNotFound.
+	Role(workspaceID, slug string) (Role, error)
+	// PutRole creates or replaces a custom role. The workspace must exist.
+	PutRole(r Role) error
+	// DeleteRole removes a custom role, or ErrNotFound.
+	DeleteRole(workspaceID, slug string) error
+	// Roles lists a workspace's custom roles ordered by slug.
+	Roles(workspaceID string) ([]Role, error)
+}
+
+// ChangeListener is told about committed changes that can alter an access
+// decision. A backend calls it after the transaction has committed and
+// before Update returns, so that the next read of any cache keyed on these
+// versions observes the change (see internal/permcache).
+type ChangeListener interface {
+	// WorkspaceChanged: the workspace record (name, slug, deletion) or one
+	// of its custom roles changed. slugsChanged is true when the
+	// slug → workspace mapping changed (create, slug edit, delete,
+	// restore).
+	WorkspaceChanged(workspaceID string, slugsChanged bool)
+	// MemberChanged: the membership of userID in workspaceID was created,
+	// replaced or removed.
+	MemberChanged(workspaceID, userID string)
+}
