@@ -1,0 +1,38 @@
+package authn
+
+import (
+	"time"
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	// Subject is the user id, from Config.UserClaim.
+	Subject string
+	// Email is from Config.EmailClaim; "" when the token has none.
+	Email string
+	// EmailVerified is from the email_verified claim.
+	EmailVerified Tristate
+	// ExpiresAt is the token's exp.
+	ExpiresAt time.Time
+}
+
+// Tristate is a boolean claim that may be absent.
+type Tristate int8
+
+// Values of Tristate.
+const (
+	Unknown Tristate = iota // the claim is absent
+	True
+	False
+)
+
+// String implements fmt.Stringer.
+func (t Tristate) String() string {
+	switch t {
+	case True:
+		return "true"
+	case False:
+		return "false"
+	}
+	return "unknown"
+}
