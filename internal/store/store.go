@@ -10,6 +10,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -80,6 +81,17 @@ type Role struct {
 	Permissions []string  `json:"permissions"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// SigningKey is a private key of the gateway itself, used to sign the
+// X-Gatehouse-Assertion JWT. It never leaves the store except as its
+// public half.
+type SigningKey struct {
+	// ID is the key id (kid).
+	ID string `json:"id"`
+	// JWK is the private key as a JSON Web Key.
+	JWK       json.RawMessage `json:"jwk"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 // Stats counts the records in a store.
@@ -153,6 +165,11 @@ type Tx interface {
 	DeleteRole(workspaceID, slug string) error
 	// Roles lists a workspace's custom roles ordered by slug.
 	Roles(workspaceID string) ([]Role, error)
+
+	// SigningKeys lists the gateway's own signing keys ordered by id.
+	SigningKeys() ([]SigningKey, error)
+	// PutSigningKey creates or replaces a signing key.
+	PutSigningKey(k SigningKey) error
 }
 
 // ChangeListener is told about committed changes that can alter an access

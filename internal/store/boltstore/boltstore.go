@@ -80,8 +80,9 @@ var (
 	bucketMembers    = []byte("members")
 	bucketUserWS     = []byte("user_ws")
 	bucketRoles      = []byte("roles")
+	bucketKeys       = []byte("signing_keys")
 
-	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketWorkspaces, bucketSlugs, bucketMembers, bucketUserWS, bucketRoles}
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketWorkspaces, bucketSlugs, bucketMembers, bucketUserWS, bucketRoles, bucketKeys}
 
 	keySchemaVersion = []byte("schema_version")
 )
@@ -190,10 +191,14 @@ func (s *Store) init() error {
 			return false, fmt.Errorf("%w: file has version %d, this build supports up to %d", ErrSchemaTooNew, v, SchemaVersion)
 		}
 		// v < SchemaVersion would be migrated here; there is no older
-		// version yet.
-		for _, name := range allBuckets {
-			if tx.Bucket(name) == nil {
-				return false, fmt.Errorf("%w (bucket %q missing)", ErrNotGatehouseStore, name)
+		// version yet. A bucket added within a version (a new kind of
+		// record) is created by the next read-write open, so only a
+		// read-only open can meet one missing.
+		if s.readOnly {
+			for _, name := range allBuckets {
+				if tx.Bucket(name) == nil {
+					return false, fmt.Errorf("%w (bucket %q missing; open it once read-write to upgrade)", ErrNotGatehouseStore, name)
+				}
 			}
 		}
 		return false, nil
@@ -209,11 +214,12 @@ func (s *Store) init() error {
 		})
 	}
 
-	var fresh bool
+	var fresh, complete bool
 	if err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		fresh, err = check(tx)
+		complete = hasAllBuckets(tx)
 		return err
-	}); err != nil || !fresh {
+	}); err != nil || complete {
 		return err
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
@@ -222,8 +228,20 @@ func (s *Store) init() error {
 				return err
 			}
 		}
+		if !fresh {
+			return nil
+		}
 		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
 	})
+}
+
+func hasAllBuckets(tx *bbolt.Tx) bool {
+	for _, name := range allBuckets {
+		if tx.Bucket(name) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 var errStopIteration = errors.New("stop")

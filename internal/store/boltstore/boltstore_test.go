@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -1442,4 +1443,52 @@ func TestConcurrentReadModifyWrite(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestSigningKeys(t *testing.T) {
+	s, _ := openT(t, Options{})
+	view(t, s, func(tx store.Tx) error {
+		keys, err := tx.SigningKeys()
+		if err != nil || len(keys) != 0 {
+			t.Fatalf("fresh store keys: %v, %v", keys, err)
+		}
+		return nil
+	})
+	k1 := store.SigningKey{ID: "k1", JWK: json.RawMessage(`{"kty":"OKP","crv":"Ed25519","x":"a","d":"b"}`), CreatedAt: t0}
+	k2 := store.SigningKey{ID: "k2", JWK: json.RawMessage(`{"kty":"OKP"}`), CreatedAt: t0}
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.PutSigningKey(k2); err != nil {
+			return err
+		}
+		return tx.PutSigningKey(k1)
+	})
+	view(t, s, func(tx store.Tx) error {
+		keys, err := tx.SigningKeys()
+		if err != nil || len(keys) != 2 || keys[0].ID != "k1" || keys[1].ID != "k2" || string(keys[0].JWK) != string(k1.JWK) {
+			t.Fatalf("keys: %+v, %v", keys, err)
+		}
+		if err := tx.PutSigningKey(k1); !errors.Is(err, ErrTxReadOnly) {
+			t.Errorf("PutSigningKey inside View: %v", err)
+		}
+		return nil
+	})
+}
+
+// A file written before a bucket existed gets it on the next read-write
+// open; a read-only open says how to upgrade.
+func TestOpenAddsMissingBuckets(t *testing.T) {
+	s, path := openT(t, Options{})
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(bucketKeys) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(path, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "open it once read-write") {
+		t.Fatalf("read-only open of an old file: %v", err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	update(t, s, func(tx store.Tx) error { return tx.PutSigningKey(store.SigningKey{ID: "k"}) })
 }

@@ -32,7 +32,7 @@ type tx struct {
 	// Bucket handles, opened on first use. A read-only bbolt transaction
 	// does not cache them: each tx.Bucket call is a seek in the root plus an
 	// allocation, so the hot lookup path opens each bucket at most once.
-	users, workspaces, slugs, members, userWS, roles *bbolt.Bucket
+	users, workspaces, slugs, members, userWS, roles, keys *bbolt.Bucket
 
 	key    []byte // scratch key, backed by keyBuf until it outgrows it
 	keyBuf [128]byte
@@ -51,7 +51,7 @@ func newTx(btx *bbolt.Tx, writable bool, ch *changes) *tx {
 func (t *tx) finish() {
 	t.done = true
 	t.btx = nil
-	t.users, t.workspaces, t.slugs, t.members, t.userWS, t.roles = nil, nil, nil, nil, nil, nil
+	t.users, t.workspaces, t.slugs, t.members, t.userWS, t.roles, t.keys = nil, nil, nil, nil, nil, nil, nil
 }
 
 func (t *tx) bucket(p **bbolt.Bucket, name []byte) *bbolt.Bucket {
@@ -68,6 +68,7 @@ func (t *tx) slugsB() *bbolt.Bucket      { return t.bucket(&t.slugs, bucketSlugs
 func (t *tx) membersB() *bbolt.Bucket    { return t.bucket(&t.members, bucketMembers) }
 func (t *tx) userWSB() *bbolt.Bucket     { return t.bucket(&t.userWS, bucketUserWS) }
 func (t *tx) rolesB() *bbolt.Bucket      { return t.bucket(&t.roles, bucketRoles) }
+func (t *tx) keysB() *bbolt.Bucket       { return t.bucket(&t.keys, bucketKeys) }
 
 func (t *tx) readable() error {
 	if t.done {
@@ -544,4 +545,37 @@ func scan(b *bbolt.Bucket, prefix []byte, cursor string, limit int, fn func(k, v
 		n++
 	}
 	return "", nil
+}
+
+// ---- signing keys
+
+func (t *tx) SigningKeys() ([]store.SigningKey, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var keys []store.SigningKey
+	err := t.keysB().ForEach(func(k, v []byte) error {
+		var key store.SigningKey
+		if err := json.Unmarshal(v, &key); err != nil {
+			return fmt.Errorf("boltstore: decoding signing key %q: %w", k, err)
+		}
+		keys = append(keys, key)
+		return nil
+	})
+	return keys, err
+}
+
+func (t *tx) PutSigningKey(k store.SigningKey) error {
+	if err := t.writableErr(); err != nil {
+		return err
+	}
+	if err := checkKey("signing key id", k.ID); err != nil {
+		return err
+	}
+	data, err := json.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("boltstore: encoding signing key: %w", err)
+	}
+	// The assertion signer reads keys at provision; no cache to invalidate.
+	return t.keysB().Put([]byte(k.ID), data)
 }
