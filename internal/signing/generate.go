@@ -1,4 +1,4 @@
-package devkeys
+package signing
 
 import (
 	"crypto"
@@ -30,7 +30,7 @@ func Generate(dir string, force bool) error {
 			}
 		}
 	}
-	priv, set, err := newKeyPair()
+	priv, set, err := NewKeyPair()
 	if err != nil {
 		return err
 	}
@@ -54,8 +54,9 @@ func refuseExisting(path string) error {
 	return fmt.Errorf("checking for an existing key: %w", err)
 }
 
-// newKeyPair returns a new private key and the public JWK set holding it.
-func newKeyPair() (jwk.Key, jwk.Set, error) {
+// NewKeyPair returns a new private Ed25519 key (kid, alg EdDSA, use sig) and
+// the public JWK set holding it.
+func NewKeyPair() (jwk.Key, jwk.Set, error) {
 	_, raw, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating an Ed25519 key: %w", err)

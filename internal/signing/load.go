@@ -1,4 +1,4 @@
-package devkeys
+package signing
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package devkeys
+package signing
 
 import (
 	"errors"
@@ -37,19 +37,19 @@ type TokenSpec struct {
 // the key's kid and alg.
 func Sign(key jwk.Key, spec TokenSpec) (string, error) {
 	if key == nil {
-		return "", errors.New("devkeys: no signing key")
+		return "", errors.New("signing: no signing key")
 	}
 	alg, err := signatureAlg(key)
 	if err != nil {
-		return "", fmt.Errorf("devkeys: %w", err)
+		return "", fmt.Errorf("signing: %w", err)
 	}
 	tok, err := spec.token()
 	if err != nil {
-		return "", fmt.Errorf("devkeys: %w", err)
+		return "", fmt.Errorf("signing: %w", err)
 	}
 	signed, err := jwt.Sign(tok, jwt.WithKey(alg, key))
 	if err != nil {
-		return "", fmt.Errorf("devkeys: signing: %w", err)
+		return "", fmt.Errorf("signing: signing: %w", err)
 	}
 	return string(signed), nil
 }

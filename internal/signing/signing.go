@@ -1,8 +1,9 @@
-// Package devkeys creates development signing keys and signs tokens with
-// them. It backs `gatehouse keygen` and `gatehouse token`, and every test
-// of the project that needs a real token. Production tokens come from an
-// identity provider, not from here.
-package devkeys
+// Package signing creates Ed25519 signing keys and signs JWTs with them.
+// It backs `gatehouse keygen` and `gatehouse token` (development keys and
+// tokens, used by every test of the project that needs a real token), and
+// creates the gateway's own assertion key. Production user tokens come
+// from an identity provider, not from here.
+package signing
 
 import "time"
 
