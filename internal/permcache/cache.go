@@ -1,0 +1,92 @@
+package permcache
+
+import (
+	"fmt"
+	"hash/maphash"
+	"runtime"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+)
+
+// DefaultMaxEntries bounds the cache when the config says nothing.
+const DefaultMaxEntries = 1_000_000
+
+// BackstopInterval is how often the owner of a cache should call
+// Versions.ExpireAll, bounding an entry's life even if a change
+// notification were ever missed. (Not a ristretto TTL: checking a TTL
+// reads the clock on every hit.)
+const BackstopInterval = 10 * time.Minute
+
+// Cache maps (user, workspace reference) to a value of type V, each guarded
+// by a Stamp. The workspace reference is what the request named (id or
+// slug), so a hit needs no slug lookup.
+type Cache[V any] struct {
+	versions *Versions
+	seed     maphash.Seed
+	rc       *ristretto.Cache[uint64, *entry[V]]
+}
+
+type entry[V any] struct {
+	user, ref string
+	stamp     Stamp
+	value     V
+}
+
+// New returns a cache holding at most maxEntries values, guarded by versions.
+func New[V any](versions *Versions, maxEntries int64) (*Cache[V], error) {
+	if maxEntries <= 0 {
+		maxEntries = DefaultMaxEntries
+	}
+	rc, err := ristretto.NewCache(&ristretto.Config[uint64, *entry[V]]{
+		NumCounters: maxEntries * 10,
+		MaxCost:     maxEntries,
+		BufferItems: 64,
+		// Every entry costs 1: without this ristretto adds its own
+		// internal cost and evicts most cost-1 items.
+		IgnoreInternalCost: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating permission cache: %w", err)
+	}
+	c := &Cache[V]{versions: versions, seed: maphash.MakeSeed(), rc: rc}
+	closeWhenUnreachable(c, rc)
+	return c, nil
+}
+
+// closeWhenUnreachable stops rc's goroutines once owner is garbage.
+// ristretto's Close races with a concurrent Get or Set (it closes channels
+// they send on), and during a config reload a request of the old config
+// may still be running when the old config is cleaned up; once the owner
+// is unreachable, no request can touch rc any more.
+func closeWhenUnreachable[K ristretto.Key, V any, O any](owner *O, rc *ristretto.Cache[K, V]) {
+	runtime.AddCleanup(owner, func(rc *ristretto.Cache[K, V]) { rc.Close() }, rc)
+}
+
+// Get returns the value cached for (user, ref) if its stamp is still valid.
+// It does not allocate.
+func (c *Cache[V]) Get(user, ref string) (V, bool) {
+	e, ok := c.rc.Get(c.key(user, ref))
+	runtime.KeepAlive(c)
+	// The key is a 64-bit hash: the stored names are compared so that a
+	// collision can only cost a miss, never another user's access.
+	if !ok || e.user != user || e.ref != ref || !c.versions.Valid(e.stamp) {
+		var zero V
+		return zero, false
+	}
+	return e.value, true
+}
+
+// Set stores value for (user, ref) under stamp. Ristretto may drop the set;
+// callers never rely on a Set being visible.
+func (c *Cache[V]) Set(user, ref string, stamp Stamp, value V) {
+	c.rc.Set(c.key(user, ref), &entry[V]{user: user, ref: ref, stamp: stamp, value: value}, 1)
+	runtime.KeepAlive(c)
+}
+
+// Wait blocks until buffered Sets are applied (for tests and benchmarks).
+func (c *Cache[V]) Wait() { c.rc.Wait() }
+
+func (c *Cache[V]) key(user, ref string) uint64 {
+	return maphash.String(c.seed, user)*0x9E3779B97F4A7C15 ^ maphash.String(c.seed, ref)
+}

@@ -1,0 +1,89 @@
+package permcache
+
+import "testing"
+
+func TestStaleFillIsDeadOnArrival(t *testing.T) {
+	v := NewVersions()
+	c, err := New[string](v, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A fill whose stamp predates a member change never becomes visible.
+	stamp := v.Target(v.IDStamp(), "ws_1", "alice")
+	v.MemberChanged("ws_1", "alice")
+	c.Set("alice", "ws_1", stamp, "stale")
+	c.Wait()
+	if got, ok := c.Get("alice", "ws_1"); ok {
+		t.Fatalf("stale fill served: %q", got)
+	}
+
+	// A fill stamped after the change is served.
+	c.Set("alice", "ws_1", v.Target(v.IDStamp(), "ws_1", "alice"), "fresh")
+	c.Wait()
+	if got, ok := c.Get("alice", "ws_1"); !ok || got != "fresh" {
+		t.Fatalf("fresh fill: got %q, %v", got, ok)
+	}
+
+	// A workspace-level change (a role edit, a deletion) kills it too.
+	v.WorkspaceChanged("ws_1", false)
+	if _, ok := c.Get("alice", "ws_1"); ok {
+		t.Fatal("entry survived a workspace change")
+	}
+}
+
+func TestSlugStampSeesMappingChanges(t *testing.T) {
+	v := NewVersions()
+	c, err := New[string](v, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := v.Target(v.SlugStamp(), "ws_1", "alice")
+	c.Set("alice", "acme", stamp, "v1")
+	c.Wait()
+	if _, ok := c.Get("alice", "acme"); !ok {
+		t.Fatal("fresh slug entry missed")
+	}
+	v.WorkspaceChanged("ws_other", true) // e.g. another workspace took a slug
+	if _, ok := c.Get("alice", "acme"); ok {
+		t.Fatal("slug entry survived a slug mapping change")
+	}
+}
+
+func TestGetComparesNamesNotJustHashes(t *testing.T) {
+	v := NewVersions()
+	c, err := New[string](v, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Set("alice", "acme", v.IDStamp(), "alice's")
+	c.Wait()
+	// Force a collision: store bob's lookup key with alice's entry.
+	e, _ := c.rc.Get(c.key("alice", "acme"))
+	c.rc.Set(c.key("bob", "acme"), e, 1)
+	c.Wait()
+	if got, ok := c.Get("bob", "acme"); ok {
+		t.Fatalf("bob got alice's entry through a key collision: %q", got)
+	}
+}
+
+func TestExpireAllKillsEveryEntry(t *testing.T) {
+	v := NewVersions()
+	c, err := New[string](v, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Set("alice", "ws_1", v.Target(v.IDStamp(), "ws_1", "alice"), "a")
+	c.Set("bob", "acme", v.Target(v.SlugStamp(), "ws_2", "bob"), "b")
+	c.Wait()
+	if _, ok := c.Get("alice", "ws_1"); !ok {
+		t.Fatal("fresh entry missed")
+	}
+	v.ExpireAll()
+	if _, ok := c.Get("alice", "ws_1"); ok {
+		t.Error("id entry survived ExpireAll")
+	}
+	if _, ok := c.Get("bob", "acme"); ok {
+		t.Error("slug entry survived ExpireAll")
+	}
+}

@@ -1,0 +1,122 @@
+// Package permcache caches compiled access decisions per (user, workspace)
+// and guarantees that the cache never serves a decision older than the last
+// committed write.
+//
+// The scheme (spec §7): every cache entry carries a Stamp — the values of
+// the version counters that guard it, read BEFORE the store read that
+// produced the entry. The store bumps the counters after each commit (see
+// store.ChangeListener). An entry is valid only while its stamp still equals
+// the current counters. So:
+//
+//   - a fill that read the store before a commit carries a stamp from before
+//     that commit's bump: it is dead on arrival, however late it lands
+//     (no stale resurrection);
+//   - a fill that read its stamp after the bump also read the store after
+//     the commit, so it holds the new data;
+//   - the bump happens before the writer's Update returns, so the request
+//     after an acknowledged write always misses and reloads.
+//
+// Counters are striped: a change bumps one counter chosen by hashing its
+// target, so a change in one workspace invalidates only the entries that
+// share its stripe, and the read side is a handful of atomic loads.
+package permcache
+
+import (
+	"hash/maphash"
+	"sync/atomic"
+)
+
+const (
+	workspaceStripes = 1 << 12
+	memberStripes    = 1 << 16
+)
+
+// Versions holds the invalidation counters. It implements
+// store.ChangeListener. The zero value is not ready; use NewVersions.
+type Versions struct {
+	seed      maphash.Seed
+	epoch     atomic.Uint64 // bumped by ExpireAll: every entry dies
+	slugs     atomic.Uint64 // any change of the slug → workspace mapping
+	workspace [workspaceStripes]atomic.Uint64
+	member    [memberStripes]atomic.Uint64
+}
+
+// NewVersions returns a fresh set of counters.
+func NewVersions() *Versions {
+	return &Versions{seed: maphash.MakeSeed()}
+}
+
+// Stamp is a snapshot of the counters guarding one cache entry.
+type Stamp struct {
+	epoch        uint64
+	slugs        uint64
+	workspace    uint64
+	member       uint64
+	wsStripe     uint32
+	memberStripe uint32
+	hasSlug      bool
+	hasTarget    bool
+}
+
+// SlugStamp starts a stamp for an entry that resolves a slug: call it before
+// reading the slug mapping from the store.
+func (v *Versions) SlugStamp() Stamp {
+	return Stamp{epoch: v.epoch.Load(), slugs: v.slugs.Load(), hasSlug: true}
+}
+
+// IDStamp starts a stamp for an entry addressed by workspace id.
+func (v *Versions) IDStamp() Stamp { return Stamp{epoch: v.epoch.Load()} }
+
+// Target completes a stamp with the counters of (workspaceID, userID): call
+// it after the workspace id is known and before reading the workspace and
+// membership from the store.
+func (v *Versions) Target(s Stamp, workspaceID, userID string) Stamp {
+	s.wsStripe = v.workspaceStripe(workspaceID)
+	s.memberStripe = v.memberStripe(workspaceID, userID)
+	s.workspace = v.workspace[s.wsStripe].Load()
+	s.member = v.member[s.memberStripe].Load()
+	s.hasTarget = true
+	return s
+}
+
+// Valid reports whether no guarded counter moved since the stamp was taken.
+func (v *Versions) Valid(s Stamp) bool {
+	if v.epoch.Load() != s.epoch {
+		return false
+	}
+	if s.hasSlug && v.slugs.Load() != s.slugs {
+		return false
+	}
+	if s.hasTarget {
+		return v.workspace[s.wsStripe].Load() == s.workspace &&
+			v.member[s.memberStripe].Load() == s.member
+	}
+	return true
+}
+
+// ExpireAll invalidates every entry. It is a backstop run on a timer, so an
+// entry cannot outlive a change notification that was somehow missed;
+// correctness never depends on it.
+func (v *Versions) ExpireAll() { v.epoch.Add(1) }
+
+// WorkspaceChanged implements store.ChangeListener.
+func (v *Versions) WorkspaceChanged(workspaceID string, slugsChanged bool) {
+	v.workspace[v.workspaceStripe(workspaceID)].Add(1)
+	if slugsChanged {
+		v.slugs.Add(1)
+	}
+}
+
+// MemberChanged implements store.ChangeListener.
+func (v *Versions) MemberChanged(workspaceID, userID string) {
+	v.member[v.memberStripe(workspaceID, userID)].Add(1)
+}
+
+func (v *Versions) workspaceStripe(workspaceID string) uint32 {
+	return uint32(maphash.String(v.seed, workspaceID) % workspaceStripes)
+}
+
+func (v *Versions) memberStripe(workspaceID, userID string) uint32 {
+	h := maphash.String(v.seed, workspaceID)*0x9E3779B97F4A7C15 ^ maphash.String(v.seed, userID)
+	return uint32(h % memberStripes)
+}
