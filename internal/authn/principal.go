@@ -14,6 +14,10 @@ type Principal struct {
 	EmailVerified Tristate
 	// ExpiresAt is the token's exp.
 	ExpiresAt time.Time
+	// Cached is true when the verified-token cache answered: the token
+	// was checked earlier and nothing has changed since. Callers that act
+	// once per token (recording that a user was seen) skip cached ones.
+	Cached bool
 }
 
 // Tristate is a boolean claim that may be absent.

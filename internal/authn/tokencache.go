@@ -66,7 +66,9 @@ func (c *tokenCache) get(token string, gen uint64, now time.Time) (Principal, bo
 	if !ok || e.token != token || e.gen != gen || now.UnixNano() >= e.deadline {
 		return Principal{}, false
 	}
-	return e.principal, true
+	p := e.principal
+	p.Cached = true
+	return p, true
 }
 
 // add caches p for token until deadline. ristretto may drop the entry:

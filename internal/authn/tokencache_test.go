@@ -44,9 +44,14 @@ func TestRepeatedTokenIsCacheHit(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			first := mustVerify(t, f.v, token)
+			if first.Cached {
+				t.Fatal("first verification reported as cached")
+			}
 			waitCached(t, f.v, token, hits)
-			if again := mustVerify(t, f.v, token); again != first {
-				t.Errorf("cached principal %+v, want %+v", again, first)
+			want := first
+			want.Cached = true
+			if again := mustVerify(t, f.v, token); again != want {
+				t.Errorf("cached principal %+v, want %+v", again, want)
 			}
 		})
 	}
@@ -129,7 +134,7 @@ func TestCacheChecksEveryField(t *testing.T) {
 		t.Error("hit on an entry stored for another token")
 	}
 	put("token-x", &cacheEntry{token: "token-x", gen: 1, deadline: deadline, principal: p})
-	if got, ok := c.get("token-x", 1, now); !ok || got != p {
+	if got, ok := c.get("token-x", 1, now); !ok || got.Subject != p.Subject || !got.Cached {
 		t.Fatalf("miss on a valid entry (%v, %+v)", ok, got)
 	}
 	if _, ok := c.get("token-x", 2, now); ok {

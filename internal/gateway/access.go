@@ -1,0 +1,85 @@
+package gateway
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// Access is what the gateway knows about one user in one workspace,
+// compiled once per cache fill so that a decision is a few loads and a bit
+// test. It is immutable once built: cached values are shared by concurrent
+// requests.
+type Access struct {
+	// Member is false when the workspace is unknown, deleted, or the user
+	// is not a member; everything else is then empty.
+	Member      bool
+	WorkspaceID string
+	Slug        string
+	Roles       []string
+	Permissions authz.Set
+	// Restrictions as stored: resource type → allowed ids.
+	Restrictions map[string][]string
+
+	// Precomputed upstream header values, so allowing a request does not
+	// have to join strings.
+	rolesHeader     string
+	restrictHeaders []headerValue
+}
+
+type headerValue struct {
+	name  string // canonical header key
+	value string
+}
+
+// notMember is shared by every negative answer.
+var notMember = &Access{}
+
+// restrictHeaderPrefix starts the header forwarding one restriction type.
+const restrictHeaderPrefix = "X-Gatehouse-Restrict-"
+
+// compileAccess turns the stored records into an Access. rolePatterns maps
+// a role slug to its patterns; roles it does not know grant nothing (a
+// custom role deleted under a stale membership, or a system role removed
+// from config) — failing towards less access.
+func compileAccess(c *authz.Catalog, ws store.Workspace, m store.Membership, rolePatterns func(slug string) []string) *Access {
+	var grants []string
+	for _, role := range m.Roles {
+		grants = append(grants, rolePatterns(role)...)
+	}
+	grants = append(grants, m.Grants...)
+	a := &Access{
+		Member:       true,
+		WorkspaceID:  ws.ID,
+		Slug:         ws.Slug,
+		Roles:        slices.Clone(m.Roles),
+		Permissions:  c.Effective(grants, m.Denies),
+		Restrictions: m.Restrictions,
+		rolesHeader:  strings.Join(m.Roles, ","),
+	}
+	for _, typ := range sortedKeys(m.Restrictions) {
+		a.restrictHeaders = append(a.restrictHeaders, headerValue{
+			name:  RestrictHeaderName(typ),
+			value: strings.Join(m.Restrictions[typ], ","),
+		})
+	}
+	return a
+}
+
+// Allows reports whether the member may touch resource id of type typ: an
+// unrestricted type allows everything.
+func (a *Access) Allows(typ, id string) bool {
+	ids, restricted := a.Restrictions[typ]
+	return !restricted || slices.Contains(ids, id)
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,201 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
+	"github.com/gatehouse-authz/gatehouse/internal/canonpath"
+	"github.com/gatehouse-authz/gatehouse/internal/problem"
+	"github.com/gatehouse-authz/gatehouse/internal/route"
+)
+
+// Placeholders resolves Caddy placeholders (for the "placeholder" workspace
+// source). *caddy.Replacer implements it.
+type Placeholders interface {
+	GetString(variable string) (string, bool)
+}
+
+// Decision is the outcome for one request. It is large (it holds the route
+// parameters inline so matching does not allocate): keep one per request
+// on the stack and pass a pointer.
+type Decision struct {
+	// Allowed is true when the request may go upstream.
+	Allowed bool
+	// Rule is the matched rule, nil when none matched.
+	Rule *Rule
+	// Principal is the caller when Authenticated.
+	Principal     authn.Principal
+	Authenticated bool
+	// Access is set on allowed member and permission rules.
+	Access *Access
+	// Params holds the path parameters the rule captured.
+	Params route.Params
+	// Problem describes a denial.
+	Problem *problem.Problem
+	// Err is the internal cause of a 503, for the log only.
+	Err error
+}
+
+// Decide runs the decision steps of spec §4 for r. It never writes to r or
+// to a response; the caller applies the result.
+func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
+	if err := canonpath.Check(r.URL.EscapedPath()); err != nil {
+		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error()))
+		return
+	}
+	res := p.table.Match(r.Method, r.URL.Path, &d.Params)
+	if res.Status == route.MethodNotAllowed {
+		d.deny(methodNotAllowed(r.Method, res))
+		return
+	}
+	if !p.engine.authenticate(r.Header, d) {
+		return
+	}
+	if res.Status != route.Matched {
+		d.denyUnmatched(r)
+		return
+	}
+	rule := &p.rules[res.Rule]
+	d.Rule = rule
+	switch {
+	case rule.Kind == RequirePublic:
+		d.Allowed = true
+	case !d.Authenticated:
+		d.deny(unauthenticated())
+	case rule.Kind == RequireAuthenticated:
+		d.Allowed = true
+	case rule.Kind == RequireGlobalAdmin:
+		d.authorizeGlobalAdmin(p.engine)
+	default:
+		p.authorizeWorkspace(r, ph, rule, d)
+	}
+}
+
+// authenticate verifies the bearer token, if any. It returns false when it
+// has denied the request (invalid credentials, keys unavailable). A request
+// without credentials passes on unauthenticated.
+func (e *Engine) authenticate(h http.Header, d *Decision) bool {
+	token, present, malformed := bearerToken(h)
+	if !present {
+		return true
+	}
+	if malformed != "" {
+		d.deny(invalidToken(malformed))
+		return false
+	}
+	principal, err := e.authn.Verify(token)
+	if err != nil {
+		var te *authn.TokenError
+		switch {
+		case errors.As(err, &te):
+			d.deny(invalidToken(te.Reason))
+		default:
+			// ErrKeysUnavailable or anything unexpected: fail closed.
+			d.Err = err
+			d.deny(unavailable("the token cannot be verified right now: signing keys are unavailable"))
+		}
+		return false
+	}
+	d.Principal, d.Authenticated = principal, true
+	// Once per verified token, not per request: a cached token was seen.
+	if !principal.Cached {
+		e.seen.saw(principal)
+	}
+	return true
+}
+
+// denyUnmatched applies default deny: 401 without credentials, else 403.
+func (d *Decision) denyUnmatched(r *http.Request) {
+	if !d.Authenticated {
+		d.deny(unauthenticated())
+		return
+	}
+	d.deny(problem.New(http.StatusForbidden, problem.CodeForbidden,
+		"no rule allows "+r.Method+" on this path (default deny)"))
+}
+
+func (d *Decision) authorizeGlobalAdmin(e *Engine) {
+	if e.IsGlobalAdmin(d.Principal.Subject) {
+		d.Allowed = true
+		return
+	}
+	d.deny(problem.New(http.StatusForbidden, problem.CodeForbidden, "this route is reserved to global admins"))
+}
+
+func (p *Policy) authorizeWorkspace(r *http.Request, ph Placeholders, rule *Rule, d *Decision) {
+	ref, ok := p.workspaceRef(r, ph, &d.Params)
+	if !ok {
+		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidRequest,
+			"the workspace is named more than once ("+p.source.From+" "+p.source.Name+")"))
+		return
+	}
+	access, err := p.engine.Access(r.Context(), d.Principal.Subject, ref)
+	if err != nil {
+		d.Err = err
+		d.deny(unavailable("the membership store is unavailable"))
+		return
+	}
+	if !access.Member {
+		pr := problem.New(http.StatusNotFound, problem.CodeWorkspaceNotFound,
+			"no such workspace, or you are not a member of it")
+		if plausibleRef(ref) {
+			pr.Workspace = ref
+		}
+		d.deny(pr)
+		return
+	}
+	d.Access = access
+	if rule.Kind == RequirePermission && !access.Permissions.Has(rule.permID) {
+		pr := problem.New(http.StatusForbidden, problem.CodeForbidden,
+			"you need the "+rule.Permission+" permission in workspace "+access.Slug)
+		pr.RequiredPermission = rule.Permission
+		pr.Workspace = access.Slug
+		d.deny(pr)
+		return
+	}
+	if rule.restrictType != "" {
+		id, _ := d.Params.Get(rule.restrictVar)
+		if !access.Allows(rule.restrictType, id) {
+			pr := problem.New(http.StatusForbidden, problem.CodeRestricted,
+				"your membership is restricted to other "+rule.restrictType+" resources")
+			pr.Workspace = access.Slug
+			pr.RequiredPermission = rule.Permission
+			d.deny(pr)
+			return
+		}
+	}
+	d.Allowed = true
+}
+
+func (d *Decision) deny(p *problem.Problem) {
+	d.Allowed = false
+	d.Problem = p
+}
+
+// bearerToken extracts the bearer token. present is false when there is no
+// Authorization header or it uses another scheme (not our credentials);
+// malformed explains a Bearer header we refuse.
+func bearerToken(h http.Header) (token string, present bool, malformed string) {
+	values := h["Authorization"]
+	if len(values) == 0 {
+		return "", false, ""
+	}
+	if len(values) > 1 {
+		return "", true, "more than one Authorization header"
+	}
+	const scheme = "Bearer "
+	v := values[0]
+	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
+		if strings.EqualFold(strings.TrimSpace(v), "Bearer") {
+			return "", true, "empty bearer token"
+		}
+		return "", false, ""
+	}
+	token = strings.TrimLeft(v[len(scheme):], " ")
+	if token == "" {
+		return "", true, "empty bearer token"
+	}
+	return token, true, ""
+}

@@ -1,0 +1,301 @@
+// Package gateway makes the access decision for one HTTP request (spec §4):
+// path check, rule match, authentication, workspace resolution, permission
+// and restriction checks. It knows net/http but not Caddy; the Caddy
+// handler in caddymodule is a thin adapter around Policy.Decide.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/permcache"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// Authenticator verifies a bearer token. *authn.Verifier implements it.
+type Authenticator interface {
+	Verify(token string) (authn.Principal, error)
+}
+
+// Observer receives the engine's counters (Prometheus in caddymodule). Its
+// methods are called on the request path and must be cheap.
+type Observer interface {
+	CacheLookup(hit bool)
+}
+
+// SystemRole is a role declared in config: it exists in every workspace and
+// cannot be changed through the API.
+type SystemRole struct {
+	Slug        string
+	Name        string
+	Description string
+	Permissions []string
+}
+
+// Options configure an Engine.
+type Options struct {
+	Catalog       *authz.Catalog
+	SystemRoles   []SystemRole
+	GlobalAdmins  []string
+	Store         store.Store
+	Versions      *permcache.Versions
+	Authenticator Authenticator
+	// CacheMaxEntries bounds the access cache; 0 = permcache.DefaultMaxEntries.
+	CacheMaxEntries int64
+	Observer        Observer
+	Logger          *zap.Logger
+}
+
+// Engine is the per-config decision core shared by every gatehouse handler
+// of a Caddy config: it owns the access cache and the user recorder.
+type Engine struct {
+	catalog      *authz.Catalog
+	systemRoles  map[string]SystemRole
+	globalAdmins map[string]struct{}
+	store        store.Store
+	versions     *permcache.Versions
+	authn        Authenticator
+	cache        *permcache.Cache[*Access]
+	fills        singleflight.Group
+	observer     Observer
+	logger       *zap.Logger
+	seen         *seenRecorder
+	stop         chan struct{}
+	closeOnce    sync.Once
+}
+
+// maxRefLen bounds a workspace reference from a request before it reaches
+// the store or the cache (ids are 29 bytes, slugs at most 63).
+const maxRefLen = 128
+
+// NewEngine validates opts and starts the engine's background work.
+func NewEngine(opts Options) (*Engine, error) {
+	if opts.Catalog == nil || opts.Store == nil || opts.Versions == nil || opts.Authenticator == nil {
+		return nil, errors.New("gateway: Catalog, Store, Versions and Authenticator are required")
+	}
+	roles := make(map[string]SystemRole, len(opts.SystemRoles))
+	for _, r := range opts.SystemRoles {
+		roles[r.Slug] = r
+	}
+	admins := make(map[string]struct{}, len(opts.GlobalAdmins))
+	for _, a := range opts.GlobalAdmins {
+		admins[a] = struct{}{}
+	}
+	cache, err := permcache.New[*Access](opts.Versions, opts.CacheMaxEntries)
+	if err != nil {
+		return nil, err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	seen, err := newSeenRecorder(opts.Store, logger)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		catalog:      opts.Catalog,
+		systemRoles:  roles,
+		globalAdmins: admins,
+		store:        opts.Store,
+		versions:     opts.Versions,
+		authn:        opts.Authenticator,
+		cache:        cache,
+		observer:     opts.Observer,
+		logger:       logger,
+		seen:         seen,
+		stop:         make(chan struct{}),
+	}
+	go expireLoop(opts.Versions, e.stop)
+	return e, nil
+}
+
+// expireLoop runs the cache's backstop expiry until stop is closed.
+func expireLoop(v *permcache.Versions, stop <-chan struct{}) {
+	t := time.NewTicker(permcache.BackstopInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			v.ExpireAll()
+		case <-stop:
+			return
+		}
+	}
+}
+
+// Close stops background work and flushes pending user records. The
+// engine still answers afterwards (a request of a config being replaced
+// may be in flight); its caches are released with it.
+func (e *Engine) Close() {
+	e.closeOnce.Do(func() {
+		close(e.stop)
+		e.seen.close()
+	})
+}
+
+// Catalog returns the permission catalog.
+func (e *Engine) Catalog() *authz.Catalog { return e.catalog }
+
+// IsGlobalAdmin reports whether subject is listed in global_admins.
+func (e *Engine) IsGlobalAdmin(subject string) bool {
+	_, ok := e.globalAdmins[subject]
+	return ok
+}
+
+// SystemRole returns a system role by slug.
+func (e *Engine) SystemRole(slug string) (SystemRole, bool) {
+	r, ok := e.systemRoles[slug]
+	return r, ok
+}
+
+// Access returns what user may do in the workspace named by ref (id or
+// slug). It answers from the cache when it can and never returns a value
+// older than the last committed write. An error means the store failed:
+// the caller must fail closed.
+func (e *Engine) Access(ctx context.Context, user, ref string) (*Access, error) {
+	if !plausibleRef(ref) {
+		return notMember, nil
+	}
+	if a, ok := e.cache.Get(user, ref); ok {
+		e.observeCache(true)
+		return a, nil
+	}
+	e.observeCache(false)
+	// Concurrent misses for the same key share one store read.
+	// The fill outlives a cancelled first caller: the others still wait on it.
+	fillCtx := context.WithoutCancel(ctx)
+	v, err, _ := e.fills.Do(user+"\x00"+ref, func() (any, error) {
+		return e.loadAccess(fillCtx, user, ref)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Access), nil
+}
+
+// loadAccess reads the store and fills the cache. The stamp is taken before
+// each read it guards (see permcache).
+func (e *Engine) loadAccess(ctx context.Context, user, ref string) (*Access, error) {
+	stamp := e.versions.IDStamp()
+	workspaceID := ref
+	if !ident.IsWorkspaceID(ref) {
+		stamp = e.versions.SlugStamp()
+		id, found, err := e.resolveSlug(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			e.cache.Set(user, ref, stamp, notMember)
+			return notMember, nil
+		}
+		workspaceID = id
+	}
+	stamp = e.versions.Target(stamp, workspaceID, user)
+	var access *Access
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		access, err = e.readAccess(tx, workspaceID, user, ref)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading membership: %w", err)
+	}
+	e.cache.Set(user, ref, stamp, access)
+	return access, nil
+}
+
+func (e *Engine) resolveSlug(ctx context.Context, slug string) (id string, found bool, err error) {
+	err = e.store.View(ctx, func(tx store.Tx) error {
+		ws, err := tx.WorkspaceBySlug(slug)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		id, found = ws.ID, true
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("resolving workspace slug: %w", err)
+	}
+	return id, found, nil
+}
+
+// readAccess loads the workspace, the membership and its custom roles in
+// one transaction, so they are mutually consistent.
+func (e *Engine) readAccess(tx store.Tx, workspaceID, user, ref string) (*Access, error) {
+	ws, err := tx.Workspace(workspaceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return notMember, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// A slug renamed between the two reads no longer names this workspace.
+	if ws.Deleted() || (!ident.IsWorkspaceID(ref) && ws.Slug != ref) {
+		return notMember, nil
+	}
+	m, err := tx.Member(workspaceID, user)
+	if errors.Is(err, store.ErrNotFound) {
+		return notMember, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	custom := map[string][]string{}
+	for _, slug := range m.Roles {
+		if _, system := e.systemRoles[slug]; system {
+			continue
+		}
+		role, err := tx.Role(workspaceID, slug)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		custom[slug] = role.Permissions
+	}
+	return compileAccess(e.catalog, ws, m, func(slug string) []string {
+		if r, ok := e.systemRoles[slug]; ok {
+			return r.Permissions
+		}
+		return custom[slug]
+	}), nil
+}
+
+func (e *Engine) observeCache(hit bool) {
+	if e.observer != nil {
+		e.observer.CacheLookup(hit)
+	}
+}
+
+// plausibleRef rejects references no workspace can have (ids and slugs
+// are lower-case letters, digits, '-' and '_') before they cost a store
+// read or a cache slot.
+func plausibleRef(ref string) bool {
+	if ref == "" || len(ref) > maxRefLen {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// seenInterval is how often a user's last_seen is refreshed at most.
+const seenInterval = time.Minute

@@ -1,0 +1,95 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-authz/gatehouse/internal/assertion"
+)
+
+// Identity headers set on allowed requests (spec §4 step 7).
+const (
+	HeaderUser          = "X-Gatehouse-User"
+	HeaderEmail         = "X-Gatehouse-Email"
+	HeaderWorkspace     = "X-Gatehouse-Workspace"
+	HeaderWorkspaceSlug = "X-Gatehouse-Workspace-Slug"
+	HeaderRoles         = "X-Gatehouse-Roles"
+	HeaderPermission    = "X-Gatehouse-Permission"
+	HeaderAssertion     = "X-Gatehouse-Assertion"
+)
+
+// identityPrefix is compared case-insensitively, with '_' read as '-'.
+const identityPrefix = "x-gatehouse-"
+
+// StripIdentityHeaders deletes every header that an upstream could read as
+// X-Gatehouse-*: any case, and '_' for '-' (frameworks such as CGI-style
+// servers fold X_Gatehouse_User into the same variable). It runs on every
+// request, before anything else.
+func StripIdentityHeaders(h http.Header) {
+	for name := range h {
+		if isIdentityHeader(name) {
+			delete(h, name)
+		}
+	}
+}
+
+func isIdentityHeader(name string) bool {
+	if len(name) < len(identityPrefix) {
+		return false
+	}
+	for i := 0; i < len(identityPrefix); i++ {
+		c := name[i]
+		if c == '_' {
+			c = '-'
+		} else if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != identityPrefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// SetIdentityHeaders writes the trusted identity of an allowed request onto
+// the upstream request's headers.
+func (d *Decision) SetIdentityHeaders(h http.Header) {
+	if !d.Allowed || !d.Authenticated {
+		return
+	}
+	h.Set(HeaderUser, d.Principal.Subject)
+	if d.Principal.Email != "" {
+		h.Set(HeaderEmail, d.Principal.Email)
+	}
+	a := d.Access
+	if a == nil {
+		return
+	}
+	h.Set(HeaderWorkspace, a.WorkspaceID)
+	h.Set(HeaderWorkspaceSlug, a.Slug)
+	h.Set(HeaderRoles, a.rolesHeader)
+	if d.Rule != nil && d.Rule.Permission != "" {
+		h.Set(HeaderPermission, d.Rule.Permission)
+	}
+	for _, rh := range a.restrictHeaders {
+		h.Set(rh.name, rh.value)
+	}
+}
+
+// Facts returns what an assertion states about an allowed, authenticated
+// request r.
+func (d *Decision) Facts(r *http.Request) assertion.Facts {
+	f := assertion.Facts{Subject: d.Principal.Subject, Email: d.Principal.Email, Method: r.Method, Path: r.URL.Path}
+	if a := d.Access; a != nil {
+		f.WorkspaceID, f.WorkspaceSlug, f.Roles, f.Restrictions = a.WorkspaceID, a.Slug, a.Roles, a.Restrictions
+	}
+	if d.Rule != nil {
+		f.Permission = d.Rule.Permission
+	}
+	return f
+}
+
+// RestrictHeaderName returns the header that forwards restriction type typ.
+func RestrictHeaderName(typ string) string {
+	return http.CanonicalHeaderKey(restrictHeaderPrefix + strings.ToLower(typ))
+}

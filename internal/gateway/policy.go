@@ -1,0 +1,221 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strings"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/route"
+)
+
+// Requirement kinds a rule can name (spec §3).
+type Requirement uint8
+
+const (
+	RequirePublic Requirement = iota
+	RequireAuthenticated
+	RequireMember
+	RequireGlobalAdmin
+	RequirePermission
+)
+
+// Requirement keywords as written in rules.
+const (
+	KeywordPublic        = "public"
+	KeywordAuthenticated = "authenticated"
+	KeywordMember        = "member"
+	KeywordGlobalAdmin   = "global_admin"
+)
+
+// String returns the requirement kind as a metrics label.
+func (r Requirement) String() string {
+	switch r {
+	case RequirePublic:
+		return KeywordPublic
+	case RequireAuthenticated:
+		return KeywordAuthenticated
+	case RequireMember:
+		return KeywordMember
+	case RequireGlobalAdmin:
+		return KeywordGlobalAdmin
+	default:
+		return "permission"
+	}
+}
+
+func (r Requirement) needsWorkspace() bool {
+	return r == RequireMember || r == RequirePermission
+}
+
+// RuleSpec is one configured rule.
+type RuleSpec struct {
+	Methods       []string
+	Path          string
+	Require       string
+	RestrictType  string
+	RestrictParam string
+	// Source locates the rule in the config for error messages
+	// ("Caddyfile:12"); may be empty.
+	Source string
+}
+
+// WorkspaceSource says where a request names its workspace.
+type WorkspaceSource struct {
+	// From is "param", "header", "query" or "placeholder".
+	From string
+	// Name is the path parameter, header name, query key, or placeholder
+	// (with or without braces).
+	Name string
+}
+
+// Workspace source kinds.
+const (
+	FromParam       = "param"
+	FromHeader      = "header"
+	FromQuery       = "query"
+	FromPlaceholder = "placeholder"
+)
+
+// DefaultWorkspaceSource is used when a handler names none.
+var DefaultWorkspaceSource = WorkspaceSource{From: FromParam, Name: "workspace"}
+
+// Rule is a compiled rule.
+type Rule struct {
+	Kind Requirement
+	// Permission is the required catalog permission (RequirePermission).
+	Permission   string
+	permID       authz.PermID
+	restrictType string
+	restrictVar  string
+	// Label identifies the rule in logs: "GET /w/{workspace}/messages".
+	Label string
+}
+
+// Policy is the compiled rule table of one gatehouse handler.
+type Policy struct {
+	engine *Engine
+	table  *route.Table
+	rules  []Rule
+	source WorkspaceSource
+}
+
+// NewPolicy compiles rules against the engine's catalog. Errors name the
+// rule's source and say what to change.
+func (e *Engine) NewPolicy(specs []RuleSpec, source WorkspaceSource) (*Policy, error) {
+	source, err := normalizeSource(source)
+	if err != nil {
+		return nil, err
+	}
+	routes := make([]route.Rule, len(specs))
+	rules := make([]Rule, len(specs))
+	for i, spec := range specs {
+		routes[i] = route.Rule{Methods: spec.Methods, Path: spec.Path}
+		rules[i], err = e.compileRule(spec, source)
+		if err != nil {
+			return nil, ruleError(spec, err)
+		}
+	}
+	table, err := route.Compile(routes)
+	if err != nil {
+		var ce *route.CompileError
+		if !errors.As(err, &ce) {
+			return nil, err
+		}
+		var conflict *route.ConflictError
+		if errors.As(ce.Err, &conflict) {
+			other := specs[conflict.Other]
+			return nil, ruleError(specs[ce.Index], fmt.Errorf("same path pattern and method as the rule %s %s%s: remove one",
+				strings.Join(other.Methods, ","), other.Path, at(other.Source)))
+		}
+		return nil, ruleError(specs[ce.Index], ce.Err)
+	}
+	return &Policy{engine: e, table: table, rules: rules, source: source}, nil
+}
+
+func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error) {
+	r := Rule{Label: strings.Join(spec.Methods, ",") + " " + spec.Path}
+	switch spec.Require {
+	case "":
+		return r, fmt.Errorf("missing requirement: use public, authenticated, member, global_admin or a permission")
+	case KeywordPublic:
+		r.Kind = RequirePublic
+	case KeywordAuthenticated:
+		r.Kind = RequireAuthenticated
+	case KeywordMember:
+		r.Kind = RequireMember
+	case KeywordGlobalAdmin:
+		r.Kind = RequireGlobalAdmin
+	default:
+		id, ok := e.catalog.ID(spec.Require)
+		if !ok {
+			if err := authz.ValidateName(spec.Require); err != nil {
+				return r, err
+			}
+			return r, fmt.Errorf("unknown permission %q: declare it with \"permission %s\" in the gatehouse global option", spec.Require, spec.Require)
+		}
+		r.Kind, r.Permission, r.permID = RequirePermission, spec.Require, id
+	}
+	if r.Kind.needsWorkspace() && source.From == FromParam && !hasParam(spec.Path, source.Name) {
+		return r, fmt.Errorf("requirement %q needs a workspace, but the path has no {%s} segment (the handler reads the workspace from param %s)", spec.Require, source.Name, source.Name)
+	}
+	if spec.RestrictType != "" || spec.RestrictParam != "" {
+		if !r.Kind.needsWorkspace() {
+			return r, fmt.Errorf("restrict only applies to member or permission rules")
+		}
+		if spec.RestrictType == "" || spec.RestrictParam == "" {
+			return r, fmt.Errorf("restrict needs a type and a {param}, e.g. restrict instance {instance}")
+		}
+		if !hasParam(spec.Path, spec.RestrictParam) {
+			return r, fmt.Errorf("restrict names {%s}, which is not a segment of the path", spec.RestrictParam)
+		}
+		r.restrictType, r.restrictVar = spec.RestrictType, spec.RestrictParam
+	}
+	return r, nil
+}
+
+func normalizeSource(s WorkspaceSource) (WorkspaceSource, error) {
+	if s.From == "" && s.Name == "" {
+		return DefaultWorkspaceSource, nil
+	}
+	if s.Name == "" {
+		return s, fmt.Errorf("workspace %s: missing name", s.From)
+	}
+	switch s.From {
+	case FromParam, FromQuery:
+	case FromHeader:
+		s.Name = textproto.CanonicalMIMEHeaderKey(s.Name)
+	case FromPlaceholder:
+		s.Name = strings.TrimSuffix(strings.TrimPrefix(s.Name, "{"), "}")
+	default:
+		return s, fmt.Errorf("unknown workspace source %q: use param, header, query or placeholder", s.From)
+	}
+	return s, nil
+}
+
+// hasParam reports whether the path pattern has a {name} segment.
+func hasParam(path, name string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "{"+name+"}" {
+			return true
+		}
+	}
+	return false
+}
+
+func ruleError(spec RuleSpec, err error) error {
+	where := ""
+	if spec.Source != "" {
+		where = spec.Source + ": "
+	}
+	return fmt.Errorf("%srule %s %s %s: %w", where, strings.Join(spec.Methods, ","), spec.Path, spec.Require, err)
+}
+
+// at returns " at <source>" when the source is known.
+func at(source string) string {
+	if source == "" {
+		return ""
+	}
+	return " at " + source
+}
