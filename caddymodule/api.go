@@ -1,0 +1,74 @@
+package caddymodule
+
+import (
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/gatehouse-authz/gatehouse/admin"
+)
+
+func init() {
+	caddy.RegisterModule(APIHandler{})
+}
+
+// APIHandler is the `gatehouse_api` HTTP handler: it serves the management
+// API (workspaces, members, roles, invites, API keys) wherever it is
+// mounted. It authenticates requests by itself, with the same tokens as
+// the gateway, and terminates the request.
+type APIHandler struct {
+	api *admin.API
+}
+
+// CaddyModule returns the Caddy module information.
+func (APIHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.gatehouse_api",
+		New: func() caddy.Module { return new(APIHandler) },
+	}
+}
+
+// Provision connects the API to the gatehouse app.
+func (h *APIHandler) Provision(ctx caddy.Context) error {
+	app, err := gatehouseApp(ctx)
+	if err != nil {
+		return err
+	}
+	signer, err := app.AssertionSigner()
+	if err != nil {
+		return err
+	}
+	h.api = admin.New(admin.Options{JWKS: signer.JWKS()})
+	return nil
+}
+
+// ServeHTTP serves the API; it never calls next.
+func (h *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	h.api.ServeHTTP(w, r)
+	return nil
+}
+
+// UnmarshalCaddyfile sets up the handler: `gatehouse_api` takes no options.
+func (h *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next()
+	if d.NextArg() || d.NextBlock(0) {
+		return d.Err("gatehouse_api takes no arguments or options")
+	}
+	return nil
+}
+
+func parseAPIHandler(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(APIHandler)
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return handler, err
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*APIHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*APIHandler)(nil)
+	_ caddyfile.Unmarshaler       = (*APIHandler)(nil)
+)

@@ -1,0 +1,251 @@
+// Package caddymodule is Gatehouse's Caddy glue: the `gatehouse` app
+// (global option), the `gatehouse` and `gatehouse_api` HTTP handlers, their
+// Caddyfile syntax, placeholders and metrics. The logic lives in internal/.
+package caddymodule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-authz/gatehouse/internal/assertion"
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// Workspace creation policies.
+const (
+	CreationAnyone       = "anyone"
+	CreationGlobalAdmins = "global_admins"
+)
+
+// App is the `gatehouse` app: the store, token verification, the permission
+// catalog and the roles shared by every gatehouse handler of the config.
+// In a Caddyfile it is the `gatehouse` global option.
+type App struct {
+	// Store is the path of the bbolt database file; it is created if
+	// missing. Default: gatehouse/gatehouse.db under Caddy's data directory.
+	Store string `json:"store,omitempty"`
+
+	// JWT configures bearer-token verification. Required.
+	JWT *JWTConfig `json:"jwt,omitempty"`
+
+	// GlobalAdmins lists user ids (JWT subjects) who may reach
+	// `global_admin` rules and the /v1/admin API. Being a global admin
+	// grants no workspace permission.
+	GlobalAdmins []string `json:"global_admins,omitempty"`
+
+	// WorkspaceCreation says who may create workspaces through the API:
+	// "anyone" (any authenticated user, the default) or "global_admins".
+	WorkspaceCreation string `json:"workspace_creation,omitempty"`
+
+	// Permissions declares the permission catalog. The built-in
+	// administrative permissions (workspace.admin, workspace.settings,
+	// workspace.members, workspace.roles, workspace.api_keys) are always
+	// part of it.
+	Permissions []PermissionConfig `json:"permissions,omitempty"`
+
+	// Roles declares the system roles, present in every workspace and
+	// immutable through the API. Default, when none is declared: "owner"
+	// (workspace.admin) and "member" (no permission).
+	Roles []RoleConfig `json:"roles,omitempty"`
+
+	// CreatorRole is the system role given to a workspace's creator. It
+	// must grant workspace.admin. Default: "owner".
+	CreatorRole string `json:"creator_role,omitempty"`
+
+	// Cache sizes the access cache.
+	Cache *CacheConfig `json:"cache,omitempty"`
+
+	catalog     *authz.Catalog
+	systemRoles []gateway.SystemRole
+	shared      *sharedStore
+	storeKey    string
+	verifier    *authn.Verifier
+	engine      *gateway.Engine
+	logger      *zap.Logger
+
+	signer *assertion.Signer
+}
+
+// PermissionConfig declares one catalog permission.
+type PermissionConfig struct {
+	// Name of the permission, e.g. "contact.manage".
+	Name string `json:"name"`
+	// Implies lists permissions or patterns that holding Name also grants.
+	Implies []string `json:"implies,omitempty"`
+	// Source locates the declaration ("Caddyfile:12") for error messages.
+	Source string `json:"source,omitempty"`
+}
+
+// RoleConfig declares one system role.
+type RoleConfig struct {
+	// Slug identifies the role in memberships and the API, e.g. "owner".
+	Slug string `json:"slug"`
+	// Name is the display name, e.g. "Owner".
+	Name string `json:"name,omitempty"`
+	// Description is shown by the API.
+	Description string `json:"description,omitempty"`
+	// Permissions lists catalog permissions or patterns the role grants.
+	Permissions []string `json:"permissions,omitempty"`
+	// Source locates the declaration for error messages.
+	Source string `json:"source,omitempty"`
+}
+
+// CacheConfig sizes the access cache.
+type CacheConfig struct {
+	// MaxEntries bounds the number of cached (user, workspace) entries.
+	// Default: 1000000.
+	MaxEntries int64 `json:"max_entries,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "gatehouse",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// Provision builds the catalog and roles, opens the shared store, starts
+// token verification and the decision engine.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger()
+	if err := a.provisionPolicy(); err != nil {
+		return err
+	}
+	if a.Store == "" {
+		a.Store = filepath.Join(caddy.AppDataDir(), "gatehouse", "gatehouse.db")
+	}
+	shared, key, err := acquireStore(a.Store)
+	if err != nil {
+		return fmt.Errorf("gatehouse: %w", err)
+	}
+	a.shared, a.storeKey = shared, key
+
+	a.verifier, err = a.JWT.newVerifier(ctx, a.logger)
+	if err != nil {
+		return err
+	}
+	registerMetrics(ctx)
+	a.engine, err = gateway.NewEngine(gateway.Options{
+		Catalog:         a.catalog,
+		SystemRoles:     a.systemRoles,
+		GlobalAdmins:    a.GlobalAdmins,
+		Store:           shared.db,
+		Versions:        shared.versions,
+		Authenticator:   a.verifier,
+		CacheMaxEntries: a.cacheMaxEntries(),
+		Observer:        metricsObserver{},
+		Logger:          a.logger,
+	})
+	return err
+}
+
+// provisionPolicy validates everything that does not need I/O: catalog,
+// roles, creator role, workspace creation policy.
+func (a *App) provisionPolicy() error {
+	if a.JWT == nil {
+		return errors.New("gatehouse: a jwt block is required (jwks_file, jwks_url or hmac_secret)")
+	}
+	switch a.WorkspaceCreation {
+	case "":
+		a.WorkspaceCreation = CreationAnyone
+	case CreationAnyone, CreationGlobalAdmins:
+	default:
+		return fmt.Errorf("gatehouse: workspace_creation %q: use %s or %s", a.WorkspaceCreation, CreationAnyone, CreationGlobalAdmins)
+	}
+	catalog, err := newCatalog(a.Permissions)
+	if err != nil {
+		return err
+	}
+	a.catalog = catalog
+	if len(a.Roles) == 0 {
+		a.Roles = defaultRoles()
+	}
+	if a.systemRoles, err = compileRoles(catalog, a.Roles); err != nil {
+		return err
+	}
+	if a.CreatorRole == "" {
+		a.CreatorRole = "owner"
+	}
+	return a.checkCreatorRole()
+}
+
+func (a *App) checkCreatorRole() error {
+	i := slices.IndexFunc(a.systemRoles, func(r gateway.SystemRole) bool { return r.Slug == a.CreatorRole })
+	if i < 0 {
+		return fmt.Errorf("gatehouse: creator_role %q is not a declared role: declare it with \"role %s ...\"", a.CreatorRole, a.CreatorRole)
+	}
+	admin, _ := a.catalog.ID(authz.PermAdmin)
+	if !a.catalog.Expand(a.systemRoles[i].Permissions).Has(admin) {
+		return fmt.Errorf("gatehouse: creator_role %q must grant %s: a workspace always keeps one admin", a.CreatorRole, authz.PermAdmin)
+	}
+	return nil
+}
+
+func (a *App) cacheMaxEntries() int64 {
+	if a.Cache == nil {
+		return 0
+	}
+	return a.Cache.MaxEntries
+}
+
+// Start implements caddy.App. All work starts in Provision, so that a
+// handler provisioned before Start already has a working engine.
+func (a *App) Start() error { return nil }
+
+// Stop implements caddy.App.
+func (a *App) Stop() error { return nil }
+
+// Cleanup stops background work and releases the shared store. It is also
+// called after a failed Provision, so every step checks what exists.
+func (a *App) Cleanup() error {
+	if a.engine != nil {
+		a.engine.Close()
+	}
+	if a.verifier != nil {
+		a.verifier.Close()
+	}
+	if a.shared != nil {
+		a.shared = nil
+		return releaseStore(a.storeKey)
+	}
+	return nil
+}
+
+// Engine returns the decision engine.
+func (a *App) Engine() *gateway.Engine { return a.engine }
+
+// AssertionSigner returns the gateway's assertion signer, creating the
+// gateway key in the store on first use. Only configs that use assertions
+// or the API ask for it, from their Provision (Caddy provisions a config's
+// modules one at a time, so the memo needs no lock).
+func (a *App) AssertionSigner() (*assertion.Signer, error) {
+	if a.signer == nil {
+		signer, err := assertion.LoadOrCreate(context.Background(), a.shared.db, time.Now().UTC())
+		if err != nil {
+			return nil, fmt.Errorf("gatehouse: %w", err)
+		}
+		a.signer = signer
+	}
+	return a.signer, nil
+}
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

@@ -1,0 +1,316 @@
+package caddymodule
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("gatehouse", parseGlobalOption)
+	httpcaddyfile.RegisterHandlerDirective("gatehouse", parseHandler)
+	httpcaddyfile.RegisterHandlerDirective("gatehouse_api", parseAPIHandler)
+	// Authorization runs before the handlers that serve or proxy the
+	// request, like forward_auth; the API terminates like reverse_proxy.
+	// With these, users need no `order` option.
+	httpcaddyfile.RegisterDirectiveOrder("gatehouse", httpcaddyfile.After, "forward_auth")
+	httpcaddyfile.RegisterDirectiveOrder("gatehouse_api", httpcaddyfile.Before, "reverse_proxy")
+}
+
+// parseGlobalOption sets up the gatehouse app from its global option block.
+func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
+	if existing != nil {
+		return nil, d.Err("the gatehouse global option may appear only once")
+	}
+	app := new(App)
+	if err := app.UnmarshalCaddyfile(d); err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{Name: "gatehouse", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// UnmarshalCaddyfile sets up the app from Caddyfile tokens:
+//
+//	gatehouse {
+//		store              <path>
+//		jwt { ... }
+//		global_admins      <user-id...>
+//		workspace_creation anyone|global_admins
+//		permission         <name> [implies <pattern...>]
+//		role               <slug> <"Name"> [<pattern...>] [{ description <text> }]
+//		creator_role       <slug>
+//		cache { max_entries <n> }
+//	}
+func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the option name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		var err error
+		switch d.Val() {
+		case "store":
+			err = singleArg(d, &a.Store)
+		case "jwt":
+			a.JWT = new(JWTConfig)
+			err = a.JWT.unmarshalCaddyfile(d)
+		case "global_admins":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			a.GlobalAdmins = append(a.GlobalAdmins, args...)
+		case "workspace_creation":
+			err = singleArg(d, &a.WorkspaceCreation)
+		case "permission":
+			err = a.unmarshalPermission(d)
+		case "role":
+			err = a.unmarshalRole(d)
+		case "creator_role":
+			err = singleArg(d, &a.CreatorRole)
+		case "cache":
+			a.Cache = new(CacheConfig)
+			err = a.Cache.unmarshalCaddyfile(d)
+		default:
+			return d.Errf("unknown gatehouse option %q: expected store, jwt, global_admins, workspace_creation, permission, role, creator_role or cache", d.Val())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// permission <name> [implies <pattern...>]
+func (a *App) unmarshalPermission(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.Err("permission needs a name: permission <name> [implies <permission...>]")
+	}
+	p := PermissionConfig{Name: args[0], Source: source(d)}
+	if len(args) > 1 {
+		if args[1] != "implies" || len(args) < 3 {
+			return d.Errf("permission %s: expected `implies <permission...>` after the name", args[0])
+		}
+		p.Implies = args[2:]
+	}
+	a.Permissions = append(a.Permissions, p)
+	return nil
+}
+
+// role <slug> <"Name"> [<pattern...>] [{ description <text> }]
+func (a *App) unmarshalRole(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) < 2 {
+		return d.Err(`role needs a slug and a display name: role <slug> "<Name>" [<permission...>]`)
+	}
+	r := RoleConfig{Slug: args[0], Name: args[1], Permissions: args[2:], Source: source(d)}
+	for d.NextBlock(1) {
+		switch d.Val() {
+		case "description":
+			if err := singleArg(d, &r.Description); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown role option %q: expected description", d.Val())
+		}
+	}
+	a.Roles = append(a.Roles, r)
+	return nil
+}
+
+// jwt { jwks_file | jwks_url | jwks_refresh | hmac_secret | issuer | audience | user_claim | email_claim | leeway | token_cache_size }
+func (c *JWTConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(1) {
+		var err error
+		switch d.Val() {
+		case "jwks_file":
+			err = singleArg(d, &c.JWKSFile)
+		case "jwks_url":
+			err = singleArg(d, &c.JWKSURL)
+		case "jwks_refresh":
+			err = durationArg(d, &c.JWKSRefresh)
+		case "hmac_secret":
+			err = singleArg(d, &c.HMACSecret)
+		case "issuer":
+			err = singleArg(d, &c.Issuer)
+		case "audience":
+			err = singleArg(d, &c.Audience)
+		case "user_claim":
+			err = singleArg(d, &c.UserClaim)
+		case "email_claim":
+			err = singleArg(d, &c.EmailClaim)
+		case "leeway":
+			err = durationArg(d, &c.Leeway)
+		case "token_cache_size":
+			err = intArg(d, &c.TokenCacheSize)
+		default:
+			return d.Errf("unknown jwt option %q: expected jwks_file, jwks_url, jwks_refresh, hmac_secret, issuer, audience, user_claim, email_claim, leeway or token_cache_size", d.Val())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cache { max_entries <n> }
+func (c *CacheConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(1) {
+		switch d.Val() {
+		case "max_entries":
+			var n int
+			if err := intArg(d, &n); err != nil {
+				return err
+			}
+			if n <= 0 {
+				return d.Err("max_entries must be positive")
+			}
+			c.MaxEntries = int64(n)
+		default:
+			return d.Errf("unknown cache option %q: expected max_entries", d.Val())
+		}
+	}
+	return nil
+}
+
+// parseHandler sets up the gatehouse handler from a directive.
+func parseHandler(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(Handler)
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return handler, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
+//
+//	gatehouse {
+//		workspace param|header|query|placeholder <name>
+//		rule <METHODS> <path> <requirement> [restrict <type> {<param>}]
+//		assertion on|off
+//	}
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "workspace":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return d.Err("workspace needs a source and a name: workspace param|header|query|placeholder <name>")
+			}
+			h.Workspace = &WorkspaceSource{From: args[0], Name: args[1]}
+		case "rule":
+			r, err := unmarshalRule(d)
+			if err != nil {
+				return err
+			}
+			h.Rules = append(h.Rules, r)
+		case "assertion":
+			var v string
+			if err := singleArg(d, &v); err != nil {
+				return err
+			}
+			if v != "on" && v != "off" {
+				return d.Errf("assertion %q: use on or off", v)
+			}
+			h.Assertion = v == "on"
+		default:
+			return d.Errf("unknown gatehouse directive option %q: expected workspace, rule or assertion", d.Val())
+		}
+	}
+	return nil
+}
+
+// rule <METHODS> <path> <requirement> [restrict <type> {<param>}]
+func unmarshalRule(d *caddyfile.Dispenser) (RuleConfig, error) {
+	args := d.RemainingArgs()
+	if len(args) != 3 && len(args) != 6 {
+		return RuleConfig{}, d.Err("rule expects: rule <METHODS> <path> <requirement> [restrict <type> {<param>}]")
+	}
+	methods, err := parseMethods(args[0])
+	if err != nil {
+		return RuleConfig{}, d.Err(err.Error())
+	}
+	r := RuleConfig{Methods: methods, Path: args[1], Require: args[2], Source: source(d)}
+	if len(args) == 6 {
+		param := args[5]
+		if args[3] != "restrict" || !strings.HasPrefix(param, "{") || !strings.HasSuffix(param, "}") || len(param) < 3 {
+			return RuleConfig{}, d.Err("after the requirement, expected: restrict <type> {<param>}")
+		}
+		r.Restrict = &RestrictConfig{Type: args[4], Param: param[1 : len(param)-1]}
+	}
+	return r, nil
+}
+
+// parseMethods reads "*" or a comma list such as "GET,HEAD". Methods are
+// case-sensitive (RFC 9110), so a lower-case one could never match and is
+// refused rather than silently ignored.
+func parseMethods(s string) ([]string, error) {
+	if s == "*" {
+		return []string{"*"}, nil
+	}
+	methods := strings.Split(s, ",")
+	for _, m := range methods {
+		if m == "" || strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+			return nil, fmt.Errorf("invalid method %q in %q: methods are upper-case and comma-separated, e.g. GET,HEAD, or * for any", m, s)
+		}
+	}
+	return methods, nil
+}
+
+func source(d *caddyfile.Dispenser) string {
+	return fmt.Sprintf("%s:%d", d.File(), d.Line())
+}
+
+func singleArg(d *caddyfile.Dispenser, dst *string) error {
+	if !d.AllArgs(dst) {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
+	var s string
+	if !d.AllArgs(&s) {
+		return d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil {
+		return d.Errf("invalid duration %q: %v", s, err)
+	}
+	*dst = caddy.Duration(dur)
+	return nil
+}
+
+func intArg(d *caddyfile.Dispenser, dst *int) error {
+	var s string
+	if !d.AllArgs(&s) {
+		return d.ArgErr()
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return d.Errf("invalid number %q", s)
+	}
+	*dst = n
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*App)(nil)
+	_ caddyfile.Unmarshaler = (*Handler)(nil)
+)
