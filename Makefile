@@ -1,0 +1,59 @@
+# Gatehouse — the two commands a new machine needs are `make run` and `make test`.
+
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO      ?= go
+BIN     := bin/gatehouse
+PKGS    := ./...
+# Fuzz targets run briefly in `make test`; run longer by hand:
+#   make fuzz FUZZTIME=10m
+FUZZTIME ?= 8s
+FUZZ_TARGETS := \
+	./internal/canonpath:FuzzCheck \
+	./internal/route:FuzzMatch \
+	./internal/authz:FuzzMatch \
+	./internal/authz:FuzzValidateName \
+	./internal/authn:FuzzVerify \
+	./internal/store/boltstore:FuzzFastDecode
+
+.PHONY: all deps build run test unit fuzz smoke bench lint clean
+
+all: build
+
+deps:
+	$(GO) mod download
+
+build: deps
+	$(GO) build -trimpath -o $(BIN) ./cmd/gatehouse
+
+# The demo: dev keys, a demo workspace, two curl commands, the gateway.
+run: build
+	./scripts/demo.sh
+
+# Everything CI checks: formatting, vet, unit and integration tests with the
+# race detector (benchmarks are compiled, not run), fuzzing briefly, and the
+# end-to-end demo smoke test of the built binary.
+test: deps lint unit fuzz smoke
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+smoke: build
+	./scripts/smoke.sh
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin
