@@ -94,6 +94,52 @@ type SigningKey struct {
 	CreatedAt time.Time       `json:"created_at"`
 }
 
+// Invite statuses. An invite past its ExpiresAt that is still pending is
+// "expired"; that state is derived from the clock, never stored.
+const (
+	InvitePending  = "pending"
+	InviteAccepted = "accepted"
+	InviteRevoked  = "revoked"
+)
+
+// Invite offers membership of a workspace to whoever proves they own
+// Email. Only a hash of its secret token is stored.
+type Invite struct {
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
+	// Email is the invitee's email, stored lower-case: invites match
+	// emails case-insensitively.
+	Email string `json:"email"`
+	// Roles the invitee gets on acceptance.
+	Roles []string `json:"roles"`
+	// TokenHash is the hex SHA-256 of the secret token.
+	TokenHash  string     `json:"token_hash"`
+	Status     string     `json:"status"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	AcceptedBy string     `json:"accepted_by,omitempty"`
+	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// AuditEvent records one change made through the API or the CLI.
+type AuditEvent struct {
+	// ID orders events: AppendAudit assigns it from a store-wide sequence
+	// (fixed-width, so string order is time order).
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
+	// Actor is who made the change: a user id, or "cli".
+	Actor string `json:"actor"`
+	// Action names the change, e.g. "member.put", "workspace.delete".
+	Action string `json:"action"`
+	// Target is what changed, e.g. "user:bob", "role:exporter".
+	Target string    `json:"target"`
+	Time   time.Time `json:"time"`
+	// Summary describes the change (before/after), as JSON.
+	Summary json.RawMessage `json:"summary,omitempty"`
+}
+
 // Stats counts the records in a store.
 type Stats struct {
 	Users             int   `json:"users"`
@@ -101,6 +147,9 @@ type Stats struct {
 	DeletedWorkspaces int   `json:"deleted_workspaces"`
 	Memberships       int   `json:"memberships"`
 	Roles             int   `json:"roles"`
+	Invites           int   `json:"invites"`
+	AuditEvents       int   `json:"audit_events"`
+	SigningKeys       int   `json:"signing_keys"`
 	FileSizeBytes     int64 `json:"file_size_bytes"`
 }
 
@@ -124,13 +173,15 @@ type Store interface {
 //
 // List methods page by key: they return at most limit records whose key
 // sorts strictly after the given cursor ("" = from the start), plus the
-// cursor for the next page ("" when there is none). limit <= 0 means no
-// limit.
+// cursor for the next page ("" when there is none); Audit, newest first,
+// pages the other way. limit <= 0 means no limit.
 type Tx interface {
 	// User returns a user by id, or ErrNotFound.
 	User(id string) (User, error)
 	// PutUser creates or replaces a user.
 	PutUser(u User) error
+	// Users lists all users ordered by id.
+	Users(cursor string, limit int) (items []User, next string, err error)
 
 	// Workspace returns a workspace by id (deleted ones too), or ErrNotFound.
 	Workspace(id string) (Workspace, error)
@@ -165,6 +216,30 @@ type Tx interface {
 	DeleteRole(workspaceID, slug string) error
 	// Roles lists a workspace's custom roles ordered by slug.
 	Roles(workspaceID string) ([]Role, error)
+
+	// Invite returns an invite by id, or ErrNotFound.
+	Invite(id string) (Invite, error)
+	// InviteByTokenHash returns the invite whose TokenHash is hash, or
+	// ErrNotFound.
+	InviteByTokenHash(hash string) (Invite, error)
+	// PutInvite creates or replaces an invite and keeps its token-hash and
+	// email indexes consistent. The workspace must exist (ErrNotFound).
+	// ErrInvalid if another invite has the same token hash, or the email
+	// is not lower-case (it could never be found by InvitesForEmail).
+	PutInvite(inv Invite) error
+	// Invites lists a workspace's invites (all statuses) ordered by id.
+	Invites(workspaceID, cursor string, limit int) (items []Invite, next string, err error)
+	// InvitesForEmail lists the invites addressed to email (lower-case),
+	// all statuses, ordered by id.
+	InvitesForEmail(email string) ([]Invite, error)
+
+	// AppendAudit stores an event of ev.WorkspaceID. An empty ev.ID gets
+	// the next id of the store-wide sequence; a given ID (import) is kept,
+	// and the sequence moves past it. It returns the stored event.
+	AppendAudit(ev AuditEvent) (AuditEvent, error)
+	// Audit lists a workspace's events newest first; the cursor is an
+	// event id, and the page holds events older than it.
+	Audit(workspaceID, cursor string, limit int) (items []AuditEvent, next string, err error)
 
 	// SigningKeys lists the gateway's own signing keys ordered by id.
 	SigningKeys() ([]SigningKey, error)

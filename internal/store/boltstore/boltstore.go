@@ -7,19 +7,34 @@
 // indexes live in their own buckets and are written in the same transaction
 // as the record they index:
 //
-//	meta        schema_version → decimal ASCII
-//	users       userID → User
-//	workspaces  wsID → Workspace
-//	slugs       slug → wsID                      (index; deleted workspaces keep theirs)
-//	members     wsID \x00 userID → Membership
-//	user_ws     userID \x00 wsID → ""            (index for UserMemberships)
-//	roles       wsID \x00 roleSlug → Role
+//	meta           schema_version → decimal ASCII
+//	users          userID → User
+//	workspaces     wsID → Workspace
+//	slugs          slug → wsID                  (index; deleted workspaces keep theirs)
+//	members        wsID \x00 userID → Membership
+//	user_ws        userID \x00 wsID → ""        (index for UserMemberships)
+//	roles          wsID \x00 roleSlug → Role
+//	signing_keys   keyID → SigningKey
+//	invites        inviteID → Invite
+//	invite_ws      wsID \x00 inviteID → ""      (index for Invites)
+//	invite_tokens  tokenHash → inviteID         (index for InviteByTokenHash; unique)
+//	invite_emails  email \x00 inviteID → ""     (index for InvitesForEmail)
+//	audit          wsID \x00 eventID → AuditEvent (sequence: the last event id)
 //
-// Ids and slugs are therefore forbidden to contain NUL, must not be empty
-// and are at most MaxIDLen bytes: writes violating this fail with
-// store.ErrInvalid. Reads of such keys simply find nothing (store.ErrNotFound
-// or an empty list), because a read key usually comes straight from a
-// request and "no such workspace" is the right answer to a malformed one.
+// Ids, slugs, invite emails and token hashes are therefore forbidden to
+// contain NUL, must not be empty and are at most MaxIDLen bytes: writes
+// violating this fail with store.ErrInvalid. Reads of such keys simply find
+// nothing (store.ErrNotFound or an empty list), because a read key usually
+// comes straight from a request and "no such workspace" is the right answer
+// to a malformed one.
+//
+// Invites are keyed by their id alone, because Invite and InviteByTokenHash
+// (the accept path) know no workspace; the three invite indexes are kept
+// alike: PutInvite moves each entry whose indexed field changed. Audit
+// events are only ever read per workspace, newest first, so the workspace
+// leads their key; their ids come from the audit bucket's sequence as
+// 20-digit zero-padded decimals (the width of a uint64), so that key order
+// is append order.
 //
 // # Durability and concurrency
 //
@@ -81,8 +96,14 @@ var (
 	bucketUserWS     = []byte("user_ws")
 	bucketRoles      = []byte("roles")
 	bucketKeys       = []byte("signing_keys")
+	bucketInvites    = []byte("invites")
+	bucketInviteWS   = []byte("invite_ws")
+	bucketInviteTok  = []byte("invite_tokens")
+	bucketInviteMail = []byte("invite_emails")
+	bucketAudit      = []byte("audit")
 
-	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketWorkspaces, bucketSlugs, bucketMembers, bucketUserWS, bucketRoles, bucketKeys}
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketWorkspaces, bucketSlugs, bucketMembers, bucketUserWS, bucketRoles, bucketKeys,
+		bucketInvites, bucketInviteWS, bucketInviteTok, bucketInviteMail, bucketAudit}
 
 	keySchemaVersion = []byte("schema_version")
 )
@@ -380,6 +401,9 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		st.Users = tx.Bucket(bucketUsers).Stats().KeyN
 		st.Memberships = tx.Bucket(bucketMembers).Stats().KeyN
 		st.Roles = tx.Bucket(bucketRoles).Stats().KeyN
+		st.Invites = tx.Bucket(bucketInvites).Stats().KeyN
+		st.AuditEvents = tx.Bucket(bucketAudit).Stats().KeyN
+		st.SigningKeys = tx.Bucket(bucketKeys).Stats().KeyN
 		// Deleted workspaces need a look at each record. Stats is an
 		// offline/admin operation; honour cancellation on big stores.
 		var n int

@@ -172,7 +172,7 @@ func checkIndexes(t *testing.T, s *Store) {
 		if n != len(memberKeys) {
 			return fmt.Errorf("%d user_ws entries for %d memberships", n, len(memberKeys))
 		}
-		return tx.Bucket(bucketRoles).ForEach(func(k, v []byte) error {
+		err = tx.Bucket(bucketRoles).ForEach(func(k, v []byte) error {
 			var r store.Role
 			if err := unmarshal(v, &r, bucketRoles, k); err != nil {
 				return err
@@ -185,6 +185,10 @@ func checkIndexes(t *testing.T, s *Store) {
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return checkInviteIndexes(tx, wsSlug)
 	})
 	if err != nil {
 		t.Fatalf("index check: %v", err)

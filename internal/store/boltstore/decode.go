@@ -393,3 +393,9 @@ func (d *decoder) timePtr() (*time.Time, bool) {
 	}
 	return t, true
 }
+
+// decodeJSON is unmarshal typed for records, for kinds without a fast
+// decoder.
+func decodeJSON[T any](v []byte, dst *T, bucket, key []byte) error {
+	return unmarshal(v, dst, bucket, key)
+}

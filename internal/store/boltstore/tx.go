@@ -33,6 +33,7 @@ type tx struct {
 	// does not cache them: each tx.Bucket call is a seek in the root plus an
 	// allocation, so the hot lookup path opens each bucket at most once.
 	users, workspaces, slugs, members, userWS, roles, keys *bbolt.Bucket
+	invites, inviteWS, inviteTok, inviteMail, audit        *bbolt.Bucket
 
 	key    []byte // scratch key, backed by keyBuf until it outgrows it
 	keyBuf [128]byte
@@ -52,6 +53,7 @@ func (t *tx) finish() {
 	t.done = true
 	t.btx = nil
 	t.users, t.workspaces, t.slugs, t.members, t.userWS, t.roles, t.keys = nil, nil, nil, nil, nil, nil, nil
+	t.invites, t.inviteWS, t.inviteTok, t.inviteMail, t.audit = nil, nil, nil, nil, nil
 }
 
 func (t *tx) bucket(p **bbolt.Bucket, name []byte) *bbolt.Bucket {
@@ -69,6 +71,11 @@ func (t *tx) membersB() *bbolt.Bucket    { return t.bucket(&t.members, bucketMem
 func (t *tx) userWSB() *bbolt.Bucket     { return t.bucket(&t.userWS, bucketUserWS) }
 func (t *tx) rolesB() *bbolt.Bucket      { return t.bucket(&t.roles, bucketRoles) }
 func (t *tx) keysB() *bbolt.Bucket       { return t.bucket(&t.keys, bucketKeys) }
+func (t *tx) invitesB() *bbolt.Bucket    { return t.bucket(&t.invites, bucketInvites) }
+func (t *tx) inviteWSB() *bbolt.Bucket   { return t.bucket(&t.inviteWS, bucketInviteWS) }
+func (t *tx) inviteTokB() *bbolt.Bucket  { return t.bucket(&t.inviteTok, bucketInviteTok) }
+func (t *tx) inviteMailB() *bbolt.Bucket { return t.bucket(&t.inviteMail, bucketInviteMail) }
+func (t *tx) auditB() *bbolt.Bucket      { return t.bucket(&t.audit, bucketAudit) }
 
 func (t *tx) readable() error {
 	if t.done {
@@ -191,6 +198,13 @@ func (t *tx) PutUser(u store.User) error {
 	return t.usersB().Put([]byte(u.ID), data)
 }
 
+func (t *tx) Users(cursor string, limit int) ([]store.User, string, error) {
+	if err := t.readable(); err != nil {
+		return nil, "", err
+	}
+	return records(scan, t.usersB(), bucketUsers, nil, cursor, limit, decodeUser)
+}
+
 // ---- workspaces
 
 func (t *tx) Workspace(id string) (store.Workspace, error) {
@@ -291,19 +305,7 @@ func (t *tx) Workspaces(cursor string, limit int) ([]store.Workspace, string, er
 	if err := t.readable(); err != nil {
 		return nil, "", err
 	}
-	items := make([]store.Workspace, 0, listCap(limit))
-	next, err := scan(t.workspacesB(), nil, cursor, limit, func(k, v []byte) error {
-		var w store.Workspace
-		if err := decodeWorkspace(v, &w, bucketWorkspaces, k); err != nil {
-			return err
-		}
-		items = append(items, w)
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return items, next, nil
+	return records(scan, t.workspacesB(), bucketWorkspaces, nil, cursor, limit, decodeWorkspace)
 }
 
 // ---- members
@@ -375,22 +377,10 @@ func (t *tx) Members(workspaceID, cursor string, limit int) ([]store.Membership,
 	if err := t.readable(); err != nil {
 		return nil, "", err
 	}
-	items := make([]store.Membership, 0, listCap(limit))
 	if !validKey(workspaceID) {
-		return items, "", nil
+		return []store.Membership{}, "", nil
 	}
-	next, err := scan(t.membersB(), prefix1(workspaceID), cursor, limit, func(k, v []byte) error {
-		var m store.Membership
-		if err := decodeMember(v, &m, bucketMembers, k); err != nil {
-			return err
-		}
-		items = append(items, m)
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return items, next, nil
+	return records(scan, t.membersB(), bucketMembers, prefix1(workspaceID), cursor, limit, decodeMember)
 }
 
 func (t *tx) UserMemberships(userID, cursor string, limit int) ([]store.Membership, string, error) {
@@ -487,22 +477,11 @@ func (t *tx) Roles(workspaceID string) ([]store.Role, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	items := []store.Role{}
 	if !validKey(workspaceID) {
-		return items, nil
+		return []store.Role{}, nil
 	}
-	_, err := scan(t.rolesB(), prefix1(workspaceID), "", 0, func(k, v []byte) error {
-		var r store.Role
-		if err := decodeRole(v, &r, bucketRoles, k); err != nil {
-			return err
-		}
-		items = append(items, r)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return items, nil
+	items, _, err := records(scan, t.rolesB(), bucketRoles, prefix1(workspaceID), "", 0, decodeRole)
+	return items, err
 }
 
 // ---- pagination
@@ -514,6 +493,28 @@ func listCap(limit int) int {
 		return 16
 	}
 	return limit
+}
+
+// walkFunc visits a page of a bucket's records: scan or scanReverse.
+type walkFunc func(b *bbolt.Bucket, prefix []byte, cursor string, limit int, fn func(k, v []byte) error) (string, error)
+
+// records walks a page of b's records under prefix and decodes each into a
+// T. It returns the page and the cursor of the next one ("" at the end).
+func records[T any](walk walkFunc, b *bbolt.Bucket, bucket, prefix []byte, cursor string, limit int,
+	decode func(v []byte, dst *T, bucket, key []byte) error) ([]T, string, error) {
+	items := make([]T, 0, listCap(limit))
+	next, err := walk(b, prefix, cursor, limit, func(k, v []byte) error {
+		var item T
+		if err := decode(v, &item, bucket, k); err != nil {
+			return err
+		}
+		items = append(items, item)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return items, next, nil
 }
 
 // scan calls fn for the records of b whose key starts with prefix and whose

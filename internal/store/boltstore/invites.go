@@ -1,0 +1,183 @@
+package boltstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// ---- invites
+//
+// The record lives under its id (invites); three index buckets point at it:
+// invite_ws (wsID \x00 id), invite_tokens (tokenHash → id, unique) and
+// invite_emails (email \x00 id). Index values carry nothing the key does
+// not, except invite_tokens, whose key is a hash.
+//
+// Invites carry no access decision (accepting one writes a membership,
+// which notifies): no change notification here.
+
+func (t *tx) Invite(id string) (store.Invite, error) {
+	var inv store.Invite
+	if err := t.readable(); err != nil {
+		return inv, err
+	}
+	if !validKey(id) {
+		return inv, notFound("invite", id)
+	}
+	k := t.scratch1(id)
+	v := t.invitesB().Get(k)
+	if v == nil {
+		return inv, notFound("invite", id)
+	}
+	err := unmarshal(v, &inv, bucketInvites, k)
+	return inv, err
+}
+
+func (t *tx) InviteByTokenHash(hash string) (store.Invite, error) {
+	var inv store.Invite
+	if err := t.readable(); err != nil {
+		return inv, err
+	}
+	// The hash is not echoed into the error: it identifies a secret.
+	if !validKey(hash) {
+		return inv, fmt.Errorf("boltstore: invite token: %w", store.ErrNotFound)
+	}
+	id := t.inviteTokB().Get(t.scratch1(hash))
+	if id == nil {
+		return inv, fmt.Errorf("boltstore: invite token: %w", store.ErrNotFound)
+	}
+	v := t.invitesB().Get(id)
+	if v == nil {
+		return inv, fmt.Errorf("boltstore: index invite_tokens entry for invite %q points to a missing record", id)
+	}
+	err := unmarshal(v, &inv, bucketInvites, id)
+	return inv, err
+}
+
+func (t *tx) PutInvite(inv store.Invite) error {
+	if err := t.writableErr(); err != nil {
+		return err
+	}
+	if err := checkKey("invite id", inv.ID); err != nil {
+		return err
+	}
+	if err := checkKey("invite workspace id", inv.WorkspaceID); err != nil {
+		return err
+	}
+	if err := checkKey("invite email", inv.Email); err != nil {
+		return err
+	}
+	if strings.ToLower(inv.Email) != inv.Email {
+		// InvitesForEmail looks up the lower-case form only.
+		return fmt.Errorf("boltstore: invite email must be lower-case: %w", store.ErrInvalid)
+	}
+	if err := checkKey("invite token hash", inv.TokenHash); err != nil {
+		return err
+	}
+	if t.workspacesB().Get(t.scratch1(inv.WorkspaceID)) == nil {
+		return notFound("workspace", inv.WorkspaceID)
+	}
+	data, err := json.Marshal(inv)
+	if err != nil {
+		return fmt.Errorf("boltstore: encoding invite: %w", err)
+	}
+	invB, wsB, tokB, mailB := t.invitesB(), t.inviteWSB(), t.inviteTokB(), t.inviteMailB()
+
+	// Every check comes before the first write (see PutWorkspace).
+	if owner := tokB.Get(t.scratch1(inv.TokenHash)); owner != nil && string(owner) != inv.ID {
+		return fmt.Errorf("boltstore: invite %s: its token hash is already used by invite %s: %w", quote(inv.ID), quote(string(owner)), store.ErrInvalid)
+	}
+	var old struct {
+		WorkspaceID string `json:"workspace_id"`
+		Email       string `json:"email"`
+		TokenHash   string `json:"token_hash"`
+	}
+	if v := invB.Get(t.scratch1(inv.ID)); v != nil {
+		if err := unmarshal(v, &old, bucketInvites, t.key); err != nil {
+			return err
+		}
+		// Move the index entries whose field changed. old holds copies,
+		// so the writes below cannot disturb it.
+		if old.TokenHash != inv.TokenHash {
+			if owner := tokB.Get(t.scratch1(old.TokenHash)); owner != nil && string(owner) == inv.ID {
+				if err := tokB.Delete(t.key); err != nil {
+					return err
+				}
+			}
+		}
+		if old.Email != inv.Email {
+			if err := mailB.Delete(t.scratch2(old.Email, inv.ID)); err != nil {
+				return err
+			}
+		}
+		if old.WorkspaceID != inv.WorkspaceID {
+			if err := wsB.Delete(t.scratch2(old.WorkspaceID, inv.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tokB.Put([]byte(inv.TokenHash), []byte(inv.ID)); err != nil {
+		return err
+	}
+	if err := mailB.Put(key2(inv.Email, inv.ID), []byte{}); err != nil {
+		return err
+	}
+	if err := wsB.Put(key2(inv.WorkspaceID, inv.ID), []byte{}); err != nil {
+		return err
+	}
+	return invB.Put([]byte(inv.ID), data)
+}
+
+func (t *tx) Invites(workspaceID, cursor string, limit int) ([]store.Invite, string, error) {
+	if err := t.readable(); err != nil {
+		return nil, "", err
+	}
+	items := make([]store.Invite, 0, listCap(limit))
+	if !validKey(workspaceID) {
+		return items, "", nil
+	}
+	next, err := t.invitesByIndex(t.inviteWSB(), "invite_ws", prefix1(workspaceID), cursor, limit, &items)
+	if err != nil {
+		return nil, "", err
+	}
+	return items, next, nil
+}
+
+func (t *tx) InvitesForEmail(email string) ([]store.Invite, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	items := []store.Invite{}
+	if !validKey(email) {
+		return items, nil
+	}
+	if _, err := t.invitesByIndex(t.inviteMailB(), "invite_emails", prefix1(email), "", 0, &items); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// invitesByIndex pages through an index bucket whose keys are
+// prefix + inviteID and appends the invites they point to.
+func (t *tx) invitesByIndex(index *bbolt.Bucket, name string, prefix []byte, cursor string, limit int, items *[]store.Invite) (string, error) {
+	invB := t.invitesB()
+	return scan(index, prefix, cursor, limit, func(k, _ []byte) error {
+		// The id points into the mmap and stays valid for this
+		// transaction: use it as the key directly.
+		id := k[len(prefix):]
+		v := invB.Get(id)
+		if v == nil {
+			return corruptIndex(name, k)
+		}
+		var inv store.Invite
+		if err := unmarshal(v, &inv, bucketInvites, id); err != nil {
+			return err
+		}
+		*items = append(*items, inv)
+		return nil
+	})
+}

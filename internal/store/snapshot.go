@@ -1,0 +1,235 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+)
+
+// SnapshotVersion is the format version of Snapshot.
+const SnapshotVersion = 1
+
+// Snapshot is every record of a store, for `gatehouse store export` and
+// `import`. It is built and restored through Tx alone, so it works for any
+// backend.
+//
+// It holds the gateway's private signing keys: treat a snapshot as a secret.
+type Snapshot struct {
+	Version     int          `json:"version"`
+	Users       []User       `json:"users"`
+	Workspaces  []Workspace  `json:"workspaces"`
+	Memberships []Membership `json:"memberships"`
+	Roles       []Role       `json:"roles"`
+	Invites     []Invite     `json:"invites"`
+	Audit       []AuditEvent `json:"audit"`
+	SigningKeys []SigningKey `json:"signing_keys"`
+}
+
+// Export reads every record into a Snapshot (Version = SnapshotVersion).
+// Order: users by id, workspaces by id, then per workspace its memberships,
+// roles, invites and audit events (audit oldest first), signing keys by id.
+//
+// Every list is non-nil, so that it encodes as a JSON array. Audit events
+// are found through their workspace: events of a workspace that no longer
+// exists are not exported (workspaces are only ever soft-deleted).
+func Export(tx Tx) (Snapshot, error) {
+	s := Snapshot{
+		Version:     SnapshotVersion,
+		Users:       []User{},
+		Workspaces:  []Workspace{},
+		Memberships: []Membership{},
+		Roles:       []Role{},
+		Invites:     []Invite{},
+		Audit:       []AuditEvent{},
+		SigningKeys: []SigningKey{},
+	}
+	var err error
+	if s.Users, err = all(s.Users, func(c string) ([]User, string, error) { return tx.Users(c, exportPage) }); err != nil {
+		return s, fmt.Errorf("exporting users: %w", err)
+	}
+	if s.Workspaces, err = all(s.Workspaces, func(c string) ([]Workspace, string, error) { return tx.Workspaces(c, exportPage) }); err != nil {
+		return s, fmt.Errorf("exporting workspaces: %w", err)
+	}
+	for _, w := range s.Workspaces {
+		if s.Memberships, err = all(s.Memberships, func(c string) ([]Membership, string, error) { return tx.Members(w.ID, c, exportPage) }); err != nil {
+			return s, fmt.Errorf("exporting the members of workspace %q: %w", w.ID, err)
+		}
+		roles, err := tx.Roles(w.ID)
+		if err != nil {
+			return s, fmt.Errorf("exporting the roles of workspace %q: %w", w.ID, err)
+		}
+		s.Roles = append(s.Roles, roles...)
+		if s.Invites, err = all(s.Invites, func(c string) ([]Invite, string, error) { return tx.Invites(w.ID, c, exportPage) }); err != nil {
+			return s, fmt.Errorf("exporting the invites of workspace %q: %w", w.ID, err)
+		}
+		// Audit lists newest first; the snapshot holds them oldest first,
+		// the order in which Import appends them.
+		events, err := all(nil, func(c string) ([]AuditEvent, string, error) { return tx.Audit(w.ID, c, exportPage) })
+		if err != nil {
+			return s, fmt.Errorf("exporting the audit events of workspace %q: %w", w.ID, err)
+		}
+		slices.Reverse(events)
+		s.Audit = append(s.Audit, events...)
+	}
+	keys, err := tx.SigningKeys()
+	if err != nil {
+		return s, fmt.Errorf("exporting signing keys: %w", err)
+	}
+	s.SigningKeys = append(s.SigningKeys, keys...)
+	return s, nil
+}
+
+// exportPage is the page size Export reads with: big pages, but bounded so
+// that a backend never has to build one huge list at once.
+const exportPage = 1000
+
+// all appends every page of a list to dst.
+func all[T any](dst []T, page func(cursor string) ([]T, string, error)) ([]T, error) {
+	cursor := ""
+	for {
+		items, next, err := page(cursor)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, items...)
+		if next == "" {
+			return dst, nil
+		}
+		cursor = next
+	}
+}
+
+// Check validates a snapshot without a store: the version, that every
+// membership, role, invite and audit event names a workspace of the
+// snapshot, and that no record appears twice. Its error names the first
+// bad record.
+//
+// Audit events are checked like the rest, although AppendAudit does not
+// need the workspace: Export finds events through their workspace, so an
+// event of a workspace missing from the snapshot would be imported but
+// never exported again.
+func (s *Snapshot) Check() error {
+	if s.Version != SnapshotVersion {
+		return fmt.Errorf("snapshot version %d: this Gatehouse reads version %d", s.Version, SnapshotVersion)
+	}
+	users := make(map[string]struct{}, len(s.Users))
+	for i, u := range s.Users {
+		if err := unique(users, u.ID); err != nil {
+			return fmt.Errorf("users[%d] (id %q): %w", i, u.ID, err)
+		}
+	}
+	workspaces := make(map[string]struct{}, len(s.Workspaces))
+	for i, w := range s.Workspaces {
+		if err := unique(workspaces, w.ID); err != nil {
+			return fmt.Errorf("workspaces[%d] (id %q): %w", i, w.ID, err)
+		}
+	}
+	known := func(id string) error {
+		if _, ok := workspaces[id]; !ok {
+			return fmt.Errorf("workspace %q is not in the snapshot", id)
+		}
+		return nil
+	}
+	members := make(map[string]struct{}, len(s.Memberships))
+	for i, m := range s.Memberships {
+		err := known(m.WorkspaceID)
+		if err == nil {
+			err = unique(members, m.WorkspaceID+"\x00"+m.UserID)
+		}
+		if err != nil {
+			return fmt.Errorf("memberships[%d] (workspace %q, user %q): %w", i, m.WorkspaceID, m.UserID, err)
+		}
+	}
+	roles := make(map[string]struct{}, len(s.Roles))
+	for i, r := range s.Roles {
+		err := known(r.WorkspaceID)
+		if err == nil {
+			err = unique(roles, r.WorkspaceID+"\x00"+r.Slug)
+		}
+		if err != nil {
+			return fmt.Errorf("roles[%d] (workspace %q, slug %q): %w", i, r.WorkspaceID, r.Slug, err)
+		}
+	}
+	invites := make(map[string]struct{}, len(s.Invites))
+	for i, inv := range s.Invites {
+		err := known(inv.WorkspaceID)
+		if err == nil {
+			err = unique(invites, inv.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("invites[%d] (id %q, workspace %q): %w", i, inv.ID, inv.WorkspaceID, err)
+		}
+	}
+	events := make(map[string]struct{}, len(s.Audit))
+	for i, ev := range s.Audit {
+		err := known(ev.WorkspaceID)
+		if err == nil && ev.ID != "" {
+			err = unique(events, ev.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("audit[%d] (id %q, workspace %q): %w", i, ev.ID, ev.WorkspaceID, err)
+		}
+	}
+	keys := make(map[string]struct{}, len(s.SigningKeys))
+	for i, k := range s.SigningKeys {
+		if err := unique(keys, k.ID); err != nil {
+			return fmt.Errorf("signing_keys[%d] (id %q): %w", i, k.ID, err)
+		}
+	}
+	return nil
+}
+
+func unique(seen map[string]struct{}, key string) error {
+	if _, dup := seen[key]; dup {
+		return fmt.Errorf("appears twice in the snapshot")
+	}
+	seen[key] = struct{}{}
+	return nil
+}
+
+// Import writes a snapshot into tx. The caller ensures the store is empty.
+// It checks the snapshot first (see Check) and returns an error naming the
+// first bad record; the caller then rolls the transaction back.
+//
+// Audit events keep their ids (AppendAudit moves the store's sequence past
+// them); an event without an id gets a new one.
+func Import(tx Tx, s Snapshot) error {
+	if err := s.Check(); err != nil {
+		return err
+	}
+	for i, u := range s.Users {
+		if err := tx.PutUser(u); err != nil {
+			return fmt.Errorf("users[%d] (id %q): %w", i, u.ID, err)
+		}
+	}
+	for i, w := range s.Workspaces {
+		if err := tx.PutWorkspace(w); err != nil {
+			return fmt.Errorf("workspaces[%d] (id %q, slug %q): %w", i, w.ID, w.Slug, err)
+		}
+	}
+	for i, m := range s.Memberships {
+		if err := tx.PutMember(m); err != nil {
+			return fmt.Errorf("memberships[%d] (workspace %q, user %q): %w", i, m.WorkspaceID, m.UserID, err)
+		}
+	}
+	for i, r := range s.Roles {
+		if err := tx.PutRole(r); err != nil {
+			return fmt.Errorf("roles[%d] (workspace %q, slug %q): %w", i, r.WorkspaceID, r.Slug, err)
+		}
+	}
+	for i, inv := range s.Invites {
+		if err := tx.PutInvite(inv); err != nil {
+			return fmt.Errorf("invites[%d] (id %q, workspace %q): %w", i, inv.ID, inv.WorkspaceID, err)
+		}
+	}
+	for i, ev := range s.Audit {
+		if _, err := tx.AppendAudit(ev); err != nil {
+			return fmt.Errorf("audit[%d] (id %q, workspace %q): %w", i, ev.ID, ev.WorkspaceID, err)
+		}
+	}
+	for i, k := range s.SigningKeys {
+		if err := tx.PutSigningKey(k); err != nil {
+			return fmt.Errorf("signing_keys[%d] (id %q): %w", i, k.ID, err)
+		}
+	}
+	return nil
+}
