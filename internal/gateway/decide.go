@@ -63,7 +63,7 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	case rule.Kind == RequirePublic:
 		d.Allowed = true
 	case !d.Authenticated:
-		d.deny(unauthenticated())
+		d.deny(Unauthenticated())
 	case rule.Kind == RequireAuthenticated:
 		d.Allowed = true
 	case rule.Kind == RequireGlobalAdmin:
@@ -77,39 +77,50 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 // has denied the request (invalid credentials, keys unavailable). A request
 // without credentials passes on unauthenticated.
 func (e *Engine) authenticate(h http.Header, d *Decision) bool {
-	token, present, malformed := bearerToken(h)
-	if !present {
-		return true
-	}
-	if malformed != "" {
-		d.deny(invalidToken(malformed))
+	principal, present, denial, err := e.Authenticate(h)
+	switch {
+	case denial != nil:
+		d.Err = err
+		d.deny(denial)
 		return false
-	}
-	principal, err := e.authn.Verify(token)
-	if err != nil {
-		var te *authn.TokenError
-		switch {
-		case errors.As(err, &te):
-			d.deny(invalidToken(te.Reason))
-		default:
-			// ErrKeysUnavailable or anything unexpected: fail closed.
-			d.Err = err
-			d.deny(unavailable("the token cannot be verified right now: signing keys are unavailable"))
-		}
-		return false
-	}
-	d.Principal, d.Authenticated = principal, true
-	// Once per verified token, not per request: a cached token was seen.
-	if !principal.Cached {
-		e.seen.saw(principal)
+	case present:
+		d.Principal, d.Authenticated = principal, true
 	}
 	return true
+}
+
+// Authenticate verifies the bearer token of a request, for the gateway and
+// for the management API. present is false when the request carries no
+// bearer credentials. A non-nil denial is the 401 (invalid credentials) or
+// 503 (keys unavailable, with its cause in err) to answer.
+func (e *Engine) Authenticate(h http.Header) (p authn.Principal, present bool, denial *problem.Problem, err error) {
+	token, present, malformed := bearerToken(h)
+	if !present {
+		return p, false, nil, nil
+	}
+	if malformed != "" {
+		return p, true, invalidToken(malformed), nil
+	}
+	p, err = e.authn.Verify(token)
+	if err != nil {
+		var te *authn.TokenError
+		if errors.As(err, &te) {
+			return p, true, invalidToken(te.Reason), nil
+		}
+		// ErrKeysUnavailable or anything unexpected: fail closed.
+		return p, true, unavailable("the token cannot be verified right now: signing keys are unavailable"), err
+	}
+	// Once per verified token, not per request: a cached token was seen.
+	if !p.Cached {
+		e.seen.saw(p)
+	}
+	return p, true, nil, nil
 }
 
 // denyUnmatched applies default deny: 401 without credentials, else 403.
 func (d *Decision) denyUnmatched(r *http.Request) {
 	if !d.Authenticated {
-		d.deny(unauthenticated())
+		d.deny(Unauthenticated())
 		return
 	}
 	d.deny(problem.New(http.StatusForbidden, problem.CodeForbidden,

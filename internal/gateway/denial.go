@@ -11,7 +11,9 @@ import (
 // Realm is the realm of every WWW-Authenticate challenge.
 const Realm = "gatehouse"
 
-func unauthenticated() *problem.Problem {
+// Unauthenticated is the 401 for a request that needs credentials and
+// carries none.
+func Unauthenticated() *problem.Problem {
 	return problem.New(http.StatusUnauthorized, problem.CodeUnauthenticated,
 		"this route needs a bearer token: send Authorization: Bearer <token>")
 }

@@ -58,19 +58,20 @@ type Options struct {
 // Engine is the per-config decision core shared by every gatehouse handler
 // of a Caddy config: it owns the access cache and the user recorder.
 type Engine struct {
-	catalog      *authz.Catalog
-	systemRoles  map[string]SystemRole
-	globalAdmins map[string]struct{}
-	store        store.Store
-	versions     *permcache.Versions
-	authn        Authenticator
-	cache        *permcache.Cache[*Access]
-	fills        singleflight.Group
-	observer     Observer
-	logger       *zap.Logger
-	seen         *seenRecorder
-	stop         chan struct{}
-	closeOnce    sync.Once
+	catalog        *authz.Catalog
+	systemRoles    map[string]SystemRole
+	systemRoleList []SystemRole
+	globalAdmins   map[string]struct{}
+	store          store.Store
+	versions       *permcache.Versions
+	authn          Authenticator
+	cache          *permcache.Cache[*Access]
+	fills          singleflight.Group
+	observer       Observer
+	logger         *zap.Logger
+	seen           *seenRecorder
+	stop           chan struct{}
+	closeOnce      sync.Once
 }
 
 // maxRefLen bounds a workspace reference from a request before it reaches
@@ -103,17 +104,18 @@ func NewEngine(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		catalog:      opts.Catalog,
-		systemRoles:  roles,
-		globalAdmins: admins,
-		store:        opts.Store,
-		versions:     opts.Versions,
-		authn:        opts.Authenticator,
-		cache:        cache,
-		observer:     opts.Observer,
-		logger:       logger,
-		seen:         seen,
-		stop:         make(chan struct{}),
+		catalog:        opts.Catalog,
+		systemRoles:    roles,
+		systemRoleList: opts.SystemRoles,
+		globalAdmins:   admins,
+		store:          opts.Store,
+		versions:       opts.Versions,
+		authn:          opts.Authenticator,
+		cache:          cache,
+		observer:       opts.Observer,
+		logger:         logger,
+		seen:           seen,
+		stop:           make(chan struct{}),
 	}
 	go expireLoop(opts.Versions, e.stop)
 	return e, nil
@@ -157,6 +159,9 @@ func (e *Engine) SystemRole(slug string) (SystemRole, bool) {
 	r, ok := e.systemRoles[slug]
 	return r, ok
 }
+
+// SystemRoles returns the system roles in config order.
+func (e *Engine) SystemRoles() []SystemRole { return e.systemRoleList }
 
 // Access returns what user may do in the workspace named by ref (id or
 // slug). It answers from the cache when it can and never returns a value
@@ -253,26 +258,41 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, ref string) (*Access
 	if err != nil {
 		return nil, err
 	}
+	return e.MemberAccess(tx, ws, m)
+}
+
+// MemberAccess compiles what membership m grants in workspace ws, reading
+// its custom roles from tx. The management API uses it inside its write
+// transactions, so invariant checks see exactly the data they change.
+func (e *Engine) MemberAccess(tx store.Tx, ws store.Workspace, m store.Membership) (*Access, error) {
 	custom := map[string][]string{}
 	for _, slug := range m.Roles {
-		if _, system := e.systemRoles[slug]; system {
-			continue
-		}
-		role, err := tx.Role(workspaceID, slug)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		patterns, found, err := e.RolePatterns(tx, ws.ID, slug)
 		if err != nil {
 			return nil, err
 		}
-		custom[slug] = role.Permissions
-	}
-	return compileAccess(e.catalog, ws, m, func(slug string) []string {
-		if r, ok := e.systemRoles[slug]; ok {
-			return r.Permissions
+		if found {
+			custom[slug] = patterns
 		}
-		return custom[slug]
-	}), nil
+	}
+	return compileAccess(e.catalog, ws, m, func(slug string) []string { return custom[slug] }), nil
+}
+
+// RolePatterns returns the patterns of role slug in a workspace: a system
+// role's from config, else a custom role's from tx. found is false when the
+// workspace has no such role.
+func (e *Engine) RolePatterns(tx store.Tx, workspaceID, slug string) (patterns []string, found bool, err error) {
+	if r, ok := e.systemRoles[slug]; ok {
+		return r.Permissions, true, nil
+	}
+	role, err := tx.Role(workspaceID, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return role.Permissions, true, nil
 }
 
 func (e *Engine) observeCache(hit bool) {
