@@ -1,50 +1,146 @@
 // Package admin is Gatehouse's management REST API (spec §6) as plain
 // net/http handlers. It knows nothing of Caddy: caddymodule mounts it with
 // the gatehouse_api directive.
+//
+// Every mutation runs in one store transaction that also checks the
+// invariants (no escalation, last admin) against the data it changes and
+// appends the audit event, so a 2xx answer means the change, its audit
+// record and the gateway's cache invalidation are all committed.
 package admin
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
-	"strconv"
+	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/canonpath"
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
+	"github.com/gatehouse-authz/gatehouse/internal/route"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// Workspace creation policies (Options.WorkspaceCreation).
+const (
+	CreationAnyone       = "anyone"
+	CreationGlobalAdmins = "global_admins"
 )
 
 // Options configure the API.
 type Options struct {
+	// Store is the source of truth; Engine shares it and caches from it.
+	Store store.Store
+	// Engine authenticates callers and compiles memberships.
+	Engine *gateway.Engine
+	// WorkspaceCreation is CreationAnyone or CreationGlobalAdmins.
+	WorkspaceCreation string
+	// CreatorRole is the system role a workspace's creator gets.
+	CreatorRole string
 	// JWKS is the public JWK set of the gateway's assertion keys (JSON).
 	JWKS []byte
+	// Logger receives internal errors (never tokens or secrets).
+	Logger *zap.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
 }
 
 // API serves the management API.
 type API struct {
-	mux  *http.ServeMux
-	jwks []byte
+	store      store.Store
+	engine     *gateway.Engine
+	catalog    *authz.Catalog
+	creation   string
+	creator    string
+	jwks       []byte
+	logger     *zap.Logger
+	now        func() time.Time
+	table      *route.Table
+	endpoints  []endpoint
+	builtinIDs builtinPerms
 }
 
-// New returns the management API. Until the workspace endpoints land, it
-// serves the gateway's public keys and answers 501 to everything else.
-func New(opts Options) *API {
-	a := &API{mux: http.NewServeMux(), jwks: opts.JWKS}
-	a.mux.HandleFunc("GET /v1/jwks.json", a.getJWKS)
-	a.mux.HandleFunc("/", notImplemented)
-	return a
+// builtinPerms are the catalog ids of the permissions the API checks.
+type builtinPerms struct {
+	admin, settings, members, roles authz.PermID
+}
+
+// New returns the management API.
+func New(opts Options) (*API, error) {
+	if opts.Store == nil || opts.Engine == nil {
+		return nil, errors.New("admin: Store and Engine are required")
+	}
+	a := &API{
+		store:    opts.Store,
+		engine:   opts.Engine,
+		catalog:  opts.Engine.Catalog(),
+		creation: opts.WorkspaceCreation,
+		creator:  opts.CreatorRole,
+		jwks:     opts.JWKS,
+		logger:   opts.Logger,
+		now:      opts.Now,
+	}
+	if a.creation == "" {
+		a.creation = CreationAnyone
+	}
+	if a.logger == nil {
+		a.logger = zap.NewNop()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	for name, dst := range map[string]*authz.PermID{
+		authz.PermAdmin: &a.builtinIDs.admin, authz.PermSettings: &a.builtinIDs.settings,
+		authz.PermMembers: &a.builtinIDs.members, authz.PermRoles: &a.builtinIDs.roles,
+	} {
+		id, ok := a.catalog.ID(name)
+		if !ok {
+			return nil, fmt.Errorf("admin: built-in permission %s missing from the catalog", name)
+		}
+		*dst = id
+	}
+	if err := a.buildRoutes(); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // ServeHTTP implements http.Handler.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
-
-// getJWKS publishes the public keys upstreams verify X-Gatehouse-Assertion
-// with. They are public: no authentication.
-func (a *API) getJWKS(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "application/jwk-set+json")
-	h.Set("Content-Length", strconv.Itoa(len(a.jwks)))
-	h.Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(a.jwks)
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{api: a, w: w, r: r}
+	if err := a.serve(c); err != nil {
+		c.fail(err)
+	}
 }
 
-func notImplemented(w http.ResponseWriter, _ *http.Request) {
-	problem.Write(w, problem.New(http.StatusNotImplemented, problem.CodeNotImplemented,
-		"the management API is not implemented yet"))
+func (a *API) serve(c *call) error {
+	if err := canonpath.Check(c.r.URL.EscapedPath()); err != nil {
+		return problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error())
+	}
+	res := a.table.Match(c.r.Method, c.r.URL.Path, &c.params)
+	switch res.Status {
+	case route.NotFound:
+		return problem.New(http.StatusNotFound, codeNotFound, "no such API endpoint: "+c.r.URL.Path)
+	case route.MethodNotAllowed:
+		p := problem.New(http.StatusMethodNotAllowed, problem.CodeMethodNotAllowed, c.r.Method+" is not allowed here; allowed: "+res.Allow)
+		p.AllowedMethods = splitAllow(res.Allow)
+		return p
+	}
+	ep := &a.endpoints[res.Rule]
+	if !ep.public {
+		if err := c.authenticate(); err != nil {
+			return err
+		}
+	}
+	return ep.handle(c)
+}
+
+// internalError hides an unexpected error from the client and logs it.
+func (a *API) internalError(c *call, err error) *problem.Problem {
+	a.logger.Error("management API request failed",
+		zap.String("method", c.r.Method), zap.String("path", c.r.URL.Path), zap.Error(err))
+	return problem.New(http.StatusInternalServerError, codeInternal, "the request failed; the error has been logged")
 }

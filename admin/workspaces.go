@@ -1,13 +1,19 @@
 package admin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
+
+// ActorCLI is the audit actor of changes made with the gatehouse command.
+const ActorCLI = "cli"
 
 // NewWorkspace describes a workspace to create.
 type NewWorkspace struct {
@@ -18,15 +24,17 @@ type NewWorkspace struct {
 	Owner      string
 	OwnerEmail string
 	OwnerRoles []string
+	// Actor is recorded in the audit log: a user id, or ActorCLI.
+	Actor string
 }
 
 // slugAttempts bounds the search for a free derived slug.
 const slugAttempts = 8
 
-// CreateWorkspace creates a workspace and its first member inside tx. An
-// explicit slug must be valid and free (store.ErrSlugTaken otherwise); a
-// derived one gets a random suffix when the plain form is taken, reserved
-// or too short.
+// CreateWorkspace creates a workspace, its first member and the audit
+// event inside tx. An explicit slug must be valid and free
+// (store.ErrSlugTaken otherwise); a derived one gets a random suffix when
+// the plain form is taken, reserved or too short.
 func CreateWorkspace(tx store.Tx, nw NewWorkspace, now time.Time) (store.Workspace, error) {
 	ws := store.Workspace{
 		ID:          ident.NewWorkspaceID(),
@@ -51,7 +59,11 @@ func CreateWorkspace(tx store.Tx, nw NewWorkspace, now time.Time) (store.Workspa
 	if err := tx.PutMember(m); err != nil {
 		return store.Workspace{}, err
 	}
-	return ws, nil
+	summary, _ := json.Marshal(map[string]any{"after": map[string]any{
+		"name": ws.Name, "slug": ws.Slug, "owner": nw.Owner, "owner_roles": nw.OwnerRoles}})
+	_, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: ws.ID, Actor: nw.Actor, Action: "workspace.create",
+		Target: "workspace:" + ws.ID, Time: now, Summary: summary})
+	return ws, err
 }
 
 func putWithSlug(tx store.Tx, ws *store.Workspace, explicit string) error {
@@ -97,10 +109,254 @@ func ensureUser(tx store.Tx, id, email string, now time.Time) error {
 		u = store.User{ID: id, Email: email, FirstSeen: now, LastSeen: now}
 	case err != nil:
 		return err
-	case email != "":
+	case email != "" && email != u.Email:
 		u.Email = email
 	default:
 		return nil
 	}
 	return tx.PutUser(u)
+}
+
+// workspaceView is a workspace in responses; Roles is the caller's.
+type workspaceView struct {
+	store.Workspace
+	Roles []string `json:"roles,omitempty"`
+}
+
+type createWorkspaceRequest struct {
+	Name        string `json:"name"`
+	Slug        string `json:"slug"`
+	Description string `json:"description"`
+}
+
+func (r *createWorkspaceRequest) validate() error {
+	if err := checkText("name", r.Name, maxNameLen, true); err != nil {
+		return err
+	}
+	if r.Slug != "" {
+		if err := ident.ValidateSlug(r.Slug); err != nil {
+			return invalid("slug", err.Error())
+		}
+	}
+	return checkText("description", r.Description, maxDescriptionLen, false)
+}
+
+// POST /v1/workspaces
+func (a *API) createWorkspace(c *call) error {
+	if a.creation == CreationGlobalAdmins && !c.isGlobalAdmin() {
+		return forbidden(problem.CodeForbidden, "workspace creation is reserved to global admins")
+	}
+	var req createWorkspaceRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	var ws store.Workspace
+	err := c.update(func(tx store.Tx) error {
+		var err error
+		ws, err = CreateWorkspace(tx, NewWorkspace{
+			Name: req.Name, Slug: req.Slug, Description: req.Description,
+			Owner: c.user(), OwnerEmail: c.principal.Email, OwnerRoles: []string{a.creator}, Actor: c.user(),
+		}, a.now().UTC())
+		return err
+	})
+	if errors.Is(err, store.ErrSlugTaken) {
+		return conflict(codeSlugTaken, "slug "+quote(req.Slug)+" is taken: choose another")
+	}
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusCreated, workspaceView{Workspace: ws, Roles: []string{a.creator}})
+}
+
+// GET /v1/workspaces
+func (a *API) listWorkspaces(c *call) error {
+	pg, err := c.page()
+	if err != nil {
+		return err
+	}
+	var (
+		items []workspaceView
+		next  string
+	)
+	err = c.view(func(tx store.Tx) error {
+		ms, n, err := tx.UserMemberships(c.user(), pg.cursor, pg.limit)
+		if err != nil {
+			return err
+		}
+		next = n
+		for _, m := range ms {
+			ws, err := tx.Workspace(m.WorkspaceID)
+			if err != nil {
+				return err
+			}
+			if !ws.Deleted() {
+				items = append(items, workspaceView{Workspace: ws, Roles: m.Roles})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// GET /v1/workspaces/{ws}
+func (a *API) getWorkspace(c *call) error {
+	var view workspaceView
+	err := c.view(func(tx store.Tx) error {
+		st, err := c.standing(tx)
+		if err != nil {
+			return err
+		}
+		view = workspaceView{Workspace: st.ws, Roles: st.member.Roles}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, view)
+}
+
+type updateWorkspaceRequest struct {
+	Name        *string `json:"name"`
+	Slug        *string `json:"slug"`
+	Description *string `json:"description"`
+}
+
+func (r *updateWorkspaceRequest) validate() error {
+	if r.Name == nil && r.Slug == nil && r.Description == nil {
+		return invalid("", "nothing to change: send name, slug or description")
+	}
+	if r.Name != nil {
+		if err := checkText("name", *r.Name, maxNameLen, true); err != nil {
+			return err
+		}
+	}
+	if r.Slug != nil {
+		if err := ident.ValidateSlug(*r.Slug); err != nil {
+			return invalid("slug", err.Error())
+		}
+	}
+	if r.Description != nil {
+		return checkText("description", *r.Description, maxDescriptionLen, false)
+	}
+	return nil
+}
+
+// PATCH /v1/workspaces/{ws}
+func (a *API) updateWorkspace(c *call) error {
+	var req updateWorkspaceRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	var view workspaceView
+	err := c.update(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.settings)
+		if err != nil {
+			return err
+		}
+		before, ws := st.ws, st.ws
+		if req.Name != nil {
+			ws.Name = *req.Name
+		}
+		if req.Slug != nil {
+			ws.Slug = *req.Slug
+		}
+		if req.Description != nil {
+			ws.Description = *req.Description
+		}
+		ws.UpdatedAt = a.now().UTC()
+		if err := tx.PutWorkspace(ws); errors.Is(err, store.ErrSlugTaken) {
+			return conflict(codeSlugTaken, "slug "+quote(ws.Slug)+" is taken: choose another")
+		} else if err != nil {
+			return err
+		}
+		view = workspaceView{Workspace: ws, Roles: st.member.Roles}
+		return c.audit(tx, ws.ID, "workspace.update", "workspace:"+ws.ID, map[string]any{
+			"before": map[string]string{"name": before.Name, "slug": before.Slug, "description": before.Description},
+			"after":  map[string]string{"name": ws.Name, "slug": ws.Slug, "description": ws.Description},
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, view)
+}
+
+// DELETE /v1/workspaces/{ws}: soft delete. The gateway answers 404 for
+// the workspace from the next request on; its data stays.
+func (a *API) deleteWorkspace(c *call) error {
+	err := c.update(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.admin)
+		if err != nil {
+			return err
+		}
+		now := a.now().UTC()
+		ws := st.ws
+		ws.DeletedAt, ws.UpdatedAt = &now, now
+		if err := tx.PutWorkspace(ws); err != nil {
+			return err
+		}
+		return c.audit(tx, ws.ID, "workspace.delete", "workspace:"+ws.ID, map[string]any{"slug": ws.Slug})
+	})
+	if err != nil {
+		return err
+	}
+	return c.noContent()
+}
+
+// POST /v1/workspaces/{ws}/restore: a global admin undoes a soft delete.
+func (a *API) restoreWorkspace(c *call) error {
+	if err := c.requireGlobalAdmin(); err != nil {
+		return err
+	}
+	var ws store.Workspace
+	err := c.update(func(tx store.Tx) error {
+		var err error
+		if ws, err = lookupWorkspace(tx, c.param("ws")); err != nil {
+			return err
+		}
+		if !ws.Deleted() {
+			return conflict(codeNotDeleted, "workspace "+ws.Slug+" is not deleted")
+		}
+		ws.DeletedAt, ws.UpdatedAt = nil, a.now().UTC()
+		if err := tx.PutWorkspace(ws); err != nil {
+			return err
+		}
+		return c.audit(tx, ws.ID, "workspace.restore", "workspace:"+ws.ID, map[string]any{"slug": ws.Slug})
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, workspaceView{Workspace: ws})
+}
+
+// GET /v1/admin/workspaces: every workspace, deleted ones included.
+func (a *API) listAllWorkspaces(c *call) error {
+	if err := c.requireGlobalAdmin(); err != nil {
+		return err
+	}
+	pg, err := c.page()
+	if err != nil {
+		return err
+	}
+	var (
+		items []store.Workspace
+		next  string
+	)
+	err = c.view(func(tx store.Tx) error {
+		items, next, err = tx.Workspaces(pg.cursor, pg.limit)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, newList(items, next))
 }

@@ -1,0 +1,74 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-authz/gatehouse/internal/problem"
+)
+
+// Codes the management API adds to the gateway's (spec §6).
+const (
+	codeNotFound            = "not_found"
+	codeInternal            = "internal_error"
+	codeSlugTaken           = "slug_taken"
+	codeLastAdmin           = "last_admin"
+	codeEscalation          = "escalation"
+	codeSystemRoleImmutable = "system_role_immutable"
+	codeRoleInUse           = "role_in_use"
+	codeRoleExists          = "role_exists"
+	codeUserNotFound        = "user_not_found"
+	codeMemberNotFound      = "member_not_found"
+	codeRoleNotFound        = "role_not_found"
+	codeInviteNotFound      = "invite_not_found"
+	codeInviteExpired       = "invite_expired"
+	codeInviteRevoked       = "invite_revoked"
+	codeInviteAccepted      = "invite_accepted"
+	codeAlreadyMember       = "already_member"
+	codeEmailMismatch       = "email_mismatch"
+	codeEmailNotVerified    = "email_not_verified"
+	codeNotDeleted          = "not_deleted"
+	codeUnsupportedMedia    = "unsupported_media_type"
+)
+
+// invalid is a 400 invalid_request naming the offending field ("" when the
+// body as a whole is at fault).
+func invalid(field, detail string) *problem.Problem {
+	p := problem.New(http.StatusBadRequest, problem.CodeInvalidRequest, detail)
+	p.Field = field
+	return p
+}
+
+func notFound(code, detail string) *problem.Problem {
+	return problem.New(http.StatusNotFound, code, detail)
+}
+
+func conflict(code, detail string) *problem.Problem {
+	return problem.New(http.StatusConflict, code, detail)
+}
+
+func forbidden(code, detail string) *problem.Problem {
+	return problem.New(http.StatusForbidden, code, detail)
+}
+
+func gone(code, detail string) *problem.Problem {
+	return problem.New(http.StatusGone, code, detail)
+}
+
+// missingPermission is the 403 for a caller without a required permission.
+func missingPermission(permission, workspace string) *problem.Problem {
+	p := forbidden(problem.CodeForbidden, "you need the "+permission+" permission in workspace "+workspace)
+	p.RequiredPermission = permission
+	p.Workspace = workspace
+	return p
+}
+
+// workspaceNotFound is the 404 for an unknown or deleted workspace, or one
+// the caller is not a member of: a non-member cannot tell them apart.
+func workspaceNotFound(ref string) *problem.Problem {
+	p := notFound(problem.CodeWorkspaceNotFound, "no such workspace, or you are not a member of it")
+	p.Workspace = ref
+	return p
+}
+
+func splitAllow(allow string) []string { return strings.Split(allow, ", ") }

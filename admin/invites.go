@@ -1,0 +1,373 @@
+package admin
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
+	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// Invites (spec §6). Sending the email is the embedding application's job:
+// the API returns the token once, and stores only its SHA-256.
+
+const (
+	// InviteTokenPrefix starts every invite token, so a leaked one is
+	// recognizable (and scannable) as a Gatehouse invite.
+	InviteTokenPrefix  = "ghi_"
+	defaultInviteTTL   = 7 * 24 * time.Hour
+	maxInviteTTL       = 90 * 24 * time.Hour
+	minInviteTTL       = time.Minute
+	invitePrefixID     = "inv_"
+	inviteStatusExpire = "expired"
+)
+
+// inviteView is an invite in responses: never the token or its hash.
+type inviteView struct {
+	ID            string     `json:"id"`
+	WorkspaceID   string     `json:"workspace_id"`
+	WorkspaceSlug string     `json:"workspace_slug,omitempty"`
+	WorkspaceName string     `json:"workspace_name,omitempty"`
+	Email         string     `json:"email"`
+	Roles         []string   `json:"roles"`
+	Status        string     `json:"status"`
+	CreatedBy     string     `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	ExpiresAt     time.Time  `json:"expires_at"`
+	AcceptedBy    string     `json:"accepted_by,omitempty"`
+	AcceptedAt    *time.Time `json:"accepted_at,omitempty"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	// Token is set once, in the answer to the creation.
+	Token string `json:"token,omitempty"`
+}
+
+// inviteStatus derives the status: a pending invite past its expiry is
+// expired.
+func inviteStatus(inv store.Invite, now time.Time) string {
+	if inv.Status == store.InvitePending && !now.Before(inv.ExpiresAt) {
+		return inviteStatusExpire
+	}
+	return inv.Status
+}
+
+func newInviteView(inv store.Invite, now time.Time) inviteView {
+	return inviteView{ID: inv.ID, WorkspaceID: inv.WorkspaceID, Email: inv.Email, Roles: nonNil(inv.Roles),
+		Status: inviteStatus(inv, now), CreatedBy: inv.CreatedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
+		AcceptedBy: inv.AcceptedBy, AcceptedAt: inv.AcceptedAt, RevokedAt: inv.RevokedAt}
+}
+
+// newInviteToken returns a token with 256 random bits and its stored hash.
+func newInviteToken() (token, hash string) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("gatehouse: crypto/rand failed: " + err.Error())
+	}
+	token = InviteTokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token)
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+type createInviteRequest struct {
+	Email string   `json:"email"`
+	Roles []string `json:"roles"`
+	// ExpiresIn is the lifetime in seconds; default 7 days.
+	ExpiresIn *int64 `json:"expires_in"`
+}
+
+func (r *createInviteRequest) ttl() (time.Duration, error) {
+	if r.ExpiresIn == nil {
+		return defaultInviteTTL, nil
+	}
+	// Compare seconds before converting: a huge value would wrap the
+	// nanoseconds of a Duration into the allowed range.
+	secs := *r.ExpiresIn
+	if secs < int64(minInviteTTL/time.Second) || secs > int64(maxInviteTTL/time.Second) {
+		return 0, invalid("expires_in", "expires_in is a number of seconds from 60 to 7776000 (90 days)")
+	}
+	return time.Duration(secs) * time.Second, nil
+}
+
+// POST /v1/workspaces/{ws}/invites
+func (a *API) createInvite(c *call) error {
+	var req createInviteRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	email, err := normalizeEmail("email", req.Email)
+	if err != nil {
+		return err
+	}
+	ttl, err := req.ttl()
+	if err != nil {
+		return err
+	}
+	token, hash := newInviteToken()
+	var view inviteView
+	err = c.update(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.members)
+		if err != nil {
+			return err
+		}
+		if err := a.checkRoles(tx, st.ws.ID, "roles", req.Roles, true); err != nil {
+			return err
+		}
+		granted, err := a.grantable(tx, st.ws.ID, req.Roles, nil)
+		if err != nil {
+			return err
+		}
+		if err := a.noEscalation(st, granted, "invite with these roles"); err != nil {
+			return err
+		}
+		now := a.now().UTC()
+		inv := store.Invite{ID: ident.New(invitePrefixID), WorkspaceID: st.ws.ID, Email: email, Roles: req.Roles,
+			TokenHash: hash, Status: store.InvitePending, CreatedBy: c.user(), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+		if err := tx.PutInvite(inv); err != nil {
+			return err
+		}
+		view = newInviteView(inv, now)
+		view.WorkspaceSlug, view.WorkspaceName = st.ws.Slug, st.ws.Name
+		return c.audit(tx, st.ws.ID, "invite.create", "invite:"+inv.ID,
+			map[string]any{"email": email, "roles": req.Roles, "expires_at": inv.ExpiresAt})
+	})
+	if err != nil {
+		return err
+	}
+	view.Token = token
+	return c.respond(http.StatusCreated, view)
+}
+
+// GET /v1/workspaces/{ws}/invites
+func (a *API) listInvites(c *call) error {
+	pg, err := c.page()
+	if err != nil {
+		return err
+	}
+	var (
+		items []inviteView
+		next  string
+	)
+	err = c.view(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.members)
+		if err != nil {
+			return err
+		}
+		invs, n, err := tx.Invites(st.ws.ID, pg.cursor, pg.limit)
+		next = n
+		now := a.now()
+		for _, inv := range invs {
+			items = append(items, newInviteView(inv, now))
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// DELETE /v1/workspaces/{ws}/invites/{id}: revoke a pending invite.
+func (a *API) revokeInvite(c *call) error {
+	err := c.update(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.members)
+		if err != nil {
+			return err
+		}
+		inv, err := tx.Invite(c.param("id"))
+		if errors.Is(err, store.ErrNotFound) || err == nil && inv.WorkspaceID != st.ws.ID {
+			return notFound(codeInviteNotFound, "no invite "+quote(c.param("id"))+" in this workspace")
+		}
+		if err != nil {
+			return err
+		}
+		switch inv.Status {
+		case store.InviteAccepted:
+			return conflict(codeInviteAccepted, "the invite was already accepted: remove the member instead")
+		case store.InviteRevoked:
+			return gone(codeInviteRevoked, "the invite was already revoked")
+		}
+		now := a.now().UTC()
+		inv.Status, inv.RevokedAt = store.InviteRevoked, &now
+		if err := tx.PutInvite(inv); err != nil {
+			return err
+		}
+		return c.audit(tx, st.ws.ID, "invite.revoke", "invite:"+inv.ID, map[string]any{"email": inv.Email})
+	})
+	if err != nil {
+		return err
+	}
+	return c.noContent()
+}
+
+// GET /v1/invites: pending invites addressed to the caller's email. A
+// token whose email_verified is false sees none: the address is unproven.
+func (a *API) listMyInvites(c *call) error {
+	items := []inviteView{}
+	email := strings.ToLower(c.principal.Email)
+	if email == "" || c.principal.EmailVerified == authn.False {
+		return c.respond(http.StatusOK, newList(items, ""))
+	}
+	err := c.view(func(tx store.Tx) error {
+		invs, err := tx.InvitesForEmail(email)
+		if err != nil {
+			return err
+		}
+		now := a.now()
+		for _, inv := range invs {
+			if inviteStatus(inv, now) != store.InvitePending {
+				continue
+			}
+			ws, err := tx.Workspace(inv.WorkspaceID)
+			if err != nil {
+				return err
+			}
+			if ws.Deleted() {
+				continue
+			}
+			v := newInviteView(inv, now)
+			v.WorkspaceSlug, v.WorkspaceName = ws.Slug, ws.Name
+			items = append(items, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, newList(items, ""))
+}
+
+type acceptInviteRequest struct {
+	Token string `json:"token"`
+}
+
+// POST /v1/invites/accept: the caller, proven to own the invited email,
+// becomes a member with the invite's roles.
+func (a *API) acceptInvite(c *call) error {
+	var req acceptInviteRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(req.Token, InviteTokenPrefix) || len(req.Token) > 128 {
+		return invalid("token", "token is not an invite token")
+	}
+	var view memberView
+	var ws store.Workspace
+	err := c.update(func(tx store.Tx) error {
+		inv, err := tx.InviteByTokenHash(hashToken(req.Token))
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound(codeInviteNotFound, "no invite has this token")
+		}
+		if err != nil {
+			return err
+		}
+		now := a.now().UTC()
+		if err := a.acceptable(inv, now, c.principal); err != nil {
+			return err
+		}
+		if ws, err = tx.Workspace(inv.WorkspaceID); err != nil || ws.Deleted() {
+			if err == nil {
+				err = workspaceNotFound(inv.WorkspaceID)
+			}
+			return err
+		}
+		if _, err := tx.Member(ws.ID, c.user()); err == nil {
+			return conflict(codeAlreadyMember, "you are already a member of workspace "+ws.Slug)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := ensureUser(tx, c.user(), c.principal.Email, now); err != nil {
+			return err
+		}
+		m := store.Membership{WorkspaceID: ws.ID, UserID: c.user(), Roles: a.liveRoles(tx, ws.ID, inv.Roles), JoinedAt: now, UpdatedAt: now}
+		if err := tx.PutMember(m); err != nil {
+			return err
+		}
+		inv.Status, inv.AcceptedBy, inv.AcceptedAt = store.InviteAccepted, c.user(), &now
+		if err := tx.PutInvite(inv); err != nil {
+			return err
+		}
+		view = newMemberView(m, c.principal.Email)
+		return c.audit(tx, ws.ID, "invite.accept", "invite:"+inv.ID, map[string]any{"user": c.user(), "roles": m.Roles})
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, map[string]any{"workspace": ws, "member": view})
+}
+
+// acceptable checks an invite's state and that the caller owns its email.
+func (a *API) acceptable(inv store.Invite, now time.Time, p authn.Principal) error {
+	switch inviteStatus(inv, now) {
+	case store.InviteRevoked:
+		return gone(codeInviteRevoked, "the invite was revoked")
+	case inviteStatusExpire:
+		return gone(codeInviteExpired, "the invite expired at "+inv.ExpiresAt.Format(time.RFC3339)+": ask for a new one")
+	case store.InviteAccepted:
+		return conflict(codeInviteAccepted, "the invite was already accepted")
+	}
+	if p.Email == "" || !strings.EqualFold(p.Email, inv.Email) {
+		return forbidden(codeEmailMismatch, "the invite is addressed to another email than your token's")
+	}
+	if p.EmailVerified == authn.False {
+		return forbidden(codeEmailNotVerified, "your token says your email is not verified: verify it with your identity provider first")
+	}
+	return nil
+}
+
+// liveRoles drops roles that no longer exist (a system role removed from
+// the configuration since the invite was made), so that a custom role
+// created later under the same name is not granted by surprise.
+func (a *API) liveRoles(tx store.Tx, workspaceID string, roles []string) []string {
+	return slices.DeleteFunc(slices.Clone(roles), func(slug string) bool {
+		_, found, err := a.engine.RolePatterns(tx, workspaceID, slug)
+		return err != nil || !found
+	})
+}
+
+// roleHolder names someone holding role in the workspace (a member or a
+// pending invite), or "" when nobody does.
+func roleHolder(tx store.Tx, workspaceID, role string, now time.Time) (string, error) {
+	cursor := ""
+	for {
+		ms, next, err := tx.Members(workspaceID, cursor, maxLimit)
+		if err != nil {
+			return "", err
+		}
+		for _, m := range ms {
+			if slices.Contains(m.Roles, role) {
+				return "member " + m.UserID, nil
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	cursor = ""
+	for {
+		invs, next, err := tx.Invites(workspaceID, cursor, maxLimit)
+		if err != nil {
+			return "", err
+		}
+		for _, inv := range invs {
+			if inviteStatus(inv, now) == store.InvitePending && slices.Contains(inv.Roles, role) {
+				return "a pending invite for " + inv.Email, nil
+			}
+		}
+		if next == "" {
+			return "", nil
+		}
+		cursor = next
+	}
+}

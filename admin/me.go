@@ -1,0 +1,215 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// The endpoints a front-end calls to decide what to show: each answers in
+// one round trip with the effective permissions, so buttons can be shown
+// or hidden without asking again.
+
+// myWorkspace is one of the caller's workspaces with their standing there.
+type myWorkspace struct {
+	ID          string   `json:"id"`
+	Slug        string   `json:"slug"`
+	Name        string   `json:"name"`
+	Roles       []string `json:"roles"`
+	Permissions []string `json:"permissions"`
+}
+
+type meResponse struct {
+	ID          string        `json:"id"`
+	Email       string        `json:"email,omitempty"`
+	GlobalAdmin bool          `json:"global_admin"`
+	FirstSeen   *time.Time    `json:"first_seen,omitempty"`
+	LastSeen    *time.Time    `json:"last_seen,omitempty"`
+	Workspaces  []myWorkspace `json:"workspaces"`
+}
+
+// GET /v1/me
+func (a *API) getMe(c *call) error {
+	resp := meResponse{ID: c.user(), Email: c.principal.Email, GlobalAdmin: c.isGlobalAdmin(), Workspaces: []myWorkspace{}}
+	err := c.view(func(tx store.Tx) error {
+		if u, err := tx.User(c.user()); err == nil {
+			resp.FirstSeen, resp.LastSeen = &u.FirstSeen, &u.LastSeen
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return forEachMembership(tx, c.user(), func(ws store.Workspace, m store.Membership) error {
+			access, err := a.engine.MemberAccess(tx, ws, m)
+			if err != nil {
+				return err
+			}
+			resp.Workspaces = append(resp.Workspaces, myWorkspace{ID: ws.ID, Slug: ws.Slug, Name: ws.Name,
+				Roles: m.Roles, Permissions: a.permissionNames(access.Permissions)})
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, resp)
+}
+
+// forEachMembership calls fn for each of the user's live workspaces.
+func forEachMembership(tx store.Tx, user string, fn func(store.Workspace, store.Membership) error) error {
+	cursor := ""
+	for {
+		ms, next, err := tx.UserMemberships(user, cursor, maxLimit)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			ws, err := tx.Workspace(m.WorkspaceID)
+			if err != nil {
+				return err
+			}
+			if ws.Deleted() {
+				continue
+			}
+			if err := fn(ws, m); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+type permissionView struct {
+	Name    string   `json:"name"`
+	Implies []string `json:"implies"`
+	// Grants is the transitive closure of Implies over the catalog.
+	Grants []string `json:"grants"`
+}
+
+type roleView struct {
+	Slug        string     `json:"slug"`
+	Name        string     `json:"name"`
+	Description string     `json:"description,omitempty"`
+	Permissions []string   `json:"permissions"`
+	System      bool       `json:"system"`
+	CreatedAt   *time.Time `json:"created_at,omitempty"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+}
+
+// GET /v1/permissions: the catalog with implications, and the system roles.
+func (a *API) getPermissions(c *call) error {
+	perms := []permissionView{}
+	for _, d := range a.catalog.Declarations() {
+		perms = append(perms, permissionView{Name: d.Name, Implies: nonNil(d.Implies), Grants: nonNil(a.catalog.Implied(d.Name))})
+	}
+	return c.respond(http.StatusOK, map[string]any{"permissions": perms, "roles": a.systemRoleViews()})
+}
+
+func (a *API) systemRoleViews() []roleView {
+	roles := []roleView{}
+	for _, r := range a.engine.SystemRoles() {
+		roles = append(roles, roleView{Slug: r.Slug, Name: r.Name, Description: r.Description, Permissions: nonNil(r.Permissions), System: true})
+	}
+	return roles
+}
+
+type workspaceMeResponse struct {
+	Workspace    store.Workspace     `json:"workspace"`
+	Roles        []string            `json:"roles"`
+	Grants       []string            `json:"grants"`
+	Denies       []string            `json:"denies"`
+	Restrictions map[string][]string `json:"restrictions"`
+	Permissions  []string            `json:"permissions"`
+}
+
+// GET /v1/workspaces/{ws}/me
+func (a *API) getWorkspaceMe(c *call) error {
+	var resp workspaceMeResponse
+	err := c.view(func(tx store.Tx) error {
+		st, err := c.standing(tx)
+		if err != nil {
+			return err
+		}
+		resp = workspaceMeResponse{Workspace: st.ws, Roles: nonNil(st.member.Roles), Grants: nonNil(st.member.Grants),
+			Denies: nonNil(st.member.Denies), Restrictions: nonNilMap(st.member.Restrictions),
+			Permissions: a.permissionNames(st.access.Permissions)}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, resp)
+}
+
+type checkRequest struct {
+	Permission string    `json:"permission"`
+	Resource   *resource `json:"resource"`
+}
+
+type resource struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// Reasons of a check answer.
+const (
+	reasonGranted           = "granted"
+	reasonMissingPermission = "missing_permission"
+	reasonRestricted        = "restricted"
+)
+
+// POST /v1/workspaces/{ws}/check: may the caller do this? The same answer
+// the gateway would give, for a front-end deciding what to show.
+func (a *API) check(c *call) error {
+	var req checkRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	id, ok := a.catalog.ID(req.Permission)
+	if !ok {
+		return invalid("permission", "unknown permission "+quote(req.Permission)+": see GET /v1/permissions")
+	}
+	if req.Resource != nil && (req.Resource.Type == "" || req.Resource.ID == "") {
+		return invalid("resource", "resource needs a type and an id")
+	}
+	var resp struct {
+		Allowed bool   `json:"allowed"`
+		Reason  string `json:"reason"`
+	}
+	err := c.view(func(tx store.Tx) error {
+		st, err := c.standing(tx)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !st.access.Permissions.Has(id):
+			resp.Reason = reasonMissingPermission
+		case req.Resource != nil && !st.access.Allows(req.Resource.Type, req.Resource.ID):
+			resp.Reason = reasonRestricted
+		default:
+			resp.Allowed, resp.Reason = true, reasonGranted
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, resp)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string][]string) map[string][]string {
+	if m == nil {
+		return map[string][]string{}
+	}
+	return m
+}

@@ -1,0 +1,269 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// memberView is a membership in responses.
+type memberView struct {
+	UserID       string              `json:"user_id"`
+	Email        string              `json:"email,omitempty"`
+	Roles        []string            `json:"roles"`
+	Grants       []string            `json:"grants"`
+	Denies       []string            `json:"denies"`
+	Restrictions map[string][]string `json:"restrictions"`
+	Permissions  []string            `json:"permissions,omitempty"`
+	JoinedAt     time.Time           `json:"joined_at"`
+	UpdatedAt    time.Time           `json:"updated_at"`
+}
+
+func newMemberView(m store.Membership, email string) memberView {
+	return memberView{UserID: m.UserID, Email: email, Roles: nonNil(m.Roles), Grants: nonNil(m.Grants),
+		Denies: nonNil(m.Denies), Restrictions: nonNilMap(m.Restrictions), JoinedAt: m.JoinedAt, UpdatedAt: m.UpdatedAt}
+}
+
+// userEmail is the recorded email of a user, "" when unknown.
+func userEmail(tx store.Tx, id string) (string, error) {
+	u, err := tx.User(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return u.Email, err
+}
+
+// GET /v1/workspaces/{ws}/members
+func (a *API) listMembers(c *call) error {
+	pg, err := c.page()
+	if err != nil {
+		return err
+	}
+	var (
+		items []memberView
+		next  string
+	)
+	err = c.view(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.members)
+		if err != nil {
+			return err
+		}
+		ms, n, err := tx.Members(st.ws.ID, pg.cursor, pg.limit)
+		if err != nil {
+			return err
+		}
+		next = n
+		for _, m := range ms {
+			email, err := userEmail(tx, m.UserID)
+			if err != nil {
+				return err
+			}
+			items = append(items, newMemberView(m, email))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// GET /v1/workspaces/{ws}/members/{user}: workspace.members, or oneself.
+func (a *API) getMember(c *call) error {
+	var view memberView
+	err := c.view(func(tx store.Tx) error {
+		st, err := c.standingForMember(tx)
+		if err != nil {
+			return err
+		}
+		m, err := a.member(tx, st.ws.ID, c.param("user"))
+		if err != nil {
+			return err
+		}
+		access, err := a.engine.MemberAccess(tx, st.ws, m)
+		if err != nil {
+			return err
+		}
+		email, err := userEmail(tx, m.UserID)
+		view = newMemberView(m, email)
+		view.Permissions = a.permissionNames(access.Permissions)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, view)
+}
+
+// standingForMember requires workspace.members, unless the {user} of the
+// request is the caller.
+func (c *call) standingForMember(tx store.Tx) (*standing, error) {
+	if c.param("user") == c.user() {
+		return c.standing(tx)
+	}
+	return c.standingWith(tx, c.api.builtinIDs.members)
+}
+
+// member returns a membership or 404 member_not_found.
+func (a *API) member(tx store.Tx, workspaceID, user string) (store.Membership, error) {
+	m, err := tx.Member(workspaceID, user)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, notFound(codeMemberNotFound, "user "+quote(user)+" is not a member of this workspace")
+	}
+	return m, err
+}
+
+type putMemberRequest struct {
+	Roles        []string            `json:"roles"`
+	Grants       []string            `json:"grants"`
+	Denies       []string            `json:"denies"`
+	Restrictions map[string][]string `json:"restrictions"`
+}
+
+// validate checks what needs no transaction.
+func (a *API) validatePutMember(req *putMemberRequest) error {
+	if err := a.checkPatterns("grants", req.Grants); err != nil {
+		return err
+	}
+	if err := a.checkPatterns("denies", req.Denies); err != nil {
+		return err
+	}
+	return checkRestrictions("restrictions", req.Restrictions)
+}
+
+// PUT /v1/workspaces/{ws}/members/{user}: add or replace a membership of a
+// known user.
+func (a *API) putMember(c *call) error {
+	var req putMemberRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if err := a.validatePutMember(&req); err != nil {
+		return err
+	}
+	user := c.param("user")
+	var (
+		view    memberView
+		created bool
+	)
+	err := c.update(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.members)
+		if err != nil {
+			return err
+		}
+		if err := a.checkRoles(tx, st.ws.ID, "roles", req.Roles, true); err != nil {
+			return err
+		}
+		email, err := a.knownUser(tx, user)
+		if err != nil {
+			return err
+		}
+		granted, err := a.grantable(tx, st.ws.ID, req.Roles, req.Grants)
+		if err != nil {
+			return err
+		}
+		if err := a.noEscalation(st, granted, "assign these roles and grants"); err != nil {
+			return err
+		}
+		now := a.now().UTC()
+		next := store.Membership{WorkspaceID: st.ws.ID, UserID: user, Roles: req.Roles, Grants: req.Grants,
+			Denies: req.Denies, Restrictions: req.Restrictions, JoinedAt: now, UpdatedAt: now}
+		before, err := tx.Member(st.ws.ID, user)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			created = true
+		case err != nil:
+			return err
+		default:
+			next.JoinedAt = before.JoinedAt
+			if err := a.guardChange(tx, st, before, "member "+user); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutMember(next); err != nil {
+			return err
+		}
+		if !created {
+			if err := a.keepAdmin(tx, st, before); err != nil {
+				return err
+			}
+		}
+		view = newMemberView(next, email)
+		summary := map[string]any{"after": newMemberView(next, "")}
+		if !created {
+			summary["before"] = newMemberView(before, "")
+		}
+		return c.audit(tx, st.ws.ID, "member.put", "user:"+user, summary)
+	})
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.respond(status, view)
+}
+
+// knownUser returns a user's email, or 404 user_not_found: only users that
+// have authenticated (or been created by an invite or the CLI) can be
+// members.
+func (a *API) knownUser(tx store.Tx, id string) (string, error) {
+	u, err := tx.User(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", notFound(codeUserNotFound, "no known user "+quote(id)+": users are known once they have made an authenticated request")
+	}
+	return u.Email, err
+}
+
+// guardChange lets the caller change or remove a member only when the
+// caller holds everything that member holds.
+func (a *API) guardChange(tx store.Tx, st *standing, target store.Membership, who string) error {
+	access, err := a.engine.MemberAccess(tx, st.ws, target)
+	if err != nil {
+		return err
+	}
+	return a.outranks(st, access.Permissions, who)
+}
+
+// keepAdmin runs the last-admin check after a change to (or removal of) a
+// member who held workspace.admin before it.
+func (a *API) keepAdmin(tx store.Tx, st *standing, before store.Membership) error {
+	access, err := a.engine.MemberAccess(tx, st.ws, before)
+	if err != nil || !a.holdsAdmin(access.Permissions) {
+		return err
+	}
+	return a.adminRemains(tx, st.ws)
+}
+
+// DELETE /v1/workspaces/{ws}/members/{user}: workspace.members, or the
+// user themself (leaving). The history stays in the audit log.
+func (a *API) deleteMember(c *call) error {
+	user := c.param("user")
+	err := c.update(func(tx store.Tx) error {
+		st, err := c.standingForMember(tx)
+		if err != nil {
+			return err
+		}
+		before, err := a.member(tx, st.ws.ID, user)
+		if err != nil {
+			return err
+		}
+		if err := a.guardChange(tx, st, before, "member "+user); err != nil {
+			return err
+		}
+		if err := tx.DeleteMember(st.ws.ID, user); err != nil {
+			return err
+		}
+		if err := a.keepAdmin(tx, st, before); err != nil {
+			return err
+		}
+		return c.audit(tx, st.ws.ID, "member.delete", "user:"+user, map[string]any{"before": newMemberView(before, "")})
+	})
+	if err != nil {
+		return err
+	}
+	return c.noContent()
+}

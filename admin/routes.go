@@ -1,0 +1,79 @@
+package admin
+
+import "github.com/gatehouse-authz/gatehouse/internal/route"
+
+// endpoint is one method and path of the API.
+type endpoint struct {
+	method string
+	path   string
+	// public endpoints need no token (the published keys and the API
+	// description).
+	public bool
+	handle func(*call) error
+}
+
+// endpoints lists the API (spec §6). Paths are relative to the mount point.
+func (a *API) endpointList() []endpoint {
+	return []endpoint{
+		{method: "GET", path: "/v1/jwks.json", public: true, handle: a.getJWKS},
+		{method: "GET", path: "/v1/openapi.json", public: true, handle: a.getOpenAPI},
+
+		{method: "GET", path: "/v1/me", handle: a.getMe},
+		{method: "GET", path: "/v1/permissions", handle: a.getPermissions},
+
+		{method: "GET", path: "/v1/workspaces", handle: a.listWorkspaces},
+		{method: "POST", path: "/v1/workspaces", handle: a.createWorkspace},
+		{method: "GET", path: "/v1/workspaces/{ws}", handle: a.getWorkspace},
+		{method: "PATCH", path: "/v1/workspaces/{ws}", handle: a.updateWorkspace},
+		{method: "DELETE", path: "/v1/workspaces/{ws}", handle: a.deleteWorkspace},
+		{method: "POST", path: "/v1/workspaces/{ws}/restore", handle: a.restoreWorkspace},
+
+		{method: "GET", path: "/v1/workspaces/{ws}/me", handle: a.getWorkspaceMe},
+		{method: "POST", path: "/v1/workspaces/{ws}/check", handle: a.check},
+
+		{method: "GET", path: "/v1/workspaces/{ws}/members", handle: a.listMembers},
+		{method: "GET", path: "/v1/workspaces/{ws}/members/{user}", handle: a.getMember},
+		{method: "PUT", path: "/v1/workspaces/{ws}/members/{user}", handle: a.putMember},
+		{method: "DELETE", path: "/v1/workspaces/{ws}/members/{user}", handle: a.deleteMember},
+
+		{method: "GET", path: "/v1/workspaces/{ws}/roles", handle: a.listRoles},
+		{method: "POST", path: "/v1/workspaces/{ws}/roles", handle: a.createRole},
+		{method: "GET", path: "/v1/workspaces/{ws}/roles/{role}", handle: a.getRole},
+		{method: "PATCH", path: "/v1/workspaces/{ws}/roles/{role}", handle: a.updateRole},
+		{method: "DELETE", path: "/v1/workspaces/{ws}/roles/{role}", handle: a.deleteRole},
+
+		{method: "GET", path: "/v1/workspaces/{ws}/invites", handle: a.listInvites},
+		{method: "POST", path: "/v1/workspaces/{ws}/invites", handle: a.createInvite},
+		{method: "DELETE", path: "/v1/workspaces/{ws}/invites/{id}", handle: a.revokeInvite},
+		{method: "GET", path: "/v1/invites", handle: a.listMyInvites},
+		{method: "POST", path: "/v1/invites/accept", handle: a.acceptInvite},
+
+		{method: "GET", path: "/v1/workspaces/{ws}/audit", handle: a.listAudit},
+
+		{method: "GET", path: "/v1/admin/workspaces", handle: a.listAllWorkspaces},
+	}
+}
+
+// buildRoutes compiles the endpoint list into a route table.
+func (a *API) buildRoutes() error {
+	a.endpoints = a.endpointList()
+	rules := make([]route.Rule, len(a.endpoints))
+	for i, ep := range a.endpoints {
+		rules[i] = route.Rule{Methods: []string{ep.method}, Path: ep.path}
+	}
+	table, err := route.Compile(rules)
+	if err != nil {
+		return err
+	}
+	a.table = table
+	return nil
+}
+
+// Routes returns "METHOD /path" for every endpoint (for docs and tests).
+func (a *API) Routes() []string {
+	out := make([]string, len(a.endpoints))
+	for i, ep := range a.endpoints {
+		out[i] = ep.method + " " + ep.path
+	}
+	return out
+}

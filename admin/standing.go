@@ -1,0 +1,165 @@
+package admin
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/problem"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// standing is the caller's membership in the request's workspace, read in
+// the handler's own transaction so that checks and changes agree.
+type standing struct {
+	ws     store.Workspace
+	member store.Membership
+	access *gateway.Access
+}
+
+// view runs fn in a read transaction of the request.
+func (c *call) view(fn func(tx store.Tx) error) error {
+	return c.api.store.View(c.r.Context(), fn)
+}
+
+// update runs fn in a write transaction of the request: a returned error
+// (a problem included) rolls everything back.
+func (c *call) update(fn func(tx store.Tx) error) error {
+	return c.api.store.Update(c.r.Context(), fn)
+}
+
+// lookupWorkspace finds a workspace, deleted or not, by id or slug.
+func lookupWorkspace(tx store.Tx, ref string) (store.Workspace, error) {
+	var (
+		ws  store.Workspace
+		err error
+	)
+	if ident.IsWorkspaceID(ref) {
+		ws, err = tx.Workspace(ref)
+	} else {
+		ws, err = tx.WorkspaceBySlug(ref)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return ws, workspaceNotFound(ref)
+	}
+	return ws, err
+}
+
+// standing returns the caller's standing in the workspace named by the
+// {ws} parameter: 404 unless it is live and the caller is a member.
+func (c *call) standing(tx store.Tx) (*standing, error) {
+	ref := c.param("ws")
+	ws, err := lookupWorkspace(tx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if ws.Deleted() {
+		return nil, workspaceNotFound(ref)
+	}
+	m, err := tx.Member(ws.ID, c.user())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, workspaceNotFound(ref)
+	}
+	if err != nil {
+		return nil, err
+	}
+	access, err := c.api.engine.MemberAccess(tx, ws, m)
+	if err != nil {
+		return nil, err
+	}
+	return &standing{ws: ws, member: m, access: access}, nil
+}
+
+// standingWith is standing plus a required permission.
+func (c *call) standingWith(tx store.Tx, perm authz.PermID) (*standing, error) {
+	st, err := c.standing(tx)
+	if err != nil {
+		return nil, err
+	}
+	if !st.access.Permissions.Has(perm) {
+		return nil, missingPermission(c.api.catalog.Name(perm), st.ws.Slug)
+	}
+	return st, nil
+}
+
+// requireGlobalAdmin answers 403 unless the caller is a global admin.
+func (c *call) requireGlobalAdmin() error {
+	if c.isGlobalAdmin() {
+		return nil
+	}
+	return forbidden(problem.CodeForbidden, "this endpoint is reserved to global admins")
+}
+
+// audit appends an event for a change made in tx by the caller.
+func (c *call) audit(tx store.Tx, workspaceID, action, target string, summary any) error {
+	raw, err := json.Marshal(summary)
+	if err != nil {
+		return err
+	}
+	_, err = tx.AppendAudit(store.AuditEvent{
+		WorkspaceID: workspaceID,
+		Actor:       c.user(),
+		Action:      action,
+		Target:      target,
+		Time:        c.api.now().UTC(),
+		Summary:     raw,
+	})
+	return err
+}
+
+// Page sizes (spec §6).
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+// page is a list request's position.
+type page struct {
+	cursor string // the store's cursor, decoded
+	limit  int
+}
+
+// page reads ?limit= and ?cursor=. Cursors are opaque to clients: the
+// store's key, base64url-encoded.
+func (c *call) page() (page, error) {
+	q := c.r.URL.Query()
+	p := page{limit: defaultLimit}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			return p, invalid("limit", "limit must be a whole number from 1 to 500")
+		}
+		p.limit = n
+	}
+	if s := q.Get("cursor"); s != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil || len(raw) == 0 {
+			return p, invalid("cursor", "cursor is not one this API returned")
+		}
+		p.cursor = string(raw)
+	}
+	return p, nil
+}
+
+// list is the shape of every list response.
+type list[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// newList wraps items and the store's next cursor ("" at the end).
+func newList[T any](items []T, next string) list[T] {
+	l := list[T]{Items: items}
+	if l.Items == nil {
+		l.Items = []T{}
+	}
+	if next != "" {
+		s := base64.RawURLEncoding.EncodeToString([]byte(next))
+		l.NextCursor = &s
+	}
+	return l
+}

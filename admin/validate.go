@@ -1,0 +1,155 @@
+package admin
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// Limits on request fields.
+const (
+	maxNameLen         = 100
+	maxDescriptionLen  = 1000
+	maxEmailLen        = 254
+	maxPatterns        = 200
+	maxRoles           = 50
+	maxRestrictTypes   = 20
+	maxRestrictIDs     = 1000
+	maxRestrictTypeLen = 63
+	maxRestrictIDLen   = 255
+)
+
+// checkText validates a display string: trimmed, 1..max characters (or
+// 0..max when optional), no control characters.
+func checkText(field, s string, max int, required bool) error {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case !utf8.ValidString(s):
+		return invalid(field, field+" must be valid UTF-8")
+	case required && strings.TrimSpace(s) == "":
+		return invalid(field, field+" is required")
+	case n > max:
+		return invalid(field, fmt.Sprintf("%s must be at most %d characters", field, max))
+	case strings.TrimSpace(s) != s:
+		return invalid(field, field+" must not start or end with white space")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return invalid(field, field+" must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// checkPatterns validates permission patterns against the catalog.
+func (a *API) checkPatterns(field string, patterns []string) error {
+	if len(patterns) > maxPatterns {
+		return invalid(field, fmt.Sprintf("%s may hold at most %d entries", field, maxPatterns))
+	}
+	for i, p := range patterns {
+		if err := a.catalog.CheckPattern(p); err != nil {
+			return invalid(fmt.Sprintf("%s[%d]", field, i), err.Error())
+		}
+	}
+	return nil
+}
+
+// checkRoles validates a role list: required non-empty when required, each
+// a role of the workspace (system or custom), no duplicates.
+func (a *API) checkRoles(tx store.Tx, workspaceID, field string, roles []string, required bool) error {
+	if required && len(roles) == 0 {
+		return invalid(field, field+" must name at least one role")
+	}
+	if len(roles) > maxRoles {
+		return invalid(field, fmt.Sprintf("%s may hold at most %d roles", field, maxRoles))
+	}
+	seen := make(map[string]bool, len(roles))
+	for i, slug := range roles {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if seen[slug] {
+			return invalid(f, "role "+quote(slug)+" is listed twice")
+		}
+		seen[slug] = true
+		_, found, err := a.engine.RolePatterns(tx, workspaceID, slug)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return invalid(f, "unknown role "+quote(slug)+": use a system role or a custom role of this workspace")
+		}
+	}
+	return nil
+}
+
+// checkRestrictions validates restrictions: type names that are safe in a
+// header name, ids that are safe in a comma-separated header value.
+func checkRestrictions(field string, r map[string][]string) error {
+	if len(r) > maxRestrictTypes {
+		return invalid(field, fmt.Sprintf("%s may hold at most %d types", field, maxRestrictTypes))
+	}
+	for typ, ids := range r {
+		f := field + "." + typ
+		if !validRestrictType(typ) {
+			return invalid(f, "restriction types are 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter")
+		}
+		if len(ids) > maxRestrictIDs {
+			return invalid(f, fmt.Sprintf("a restriction may list at most %d ids", maxRestrictIDs))
+		}
+		for i, id := range ids {
+			if id == "" || len(id) > maxRestrictIDLen || strings.ContainsAny(id, ", ") || hasControl(id) {
+				return invalid(fmt.Sprintf("%s[%d]", f, i), "restriction ids are 1-255 bytes without commas, spaces or control characters")
+			}
+		}
+	}
+	return nil
+}
+
+func validRestrictType(s string) bool {
+	if s == "" || len(s) > maxRestrictTypeLen || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeEmail validates an email address and returns it lower-case.
+func normalizeEmail(field, s string) (string, error) {
+	if len(s) > maxEmailLen {
+		return "", invalid(field, fmt.Sprintf("%s must be at most %d characters", field, maxEmailLen))
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return "", invalid(field, field+" must be a plain email address such as ada@example.com")
+	}
+	return strings.ToLower(s), nil
+}
+
+// quote quotes a client-supplied value for a message, shortened.
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// permissionNames lists a set's permissions for a response.
+func (a *API) permissionNames(s authz.Set) []string { return s.Names(a.catalog) }
