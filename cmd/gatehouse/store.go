@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
@@ -23,14 +28,14 @@ const cliLockTimeout = 2 * time.Second
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "store",
-		Usage: "bootstrap|stats --store <file> ...",
+		Usage: "bootstrap|stats|export|import --store <file> ...",
 		Short: "Works offline on a Gatehouse store file",
 		Long: `
 Commands that open a Gatehouse bbolt store directly. They need the file to
 be free: a store held by a running server gets an error, not a hang (change
 a running server through its management API instead).`,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(bootstrapCommand(), statsCommand())
+			cmd.AddCommand(bootstrapCommand(), statsCommand(), exportCommand(), importCommand())
 		},
 	})
 }
@@ -82,6 +87,7 @@ func cmdBootstrap(fl caddycmd.Flags) (int, error) {
 			Owner:      owner,
 			OwnerEmail: fl.String("email"),
 			OwnerRoles: roles,
+			Actor:      admin.ActorCLI,
 		}, time.Now().UTC())
 		return err
 	})
@@ -106,16 +112,9 @@ func statsCommand() *cobra.Command {
 }
 
 func cmdStats(fl caddycmd.Flags) (int, error) {
-	path := fl.String("store")
-	if path == "" {
-		return 2, fmt.Errorf("--store is required")
-	}
-	if _, err := os.Stat(path); err != nil {
-		return 1, fmt.Errorf("store %s: %w", path, err)
-	}
-	s, err := boltstore.Open(path, boltstore.Options{Timeout: cliLockTimeout, ReadOnly: true})
+	s, code, err := openExisting(fl)
 	if err != nil {
-		return 1, err
+		return code, err
 	}
 	defer s.Close()
 	stats, err := s.Stats(context.Background())
@@ -125,4 +124,234 @@ func cmdStats(fl caddycmd.Flags) (int, error) {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return 0, enc.Encode(stats)
+}
+
+func exportCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "export --store <file> > snapshot.json",
+		Short: "Writes every record of the store as JSON to stdout",
+		Long: `
+Writes a snapshot of the store — users, workspaces, memberships, custom
+roles, invites, audit events and the gateway's signing keys — as indented
+JSON to stdout. ` + "`gatehouse store import`" + ` reads it back into a new store.
+
+The snapshot contains the gateway's PRIVATE signing key (and the hashes of
+pending invite tokens): treat it as a secret, like the store file itself.
+
+The file is opened read-only, but it must not be held by a running server.`,
+		RunE: caddycmd.WrapCommandFuncForCobra(cmdExport),
+	}
+	c.Flags().String("store", "", "Store file (required)")
+	return c
+}
+
+func cmdExport(fl caddycmd.Flags) (int, error) {
+	s, code, err := openExisting(fl)
+	if err != nil {
+		return code, err
+	}
+	defer s.Close()
+	var snap store.Snapshot
+	err = s.View(context.Background(), func(tx store.Tx) (err error) {
+		snap, err = store.Export(tx)
+		return err
+	})
+	if err != nil {
+		return 1, fmt.Errorf("store %s: %w", fl.String("store"), err)
+	}
+	w := bufio.NewWriterSize(os.Stdout, 1<<16)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(snap); err != nil {
+		return 1, fmt.Errorf("writing the snapshot: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		return 1, fmt.Errorf("writing the snapshot: %w", err)
+	}
+	return 0, nil
+}
+
+// maxSnapshotBytes caps what import reads from stdin.
+const maxSnapshotBytes = 256 << 20
+
+func importCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "import --store <file> < snapshot.json",
+		Short: "Reads a snapshot (from store export) on stdin into an empty store",
+		Long: `
+Reads a snapshot written by ` + "`gatehouse store export`" + ` from stdin (at most
+256 MiB) and writes it into the store in one transaction: either every
+record is imported or none is.
+
+The store must be empty — a new file is best; it is created if missing.
+Import never merges into existing data. Unknown fields in the snapshot are
+rejected rather than silently dropped.`,
+		RunE: caddycmd.WrapCommandFuncForCobra(cmdImport),
+	}
+	c.Flags().String("store", "", "Store file (required; created if missing; must be empty)")
+	return c
+}
+
+func cmdImport(fl caddycmd.Flags) (int, error) {
+	path := fl.String("store")
+	if path == "" {
+		return 2, fmt.Errorf("--store is required")
+	}
+	// Read and check the whole snapshot before touching the store: the
+	// file lock is not held while stdin trickles in, and a bad snapshot
+	// leaves no new file behind.
+	snap, err := readSnapshot(os.Stdin)
+	if err != nil {
+		return 1, err
+	}
+	if err := snap.Check(); err != nil {
+		return 1, fmt.Errorf("snapshot on stdin: %w", err)
+	}
+
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	s, err := boltstore.Open(path, boltstore.Options{Timeout: cliLockTimeout})
+	if err != nil {
+		return 1, err
+	}
+	if err := importInto(s, snap); err != nil {
+		_ = s.Close()
+		if created {
+			// Nothing was imported (one transaction): do not leave an
+			// empty store behind that a retry would have to avoid.
+			_ = os.Remove(path)
+		}
+		return 1, fmt.Errorf("store %s: %w", path, err)
+	}
+	// The import is committed; a failing Close cannot undo it.
+	if err := s.Close(); err != nil {
+		return 1, fmt.Errorf("store %s: imported, but closing failed: %w", path, err)
+	}
+	fmt.Printf("imported %d users, %d workspaces, %d memberships, %d roles, %d invites, %d audit events and %d signing keys into %s\n",
+		len(snap.Users), len(snap.Workspaces), len(snap.Memberships), len(snap.Roles), len(snap.Invites), len(snap.Audit), len(snap.SigningKeys), path)
+	return 0, nil
+}
+
+// readSnapshot decodes one Snapshot from r, strictly: unknown fields,
+// trailing data and input over maxSnapshotBytes are errors.
+func readSnapshot(r io.Reader) (store.Snapshot, error) {
+	var snap store.Snapshot
+	data, err := io.ReadAll(io.LimitReader(r, maxSnapshotBytes+1))
+	if err != nil {
+		return snap, fmt.Errorf("reading the snapshot from stdin: %w", err)
+	}
+	if len(data) > maxSnapshotBytes {
+		return snap, fmt.Errorf("the snapshot on stdin is larger than %d MiB", maxSnapshotBytes>>20)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return snap, fmt.Errorf("no snapshot on stdin: pipe in the output of `gatehouse store export`")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&snap); err != nil {
+		return snap, fmt.Errorf("the snapshot on stdin is not valid: %s (expected the output of `gatehouse store export`)", describeJSONError(data, err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return snap, fmt.Errorf("the snapshot on stdin is not valid: data after the snapshot's closing brace at byte %d (expected a single JSON object)", dec.InputOffset())
+	}
+	return snap, nil
+}
+
+// describeJSONError adds the line of a syntax or type error to its message.
+func describeJSONError(data []byte, err error) string {
+	var offset int64 = -1
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		offset = syn.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it ends in the middle of the JSON (truncated?)"
+	}
+	if offset < 0 || offset > int64(len(data)) {
+		return err.Error()
+	}
+	line := 1 + bytes.Count(data[:offset], []byte("\n"))
+	return fmt.Sprintf("line %d: %v", line, err)
+}
+
+// importInto imports snap into s in one transaction, after checking that s
+// is empty.
+func importInto(s *boltstore.Store, snap store.Snapshot) error {
+	ctx := context.Background()
+	// The read-write open holds the file lock, so nothing changes between
+	// this count and the transaction below.
+	st, err := s.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	var has []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{st.Users, "user(s)"},
+		{st.Workspaces + st.DeletedWorkspaces, "workspace(s)"},
+		{st.Memberships, "membership(s)"},
+		{st.Roles, "custom role(s)"},
+		{st.Invites, "invite(s)"},
+		{st.AuditEvents, "audit event(s)"},
+		{st.SigningKeys, "signing key(s)"},
+	} {
+		if c.n > 0 {
+			has = append(has, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	if len(has) > 0 {
+		return errNotEmpty(strings.Join(has, ", "))
+	}
+	return s.Update(ctx, func(tx store.Tx) error {
+		if err := store.Import(tx, snap); err != nil {
+			return err
+		}
+		return auditImport(tx, snap, time.Now().UTC())
+	})
+}
+
+// auditImport records the import in each imported workspace's log: like
+// every change made with the CLI, a restore from a snapshot is audited.
+func auditImport(tx store.Tx, snap store.Snapshot, now time.Time) error {
+	summary, err := json.Marshal(map[string]int{"users": len(snap.Users), "workspaces": len(snap.Workspaces),
+		"memberships": len(snap.Memberships), "roles": len(snap.Roles), "invites": len(snap.Invites), "audit_events": len(snap.Audit)})
+	if err != nil {
+		return err
+	}
+	for _, ws := range snap.Workspaces {
+		_, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: ws.ID, Actor: admin.ActorCLI, Action: "store.import",
+			Target: "workspace:" + ws.ID, Time: now, Summary: summary})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func errNotEmpty(has string) error {
+	return fmt.Errorf("import needs an empty store, and this one has %s: import into a new file (a path that does not exist yet)", has)
+}
+
+// openExisting opens the --store file read-only; it must exist (a read-only
+// open would not create it, and "no such file" says more than bbolt does).
+// The exit code goes with the error: 2 for a usage mistake, 1 otherwise.
+func openExisting(fl caddycmd.Flags) (*boltstore.Store, int, error) {
+	path := fl.String("store")
+	if path == "" {
+		return nil, 2, fmt.Errorf("--store is required")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, 1, fmt.Errorf("store %s: %w", path, err)
+	}
+	s, err := boltstore.Open(path, boltstore.Options{Timeout: cliLockTimeout, ReadOnly: true})
+	if err != nil {
+		return nil, 1, err
+	}
+	return s, 0, nil
 }
