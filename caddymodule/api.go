@@ -41,8 +41,15 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	h.api = admin.New(admin.Options{JWKS: signer.JWKS()})
-	return nil
+	h.api, err = admin.New(admin.Options{
+		Store:             app.shared.db,
+		Engine:            app.Engine(),
+		WorkspaceCreation: app.WorkspaceCreation,
+		CreatorRole:       app.CreatorRole,
+		JWKS:              signer.JWKS(),
+		Logger:            ctx.Logger(),
+	})
+	return err
 }
 
 // ServeHTTP serves the API; it never calls next.

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/gatehouse-authz/gatehouse/admin"
 	"github.com/gatehouse-authz/gatehouse/internal/assertion"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
@@ -23,12 +24,6 @@ import (
 func init() {
 	caddy.RegisterModule(App{})
 }
-
-// Workspace creation policies.
-const (
-	CreationAnyone       = "anyone"
-	CreationGlobalAdmins = "global_admins"
-)
 
 // App is the `gatehouse` app: the store, token verification, the permission
 // catalog and the roles shared by every gatehouse handler of the config.
@@ -161,10 +156,10 @@ func (a *App) provisionPolicy() error {
 	}
 	switch a.WorkspaceCreation {
 	case "":
-		a.WorkspaceCreation = CreationAnyone
-	case CreationAnyone, CreationGlobalAdmins:
+		a.WorkspaceCreation = admin.CreationAnyone
+	case admin.CreationAnyone, admin.CreationGlobalAdmins:
 	default:
-		return fmt.Errorf("gatehouse: workspace_creation %q: use %s or %s", a.WorkspaceCreation, CreationAnyone, CreationGlobalAdmins)
+		return fmt.Errorf("gatehouse: workspace_creation %q: use %s or %s", a.WorkspaceCreation, admin.CreationAnyone, admin.CreationGlobalAdmins)
 	}
 	catalog, err := newCatalog(a.Permissions)
 	if err != nil {

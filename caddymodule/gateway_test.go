@@ -269,14 +269,6 @@ func TestGatewayLogsDenialsAndAccessUser(t *testing.T) {
 	}
 }
 
-func TestAPIStubAnswers501(t *testing.T) {
-	s := startGateway(t)
-	r := s.do("GET", "/gatehouse/v1/me", s.token("alice"))
-	if r.StatusCode != 501 || r.problem(t)["code"] != "not_implemented" {
-		t.Fatalf("API: %d %s", r.StatusCode, r.body)
-	}
-}
-
 // With `assertion on`, the upstream receives a JWT it can verify with the
 // keys the API publishes, bound to the request; a client cannot supply one.
 func TestAssertionReachesTheUpstreamAndVerifies(t *testing.T) {

@@ -57,6 +57,22 @@ check() { # check <curl command> <expected status> <expected body text>
 check "${curls[0]}" 200 "X-Gatehouse-User:           alice"
 check "${curls[1]}" 404 '"code":"workspace_not_found"'
 
+# The management API answers as the README shows (curl --json).
+alice=$(sed -E "s/.*Bearer ([^']+)'.*/\1/" <<<"${curls[0]}")
+api() { # api <expected status> <curl args...>
+	local want=$1 status; shift
+	status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $alice" "$@")
+	if [ "$status" != "$want" ]; then
+		echo "smoke: API $* answered $status, expected $want:" >&2; cat "$work/body" >&2; exit 1
+	fi
+	echo "smoke: ok ($want) API ${*: -1}"
+}
+api 200 http://127.0.0.1:8080/gatehouse/v1/me
+grep -q '"slug":"acme"' "$work/body" || { echo "smoke: /v1/me does not list acme" >&2; exit 1; }
+api 201 --json '{"name":"Globex Corp"}' http://127.0.0.1:8080/gatehouse/v1/workspaces
+api 409 -X DELETE http://127.0.0.1:8080/gatehouse/v1/workspaces/acme/members/alice
+grep -q '"code":"last_admin"' "$work/body" || { echo "smoke: expected last_admin" >&2; exit 1; }
+
 # Caddyfile.example loads with `gatehouse validate` (the demo's store must
 # be free for that, so stop the demo first).
 kill "$demo_pid"; wait "$demo_pid" 2>/dev/null || true; demo_pid=
