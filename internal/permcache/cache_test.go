@@ -87,3 +87,40 @@ func TestExpireAllKillsEveryEntry(t *testing.T) {
 		t.Error("slug entry survived ExpireAll")
 	}
 }
+
+func TestKeyStampDiesOnKeyChangeAndWorkspaceDeletion(t *testing.T) {
+	v := NewVersions()
+	fresh := func() Stamp { return v.KeyStamp("k1") }
+
+	s := fresh()
+	v.APIKeyChanged("ws_1", "k2") // another key: almost surely another stripe
+	if v.keyStripe("k1") != v.keyStripe("k2") && !v.Valid(s) {
+		t.Fatal("a change of another key killed the entry")
+	}
+	v.APIKeyChanged("ws_1", "k1") // revocation
+	if v.Valid(s) {
+		t.Fatal("entry survived its key's change")
+	}
+
+	s = fresh()
+	v.MemberChanged("ws_1", "apikey:k1")
+	if !v.Valid(s) {
+		t.Fatal("a membership change killed a key entry")
+	}
+	v.WorkspaceChanged("ws_9", true) // a delete or restore anywhere
+	if v.Valid(s) {
+		t.Fatal("key entry survived a workspace deletion or restore")
+	}
+
+	// WithKey on a target stamp: both guards hold.
+	s = v.WithKey(v.Target(v.IDStamp(), "ws_1", "apikey:k1"), "k1")
+	v.APIKeyChanged("ws_1", "k1")
+	if v.Valid(s) {
+		t.Fatal("access entry survived its key's change")
+	}
+	s = v.WithKey(v.Target(v.IDStamp(), "ws_1", "apikey:k1"), "k1")
+	v.WorkspaceChanged("ws_1", false)
+	if v.Valid(s) {
+		t.Fatal("access entry survived its workspace's change")
+	}
+}

@@ -29,6 +29,7 @@ import (
 const (
 	workspaceStripes = 1 << 12
 	memberStripes    = 1 << 16
+	keyStripes       = 1 << 12
 )
 
 // Versions holds the invalidation counters. It implements
@@ -39,6 +40,7 @@ type Versions struct {
 	slugs     atomic.Uint64 // any change of the slug → workspace mapping
 	workspace [workspaceStripes]atomic.Uint64
 	member    [memberStripes]atomic.Uint64
+	key       [keyStripes]atomic.Uint64
 }
 
 // NewVersions returns a fresh set of counters.
@@ -54,8 +56,11 @@ type Stamp struct {
 	member       uint64
 	wsStripe     uint32
 	memberStripe uint32
+	key          uint64
+	keyStripe    uint32
 	hasSlug      bool
 	hasTarget    bool
+	hasKey       bool
 }
 
 // SlugStamp starts a stamp for an entry that resolves a slug: call it before
@@ -66,6 +71,24 @@ func (v *Versions) SlugStamp() Stamp {
 
 // IDStamp starts a stamp for an entry addressed by workspace id.
 func (v *Versions) IDStamp() Stamp { return Stamp{epoch: v.epoch.Load()} }
+
+// KeyStamp starts a stamp for an entry about API key keyID whose workspace
+// is not known yet: call it before reading the key from the store. It
+// guards the slug counter too, which every workspace creation, slug edit,
+// deletion and restore bumps, so an entry that says whether the key's
+// workspace is deleted cannot outlive a delete or restore.
+func (v *Versions) KeyStamp(keyID string) Stamp {
+	return v.WithKey(v.SlugStamp(), keyID)
+}
+
+// WithKey adds the counter of API key keyID to s: the entry dies when the
+// key changes (revocation).
+func (v *Versions) WithKey(s Stamp, keyID string) Stamp {
+	s.keyStripe = v.keyStripe(keyID)
+	s.key = v.key[s.keyStripe].Load()
+	s.hasKey = true
+	return s
+}
 
 // Target completes a stamp with the counters of (workspaceID, userID): call
 // it after the workspace id is known and before reading the workspace and
@@ -85,6 +108,9 @@ func (v *Versions) Valid(s Stamp) bool {
 		return false
 	}
 	if s.hasSlug && v.slugs.Load() != s.slugs {
+		return false
+	}
+	if s.hasKey && v.key[s.keyStripe].Load() != s.key {
 		return false
 	}
 	if s.hasTarget {
@@ -110,6 +136,15 @@ func (v *Versions) WorkspaceChanged(workspaceID string, slugsChanged bool) {
 // MemberChanged implements store.ChangeListener.
 func (v *Versions) MemberChanged(workspaceID, userID string) {
 	v.member[v.memberStripe(workspaceID, userID)].Add(1)
+}
+
+// APIKeyChanged implements store.ChangeListener.
+func (v *Versions) APIKeyChanged(_, keyID string) {
+	v.key[v.keyStripe(keyID)].Add(1)
+}
+
+func (v *Versions) keyStripe(keyID string) uint32 {
+	return uint32(maphash.String(v.seed, keyID) % keyStripes)
 }
 
 func (v *Versions) workspaceStripe(workspaceID string) uint32 {

@@ -13,6 +13,10 @@ const SnapshotVersion = 1
 // backend.
 //
 // It holds the gateway's private signing keys: treat a snapshot as a secret.
+// (API keys hold only the hashes of their secrets.)
+//
+// APIKeys was added within version 1: a snapshot without it (nil) simply
+// has no API keys.
 type Snapshot struct {
 	Version     int          `json:"version"`
 	Users       []User       `json:"users"`
@@ -20,13 +24,15 @@ type Snapshot struct {
 	Memberships []Membership `json:"memberships"`
 	Roles       []Role       `json:"roles"`
 	Invites     []Invite     `json:"invites"`
+	APIKeys     []APIKey     `json:"api_keys"`
 	Audit       []AuditEvent `json:"audit"`
 	SigningKeys []SigningKey `json:"signing_keys"`
 }
 
 // Export reads every record into a Snapshot (Version = SnapshotVersion).
 // Order: users by id, workspaces by id, then per workspace its memberships,
-// roles, invites and audit events (audit oldest first), signing keys by id.
+// roles, invites, API keys (by id) and audit events (audit oldest first),
+// signing keys by id.
 //
 // Every list is non-nil, so that it encodes as a JSON array. Audit events
 // are found through their workspace: events of a workspace that no longer
@@ -39,6 +45,7 @@ func Export(tx Tx) (Snapshot, error) {
 		Memberships: []Membership{},
 		Roles:       []Role{},
 		Invites:     []Invite{},
+		APIKeys:     []APIKey{},
 		Audit:       []AuditEvent{},
 		SigningKeys: []SigningKey{},
 	}
@@ -60,6 +67,9 @@ func Export(tx Tx) (Snapshot, error) {
 		s.Roles = append(s.Roles, roles...)
 		if s.Invites, err = all(s.Invites, func(c string) ([]Invite, string, error) { return tx.Invites(w.ID, c, exportPage) }); err != nil {
 			return s, fmt.Errorf("exporting the invites of workspace %q: %w", w.ID, err)
+		}
+		if s.APIKeys, err = all(s.APIKeys, func(c string) ([]APIKey, string, error) { return tx.APIKeys(w.ID, c, exportPage) }); err != nil {
+			return s, fmt.Errorf("exporting the API keys of workspace %q: %w", w.ID, err)
 		}
 		// Audit lists newest first; the snapshot holds them oldest first,
 		// the order in which Import appends them.
@@ -99,8 +109,8 @@ func all[T any](dst []T, page func(cursor string) ([]T, string, error)) ([]T, er
 }
 
 // Check validates a snapshot without a store: the version, that every
-// membership, role, invite and audit event names a workspace of the
-// snapshot, and that no record appears twice. Its error names the first
+// membership, role, invite, API key and audit event names a workspace of
+// the snapshot, and that no record appears twice. Its error names the first
 // bad record.
 //
 // Audit events are checked like the rest, although AppendAudit does not
@@ -157,6 +167,16 @@ func (s *Snapshot) Check() error {
 		}
 		if err != nil {
 			return fmt.Errorf("invites[%d] (id %q, workspace %q): %w", i, inv.ID, inv.WorkspaceID, err)
+		}
+	}
+	apiKeys := make(map[string]struct{}, len(s.APIKeys))
+	for i, k := range s.APIKeys {
+		err := known(k.WorkspaceID)
+		if err == nil {
+			err = unique(apiKeys, k.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("api_keys[%d] (id %q, workspace %q): %w", i, k.ID, k.WorkspaceID, err)
 		}
 	}
 	events := make(map[string]struct{}, len(s.Audit))
@@ -219,6 +239,11 @@ func Import(tx Tx, s Snapshot) error {
 	for i, inv := range s.Invites {
 		if err := tx.PutInvite(inv); err != nil {
 			return fmt.Errorf("invites[%d] (id %q, workspace %q): %w", i, inv.ID, inv.WorkspaceID, err)
+		}
+	}
+	for i, k := range s.APIKeys {
+		if err := tx.PutAPIKey(k); err != nil {
+			return fmt.Errorf("api_keys[%d] (id %q, workspace %q): %w", i, k.ID, k.WorkspaceID, err)
 		}
 	}
 	for i, ev := range s.Audit {

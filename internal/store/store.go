@@ -123,6 +123,26 @@ type Invite struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
+// APIKey is a workspace-scoped machine credential (spec §1). The secret
+// is never stored: only SecretHash.
+type APIKey struct {
+	// ID is the public part of the key (ghk_<id>_<secret>).
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
+	Name        string `json:"name"`
+	// Permissions are the key's own patterns, evaluated with implications
+	// at every use.
+	Permissions []string `json:"permissions"`
+	// SecretHash is the hex SHA-256 of the secret part of the key.
+	SecretHash string    `json:"secret_hash"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	// ExpiresAt is nil for a key that does not expire.
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
 // AuditEvent records one change made through the API or the CLI.
 type AuditEvent struct {
 	// ID orders events: AppendAudit assigns it from a store-wide sequence
@@ -148,6 +168,7 @@ type Stats struct {
 	Memberships       int   `json:"memberships"`
 	Roles             int   `json:"roles"`
 	Invites           int   `json:"invites"`
+	APIKeys           int   `json:"api_keys"`
 	AuditEvents       int   `json:"audit_events"`
 	SigningKeys       int   `json:"signing_keys"`
 	FileSizeBytes     int64 `json:"file_size_bytes"`
@@ -233,6 +254,19 @@ type Tx interface {
 	// all statuses, ordered by id.
 	InvitesForEmail(email string) ([]Invite, error)
 
+	// APIKey returns an API key by id, or ErrNotFound.
+	APIKey(id string) (APIKey, error)
+	// PutAPIKey creates or replaces an API key. The workspace must exist
+	// (ErrNotFound). The listener hears APIKeyChanged.
+	PutAPIKey(k APIKey) error
+	// TouchAPIKey sets the key's LastUsedAt to at when that is later than
+	// the stored value. It changes no access decision and notifies no
+	// listener (so recording use never invalidates a cache). ErrNotFound
+	// if the key does not exist.
+	TouchAPIKey(id string, at time.Time) error
+	// APIKeys lists a workspace's API keys (revoked ones too) ordered by id.
+	APIKeys(workspaceID, cursor string, limit int) (items []APIKey, next string, err error)
+
 	// AppendAudit stores an event of ev.WorkspaceID. An empty ev.ID gets
 	// the next id of the store-wide sequence; a given ID (import) is kept,
 	// and the sequence moves past it. It returns the stored event.
@@ -260,4 +294,7 @@ type ChangeListener interface {
 	// MemberChanged: the membership of userID in workspaceID was created,
 	// replaced or removed.
 	MemberChanged(workspaceID, userID string)
+	// APIKeyChanged: API key keyID of workspaceID was created or replaced
+	// (revoked, for one). Not called by TouchAPIKey.
+	APIKeyChanged(workspaceID, keyID string)
 }

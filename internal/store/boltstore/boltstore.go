@@ -19,18 +19,23 @@
 //	invite_ws      wsID \x00 inviteID → ""      (index for Invites)
 //	invite_tokens  tokenHash → inviteID         (index for InviteByTokenHash; unique)
 //	invite_emails  email \x00 inviteID → ""     (index for InvitesForEmail)
+//	api_keys       keyID → APIKey
+//	api_keys_ws    wsID \x00 keyID → ""         (index for APIKeys)
 //	audit          wsID \x00 eventID → AuditEvent (sequence: the last event id)
 //
 // Ids, slugs, invite emails and token hashes are therefore forbidden to
-// contain NUL, must not be empty and are at most MaxIDLen bytes: writes
-// violating this fail with store.ErrInvalid. Reads of such keys simply find
+// contain NUL, must not be empty and are at most MaxIDLen bytes, and so is
+// an API key's secret hash, although no index holds it: writes violating
+// this fail with store.ErrInvalid. Reads of such keys simply find
 // nothing (store.ErrNotFound or an empty list), because a read key usually
 // comes straight from a request and "no such workspace" is the right answer
 // to a malformed one.
 //
 // Invites are keyed by their id alone, because Invite and InviteByTokenHash
 // (the accept path) know no workspace; the three invite indexes are kept
-// alike: PutInvite moves each entry whose indexed field changed. Audit
+// alike: PutInvite moves each entry whose indexed field changed. API keys
+// likewise live under their id alone (a presented key names its id, not
+// its workspace), with one workspace index that PutAPIKey keeps alike. Audit
 // events are only ever read per workspace, newest first, so the workspace
 // leads their key; their ids come from the audit bucket's sequence as
 // 20-digit zero-padded decimals (the width of a uint64), so that key order
@@ -100,10 +105,12 @@ var (
 	bucketInviteWS   = []byte("invite_ws")
 	bucketInviteTok  = []byte("invite_tokens")
 	bucketInviteMail = []byte("invite_emails")
+	bucketAPIKeys    = []byte("api_keys")
+	bucketAPIKeyWS   = []byte("api_keys_ws")
 	bucketAudit      = []byte("audit")
 
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketWorkspaces, bucketSlugs, bucketMembers, bucketUserWS, bucketRoles, bucketKeys,
-		bucketInvites, bucketInviteWS, bucketInviteTok, bucketInviteMail, bucketAudit}
+		bucketInvites, bucketInviteWS, bucketInviteTok, bucketInviteMail, bucketAPIKeys, bucketAPIKeyWS, bucketAudit}
 
 	keySchemaVersion = []byte("schema_version")
 )
@@ -402,6 +409,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		st.Memberships = tx.Bucket(bucketMembers).Stats().KeyN
 		st.Roles = tx.Bucket(bucketRoles).Stats().KeyN
 		st.Invites = tx.Bucket(bucketInvites).Stats().KeyN
+		st.APIKeys = tx.Bucket(bucketAPIKeys).Stats().KeyN
 		st.AuditEvents = tx.Bucket(bucketAudit).Stats().KeyN
 		st.SigningKeys = tx.Bucket(bucketKeys).Stats().KeyN
 		// Deleted workspaces need a look at each record. Stats is an

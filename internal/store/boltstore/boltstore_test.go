@@ -72,6 +72,10 @@ func (r *recorder) MemberChanged(wsID, userID string) {
 	r.add(fmt.Sprintf("member %s %s", wsID, userID))
 }
 
+func (r *recorder) APIKeyChanged(wsID, keyID string) {
+	r.add(fmt.Sprintf("apikey %s %s", wsID, keyID))
+}
+
 func (r *recorder) add(e string) {
 	if r.hook != nil {
 		r.hook()
@@ -188,7 +192,10 @@ func checkIndexes(t *testing.T, s *Store) {
 		if err != nil {
 			return err
 		}
-		return checkInviteIndexes(tx, wsSlug)
+		if err := checkInviteIndexes(tx, wsSlug); err != nil {
+			return err
+		}
+		return checkAPIKeyIndexes(tx, wsSlug)
 	})
 	if err != nil {
 		t.Fatalf("index check: %v", err)

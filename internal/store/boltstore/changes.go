@@ -10,6 +10,8 @@ type changes struct {
 	wsIndex    map[string]int
 	members    []memberKey
 	memberSeen map[memberKey]struct{}
+	apiKeys    []apiKeyKey
+	apiKeySeen map[apiKeyKey]struct{}
 }
 
 type workspaceChange struct {
@@ -19,8 +21,10 @@ type workspaceChange struct {
 
 type memberKey struct{ workspaceID, userID string }
 
+type apiKeyKey struct{ workspaceID, keyID string }
+
 func (c *changes) empty() bool {
-	return c == nil || (len(c.workspaces) == 0 && len(c.members) == 0)
+	return c == nil || (len(c.workspaces) == 0 && len(c.members) == 0 && len(c.apiKeys) == 0)
 }
 
 // workspace records a change of the workspace record or of one of its
@@ -56,8 +60,24 @@ func (c *changes) member(workspaceID, userID string) {
 	c.members = append(c.members, k)
 }
 
+// apiKey records a change of API key keyID of workspaceID.
+func (c *changes) apiKey(workspaceID, keyID string) {
+	if c == nil {
+		return
+	}
+	k := apiKeyKey{workspaceID, keyID}
+	if _, ok := c.apiKeySeen[k]; ok {
+		return
+	}
+	if c.apiKeySeen == nil {
+		c.apiKeySeen = make(map[apiKeyKey]struct{})
+	}
+	c.apiKeySeen[k] = struct{}{}
+	c.apiKeys = append(c.apiKeys, k)
+}
+
 // notify tells l about every recorded change: workspaces first, then
-// members, each in the order they were first changed.
+// members, then API keys, each in the order they were first changed.
 func (c *changes) notify(l store.ChangeListener) {
 	if c == nil || l == nil {
 		return
@@ -67,5 +87,8 @@ func (c *changes) notify(l store.ChangeListener) {
 	}
 	for _, m := range c.members {
 		l.MemberChanged(m.workspaceID, m.userID)
+	}
+	for _, k := range c.apiKeys {
+		l.APIKeyChanged(k.workspaceID, k.keyID)
 	}
 }

@@ -23,6 +23,8 @@ func fullStore(t *testing.T, s *Store) {
 	del := t0.Add(48 * time.Hour)
 	accepted := t0.Add(time.Hour)
 	revoked := t0.Add(2 * time.Hour)
+	keyUsed := t0.Add(3 * time.Hour)
+	keyExpires := t0.Add(90 * 24 * time.Hour)
 	update(t, s, func(tx store.Tx) error {
 		for _, u := range []store.User{
 			{ID: "carol", FirstSeen: t0, LastSeen: t0.Add(time.Minute)},
@@ -70,6 +72,21 @@ func fullStore(t *testing.T, s *Store) {
 		rev.Status, rev.RevokedAt = store.InviteRevoked, &revoked
 		for _, inv := range []store.Invite{pending, expired, acc, rev} {
 			if err := tx.PutInvite(inv); err != nil {
+				return err
+			}
+		}
+		// API keys: every optional time set, none, and one; one of the
+		// deleted workspace.
+		usedKey := apiKey("key-b", "w2")
+		usedKey.ExpiresAt = &keyExpires
+		usedKey.RevokedAt = &revoked
+		usedKey.LastUsedAt = &keyUsed
+		plainKey := apiKey("key-a", "w2")
+		plainKey.Permissions = []string{}
+		oldKey := apiKey("key-c", "w1")
+		oldKey.LastUsedAt = &keyUsed
+		for _, k := range []store.APIKey{usedKey, oldKey, plainKey} {
+			if err := tx.PutAPIKey(k); err != nil {
 				return err
 			}
 		}
@@ -159,6 +176,21 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Errorf("invites %q", got)
 	}
 	got = nil
+	for _, k := range s1.APIKeys {
+		got = append(got, k.WorkspaceID+"/"+k.ID)
+	}
+	if !slices.Equal(got, []string{"w1/key-c", "w2/key-a", "w2/key-b"}) {
+		t.Errorf("API keys %q", got)
+	}
+	if k := s1.APIKeys[2]; k.ExpiresAt == nil || !k.ExpiresAt.Equal(t0.Add(90*24*time.Hour)) ||
+		k.RevokedAt == nil || !k.RevokedAt.Equal(t0.Add(2*time.Hour)) ||
+		k.LastUsedAt == nil || !k.LastUsedAt.Equal(t0.Add(3*time.Hour)) || k.SecretHash != "sha256-of-key-b" {
+		t.Errorf("exported key-b %+v", k)
+	}
+	if k := s1.APIKeys[1]; k.ExpiresAt != nil || k.RevokedAt != nil || k.LastUsedAt != nil || k.Permissions == nil {
+		t.Errorf("exported key-a %+v", k)
+	}
+	got = nil
 	for _, ev := range s1.Audit {
 		got = append(got, ev.WorkspaceID+"/"+ev.ID[len(ev.ID)-1:]+"/"+ev.Action)
 	}
@@ -204,6 +236,12 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		if items, _, _ := tx.UserMemberships("alice", "", 0); len(items) != 2 {
 			t.Errorf("UserMemberships after import: %+v", items)
 		}
+		if items, _, _ := tx.APIKeys("w2", "", 0); !reflect.DeepEqual(items, s1.APIKeys[1:]) {
+			t.Errorf("APIKeys(w2) after import: %+v, want %+v", items, s1.APIKeys[1:])
+		}
+		if k, err := tx.APIKey("key-c"); err != nil || !reflect.DeepEqual(k, s1.APIKeys[0]) {
+			t.Errorf("APIKey(key-c) after import: %+v %v", k, err)
+		}
 		ev, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: "w2", Action: "x"})
 		if err != nil || ev.ID != "00000000000000000005" {
 			t.Errorf("first append after import: %q %v", ev.ID, err)
@@ -236,6 +274,9 @@ func TestImportErrors(t *testing.T) {
 		{"membership of an unknown workspace", func(s *store.Snapshot) { s.Memberships[2].WorkspaceID = "w9" }, []string{"memberships[2]", `"w9"`, "not in the snapshot"}},
 		{"role of an unknown workspace", func(s *store.Snapshot) { s.Roles[1].WorkspaceID = "w9" }, []string{"roles[1]", `"w9"`}},
 		{"invite of an unknown workspace", func(s *store.Snapshot) { s.Invites[3].WorkspaceID = "w9" }, []string{"invites[3]", `"inv-p"`, `"w9"`}},
+		{"API key of an unknown workspace", func(s *store.Snapshot) { s.APIKeys[1].WorkspaceID = "w9" }, []string{"api_keys[1]", `"key-a"`, `"w9"`, "not in the snapshot"}},
+		{"duplicate API key id", func(s *store.Snapshot) { s.APIKeys[2].ID = "key-c" }, []string{"api_keys[2]", `"key-c"`, "twice"}},
+		{"API key without a secret hash", func(s *store.Snapshot) { s.APIKeys[0].SecretHash = "" }, []string{"api_keys[0]", `"key-c"`, "secret hash is empty"}},
 		{"audit event of an unknown workspace", func(s *store.Snapshot) { s.Audit[0].WorkspaceID = "w9" }, []string{"audit[0]", `"w9"`}},
 		{"duplicate user", func(s *store.Snapshot) { s.Users[2].ID = "alice" }, []string{"users[2]", "twice"}},
 		{"duplicate membership", func(s *store.Snapshot) { s.Memberships[1].UserID = "alice" }, []string{"memberships[1]", "twice"}},
@@ -278,5 +319,75 @@ func TestImportErrors(t *testing.T) {
 	err := dst.Update(context.Background(), func(tx store.Tx) error { return store.Import(tx, snap) })
 	if !errors.Is(err, store.ErrSlugTaken) {
 		t.Errorf("taken slug: %v", err)
+	}
+}
+
+// API keys came within snapshot version 1: a snapshot without the field
+// imports with no keys, and Check alone refuses a key whose workspace the
+// snapshot lacks.
+func TestSnapshotAPIKeysOptional(t *testing.T) {
+	src, _ := openT(t, Options{})
+	fullStore(t, src)
+	good := export(t, src)
+	if len(good.APIKeys) != 3 {
+		t.Fatalf("fixture has %d API keys", len(good.APIKeys))
+	}
+
+	// An older snapshot: the same JSON without "api_keys".
+	data, _ := jsonRoundTrip(t, good)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fields["api_keys"]; !ok {
+		t.Fatalf("export has no api_keys field: %s", data)
+	}
+	delete(fields, "api_keys")
+	old, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap store.Snapshot
+	dec := json.NewDecoder(bytes.NewReader(old))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&snap); err != nil {
+		t.Fatal(err)
+	}
+	if snap.APIKeys != nil || snap.Version != store.SnapshotVersion {
+		t.Fatalf("old snapshot decoded with API keys %+v, version %d", snap.APIKeys, snap.Version)
+	}
+	if err := snap.Check(); err != nil {
+		t.Fatalf("Check of a snapshot without api_keys: %v", err)
+	}
+	dst, _ := openT(t, Options{})
+	update(t, dst, func(tx store.Tx) error { return store.Import(tx, snap) })
+	checkIndexes(t, dst)
+	st1, _ := src.Stats(context.Background())
+	st2, _ := dst.Stats(context.Background())
+	st1.FileSizeBytes, st2.FileSizeBytes = 0, 0
+	st1.APIKeys = 0
+	if st1 != st2 {
+		t.Errorf("stats %+v → %+v", st1, st2)
+	}
+	if again := export(t, dst); again.APIKeys == nil || len(again.APIKeys) != 0 {
+		t.Errorf("re-export of a store without keys: %#v", again.APIKeys)
+	}
+
+	// Check, without a store.
+	_, bad := jsonRoundTrip(t, good)
+	bad.APIKeys[0].WorkspaceID = "w9"
+	err = bad.Check()
+	if err == nil {
+		t.Fatal("Check accepted an API key of a workspace missing from the snapshot")
+	}
+	for _, w := range []string{"api_keys[0]", `"key-c"`, `"w9"`, "not in the snapshot"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+	_, bad = jsonRoundTrip(t, good)
+	bad.APIKeys = append(bad.APIKeys, bad.APIKeys[0])
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), "api_keys[3]") || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("Check of a duplicate API key: %v", err)
 	}
 }

@@ -34,6 +34,7 @@ type tx struct {
 	// allocation, so the hot lookup path opens each bucket at most once.
 	users, workspaces, slugs, members, userWS, roles, keys *bbolt.Bucket
 	invites, inviteWS, inviteTok, inviteMail, audit        *bbolt.Bucket
+	apiKeys, apiKeyWS                                      *bbolt.Bucket
 
 	key    []byte // scratch key, backed by keyBuf until it outgrows it
 	keyBuf [128]byte
@@ -54,6 +55,7 @@ func (t *tx) finish() {
 	t.btx = nil
 	t.users, t.workspaces, t.slugs, t.members, t.userWS, t.roles, t.keys = nil, nil, nil, nil, nil, nil, nil
 	t.invites, t.inviteWS, t.inviteTok, t.inviteMail, t.audit = nil, nil, nil, nil, nil
+	t.apiKeys, t.apiKeyWS = nil, nil
 }
 
 func (t *tx) bucket(p **bbolt.Bucket, name []byte) *bbolt.Bucket {
@@ -75,6 +77,8 @@ func (t *tx) invitesB() *bbolt.Bucket    { return t.bucket(&t.invites, bucketInv
 func (t *tx) inviteWSB() *bbolt.Bucket   { return t.bucket(&t.inviteWS, bucketInviteWS) }
 func (t *tx) inviteTokB() *bbolt.Bucket  { return t.bucket(&t.inviteTok, bucketInviteTok) }
 func (t *tx) inviteMailB() *bbolt.Bucket { return t.bucket(&t.inviteMail, bucketInviteMail) }
+func (t *tx) apiKeysB() *bbolt.Bucket    { return t.bucket(&t.apiKeys, bucketAPIKeys) }
+func (t *tx) apiKeyWSB() *bbolt.Bucket   { return t.bucket(&t.apiKeyWS, bucketAPIKeyWS) }
 func (t *tx) auditB() *bbolt.Bucket      { return t.bucket(&t.audit, bucketAudit) }
 
 func (t *tx) readable() error {
