@@ -1,7 +1,11 @@
 package authn
 
 import (
+	"strings"
+
 	"github.com/lestrrat-go/jwx/v2/jwt"
+
+	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 )
 
 const (
@@ -39,6 +43,11 @@ func subjectClaim(tok jwt.Token, name string) (string, error) {
 	s, ok := raw.(string)
 	if !ok || s == "" {
 		return "", tokenError(name + " claim must be a non-empty string")
+	}
+	// API keys act as "apikey:<id>": a user with such a subject would be
+	// taken for the key (its cache entries, its access).
+	if strings.HasPrefix(s, apikey.SubjectPrefix) {
+		return "", tokenError(name + " claim must not start with " + apikey.SubjectPrefix + " (reserved for API keys)")
 	}
 	return s, checkText(name, s, maxSubjectLen)
 }

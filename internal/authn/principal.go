@@ -14,6 +14,9 @@ type Principal struct {
 	EmailVerified Tristate
 	// ExpiresAt is the token's exp.
 	ExpiresAt time.Time
+	// KeyID is set when the caller is an API key (Subject is then
+	// "apikey:<KeyID>"); "" for a user.
+	KeyID string
 	// Cached is true when the verified-token cache answered: the token
 	// was checked earlier and nothing has changed since. Callers that act
 	// once per token (recording that a user was seen) skip cached ones.

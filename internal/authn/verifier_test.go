@@ -126,6 +126,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"empty subject", f.ed.sign(t, good("sub", "")), "sub claim must be a non-empty string"},
 		{"subject missing", f.ed.sign(t, good("sub", absent)), "sub claim must be a non-empty string"},
 		{"subject not a string", f.ed.sign(t, good("sub", 42)), "sub claim must be a non-empty string"},
+		{"subject impersonating an API key", f.ed.sign(t, good("sub", "apikey:abc")), "sub claim must not start with apikey: (reserved for API keys)"},
 		{"subject with LF", f.ed.sign(t, good("sub", "alice\nX-Gatehouse-User: root")), "sub claim contains control characters"},
 		{"subject with NUL", f.ed.sign(t, good("sub", "alice\x00")), "sub claim contains control characters"},
 		{"subject with DEL", f.ed.sign(t, good("sub", "alice\x7f")), "sub claim contains control characters"},

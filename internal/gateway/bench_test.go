@@ -74,3 +74,12 @@ func BenchmarkDecideParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecideAPIKey: the same request with an API key, next to the
+// JWT path: cached credential, one SHA-256, a constant-time compare.
+func BenchmarkDecideAPIKey(b *testing.B) {
+	f := newFixture(b)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	key, _ := f.putKey(f.acme, []string{"message.read"}, nil)
+	benchDecide(b, p, "/w/acme/messages", key)
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/canonpath"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
@@ -101,6 +102,10 @@ func (e *Engine) Authenticate(h http.Header) (p authn.Principal, present bool, d
 	if malformed != "" {
 		return p, true, invalidToken(malformed), nil
 	}
+	if apikey.LooksLikeKey(token) {
+		p, denial, err = e.authenticateKey(token)
+		return p, true, denial, err
+	}
 	p, err = e.authn.Verify(token)
 	if err != nil {
 		var te *authn.TokenError
@@ -128,7 +133,8 @@ func (d *Decision) denyUnmatched(r *http.Request) {
 }
 
 func (d *Decision) authorizeGlobalAdmin(e *Engine) {
-	if e.IsGlobalAdmin(d.Principal.Subject) {
+	// An API key is never a global admin, whatever global_admins lists.
+	if d.Principal.KeyID == "" && e.IsGlobalAdmin(d.Principal.Subject) {
 		d.Allowed = true
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
@@ -53,6 +54,8 @@ type Options struct {
 	CacheMaxEntries int64
 	Observer        Observer
 	Logger          *zap.Logger
+	// Now is the clock API key expiry is checked against; nil = time.Now.
+	Now func() time.Time
 }
 
 // Engine is the per-config decision core shared by every gatehouse handler
@@ -66,9 +69,12 @@ type Engine struct {
 	versions       *permcache.Versions
 	authn          Authenticator
 	cache          *permcache.Cache[*Access]
+	keys           *permcache.Cache[*keyCredential]
+	keyUses        *keyUseRecorder
 	fills          singleflight.Group
 	observer       Observer
 	logger         *zap.Logger
+	now            func() time.Time
 	seen           *seenRecorder
 	stop           chan struct{}
 	closeOnce      sync.Once
@@ -95,6 +101,10 @@ func NewEngine(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := permcache.New[*keyCredential](opts.Versions, opts.CacheMaxEntries)
+	if err != nil {
+		return nil, err
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = zap.NewNop()
@@ -112,10 +122,16 @@ func NewEngine(opts Options) (*Engine, error) {
 		versions:       opts.Versions,
 		authn:          opts.Authenticator,
 		cache:          cache,
+		keys:           keys,
+		keyUses:        newKeyUseRecorder(opts.Store, logger),
 		observer:       opts.Observer,
 		logger:         logger,
+		now:            opts.Now,
 		seen:           seen,
 		stop:           make(chan struct{}),
+	}
+	if e.now == nil {
+		e.now = time.Now
 	}
 	go expireLoop(opts.Versions, e.stop)
 	return e, nil
@@ -142,6 +158,7 @@ func (e *Engine) Close() {
 	e.closeOnce.Do(func() {
 		close(e.stop)
 		e.seen.close()
+		e.keyUses.close()
 	})
 }
 
@@ -206,6 +223,9 @@ func (e *Engine) loadAccess(ctx context.Context, user, ref string) (*Access, err
 		workspaceID = id
 	}
 	stamp = e.versions.Target(stamp, workspaceID, user)
+	if keyID, isKey := apikey.IDFromSubject(user); isKey {
+		stamp = e.versions.WithKey(stamp, keyID)
+	}
 	var access *Access
 	err := e.store.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -250,6 +270,11 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, ref string) (*Access
 	// A slug renamed between the two reads no longer names this workspace.
 	if ws.Deleted() || (!ident.IsWorkspaceID(ref) && ws.Slug != ref) {
 		return notMember, nil
+	}
+	if keyID, isKey := apikey.IDFromSubject(user); isKey {
+		// JWT subjects cannot start with "apikey:" (authn refuses them),
+		// so this is an API key principal, never a user.
+		return e.readKeyAccess(tx, ws, keyID)
 	}
 	m, err := tx.Member(workspaceID, user)
 	if errors.Is(err, store.ErrNotFound) {

@@ -28,6 +28,7 @@ type fixture struct {
 	store    *boltstore.Store
 	versions *permcache.Versions
 	engine   *gateway.Engine
+	verifier *authn.Verifier
 	acme     store.Workspace // members: alice (owner), olga, dave, eve
 	globex   store.Workspace // members: bob (owner)
 	gone     store.Workspace // soft-deleted; alice was its owner
@@ -82,7 +83,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(verifier.Close)
-	f := &fixture{t: t, dir: dir, key: key, store: s, versions: versions}
+	f := &fixture{t: t, dir: dir, key: key, store: s, versions: versions, verifier: verifier}
 	f.engine = f.newEngine(verifier)
 	f.seed()
 	return f
@@ -90,18 +91,26 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) newEngine(a gateway.Authenticator) *gateway.Engine {
 	f.t.Helper()
+	return f.newEngineWith(func(o *gateway.Options) { o.Authenticator = a })
+}
+
+// newEngineWith returns an engine with the real verifier, changed by edit.
+func (f *fixture) newEngineWith(edit func(*gateway.Options)) *gateway.Engine {
+	f.t.Helper()
 	catalog, err := authz.NewCatalog(testPermissions)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	e, err := gateway.NewEngine(gateway.Options{
+	opts := gateway.Options{
 		Catalog:       catalog,
 		SystemRoles:   testRoles,
 		GlobalAdmins:  []string{"root"},
 		Store:         f.store,
 		Versions:      f.versions,
-		Authenticator: a,
-	})
+		Authenticator: f.verifier,
+	}
+	edit(&opts)
+	e, err := gateway.NewEngine(opts)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -170,6 +179,8 @@ func request(method, target, token string) *http.Request {
 	}
 	return r
 }
+
+func t0() context.Context { return context.Background() }
 
 func must(t testing.TB, err error) {
 	t.Helper()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -23,18 +22,10 @@ type seenRecorder struct {
 	store  store.Store
 	logger *zap.Logger
 	recent *ristretto.Cache[string, string] // subject → email last queued
-	queue  chan authn.Principal
-	stop   chan struct{}
-	done   sync.WaitGroup
-	once   sync.Once
+	*batcher[authn.Principal]
 }
 
-const (
-	seenQueueLen   = 4096
-	seenBatchMax   = 256
-	seenBatchDelay = 200 * time.Millisecond
-	seenRecentMax  = 1 << 17
-)
+const seenRecentMax = 1 << 17
 
 func newSeenRecorder(s store.Store, logger *zap.Logger) (*seenRecorder, error) {
 	recent, err := ristretto.NewCache(&ristretto.Config[string, string]{
@@ -46,18 +37,11 @@ func newSeenRecorder(s store.Store, logger *zap.Logger) (*seenRecorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &seenRecorder{
-		store:  s,
-		logger: logger,
-		recent: recent,
-		queue:  make(chan authn.Principal, seenQueueLen),
-		stop:   make(chan struct{}),
-	}
+	r := &seenRecorder{store: s, logger: logger, recent: recent}
+	r.batcher = newBatcher(func(p authn.Principal) string { return p.Subject }, r.write)
 	// Like permcache: ristretto's Close may race with a request still in
 	// flight during a reload, so the cache closes when r is unreachable.
 	runtime.AddCleanup(r, func(c *ristretto.Cache[string, string]) { c.Close() }, recent)
-	r.done.Add(1)
-	go r.run()
 	return r, nil
 }
 
@@ -67,64 +51,14 @@ func (r *seenRecorder) saw(p authn.Principal) {
 	if email, ok := r.recent.Get(p.Subject); ok && email == p.Email {
 		return
 	}
-	select {
-	case r.queue <- p:
+	if r.offer(p) {
 		r.recent.SetWithTTL(p.Subject, p.Email, 1, seenInterval)
-	default:
 	}
 	runtime.KeepAlive(r)
 }
 
-func (r *seenRecorder) close() {
-	r.once.Do(func() {
-		close(r.stop)
-		r.done.Wait()
-	})
-}
-
-func (r *seenRecorder) run() {
-	defer r.done.Done()
-	batch := make(map[string]authn.Principal, seenBatchMax)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		select {
-		case p := <-r.queue:
-			if len(batch) == 0 {
-				timer.Reset(seenBatchDelay)
-			}
-			batch[p.Subject] = p
-			if len(batch) < seenBatchMax {
-				continue
-			}
-		case <-timer.C:
-		case <-r.stop:
-			r.drain(batch)
-			r.write(batch)
-			return
-		}
-		r.write(batch)
-		clear(batch)
-		timer.Stop()
-	}
-}
-
-func (r *seenRecorder) drain(batch map[string]authn.Principal) {
-	for {
-		select {
-		case p := <-r.queue:
-			batch[p.Subject] = p
-		default:
-			return
-		}
-	}
-}
-
 // write records a batch in one transaction (one fsync).
 func (r *seenRecorder) write(batch map[string]authn.Principal) {
-	if len(batch) == 0 {
-		return
-	}
 	now := time.Now().UTC()
 	err := r.store.Update(context.Background(), func(tx store.Tx) error {
 		for _, p := range batch {

@@ -1,0 +1,252 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-authz/gatehouse/internal/apikey"
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
+	"github.com/gatehouse-authz/gatehouse/internal/problem"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// keyCredential is what the gateway caches about one API key id: enough to
+// authenticate a request without the store. Ids nobody issued are cached
+// too (found false, with a random hash), so an unknown key costs what a
+// known one costs: a cache hit, one SHA-256 and a constant-time compare.
+type keyCredential struct {
+	found         bool
+	id            string
+	subject       string // "apikey:<id>", built once
+	workspaceID   string
+	hash          [32]byte
+	expiresAt     int64 // unix nanoseconds; 0 = never
+	revoked       bool
+	workspaceGone bool
+	// lastQueued is when a use was last queued for recording (unix ns).
+	lastQueued atomic.Int64
+}
+
+// keyUseInterval bounds how often a key's last_used_at is written.
+const keyUseInterval = time.Minute
+
+// Reasons an API key is refused (the 401's error_description). A reason
+// other than badKey is only given to a caller who presented the right
+// secret: it tells nothing about keys the caller does not hold.
+const (
+	reasonMalformedKey = "malformed API key: expected ghk_<id>_<secret>"
+	reasonBadKey       = "unknown API key or wrong secret"
+	reasonRevokedKey   = "the API key has been revoked"
+	reasonExpiredKey   = "the API key has expired"
+	reasonKeyWorkspace = "the API key's workspace has been deleted"
+)
+
+// authenticateKey checks an API key (spec §4 step 3).
+func (e *Engine) authenticateKey(token string) (authn.Principal, *problem.Problem, error) {
+	id, secret, ok := apikey.Parse(token)
+	if !ok {
+		return authn.Principal{}, invalidToken(reasonMalformedKey), nil
+	}
+	cred, err := e.keyCredential(id)
+	if err != nil {
+		return authn.Principal{}, unavailable("the API key cannot be checked right now: the store is unavailable"), err
+	}
+	sum := apikey.Sum(secret)
+	// Compared even for unknown ids (against a random hash), and before
+	// anything else is looked at: timing does not tell ids apart.
+	match := subtle.ConstantTimeCompare(sum[:], cred.hash[:]) == 1
+	if !match || !cred.found {
+		return authn.Principal{}, invalidToken(reasonBadKey), nil
+	}
+	now := e.now()
+	switch {
+	case cred.revoked:
+		return authn.Principal{}, invalidToken(reasonRevokedKey), nil
+	case cred.expiresAt != 0 && now.UnixNano() >= cred.expiresAt:
+		return authn.Principal{}, invalidToken(reasonExpiredKey), nil
+	case cred.workspaceGone:
+		return authn.Principal{}, invalidToken(reasonKeyWorkspace), nil
+	}
+	e.keyUses.used(cred, now)
+	p := authn.Principal{Subject: cred.subject, KeyID: cred.id, Cached: true}
+	if cred.expiresAt != 0 {
+		p.ExpiresAt = time.Unix(0, cred.expiresAt)
+	}
+	return p, nil, nil
+}
+
+// keyCredential returns the cached credential of key id, reading the store
+// on a miss. Like Access, it never returns a value older than the last
+// committed write: revoking a key fails its very next request.
+func (e *Engine) keyCredential(id string) (*keyCredential, error) {
+	if c, ok := e.keys.Get(id, ""); ok {
+		e.observeCache(true)
+		return c, nil
+	}
+	e.observeCache(false)
+	v, err, _ := e.fills.Do("key\x00"+id, func() (any, error) {
+		return e.loadKeyCredential(id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*keyCredential), nil
+}
+
+func (e *Engine) loadKeyCredential(id string) (*keyCredential, error) {
+	stamp := e.versions.KeyStamp(id)
+	var cred *keyCredential
+	err := e.store.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		cred, err = readKeyCredential(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading API key: %w", err)
+	}
+	if q := e.keyUses.lastQueued(id); q > cred.lastQueued.Load() {
+		cred.lastQueued.Store(q)
+	}
+	e.keys.Set(id, "", stamp, cred)
+	return cred, nil
+}
+
+// readKeyCredential reads key id and its workspace in one transaction.
+func readKeyCredential(tx store.Tx, id string) (*keyCredential, error) {
+	key, err := tx.APIKey(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return unknownKey(id), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hex.DecodeString(key.SecretHash)
+	if err != nil || len(hash) != 32 {
+		// A record we cannot check can never authenticate.
+		return unknownKey(id), nil
+	}
+	ws, err := tx.Workspace(key.WorkspaceID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		ws.DeletedAt = &key.CreatedAt // no workspace: as good as deleted
+	case err != nil:
+		return nil, err
+	}
+	c := &keyCredential{
+		found:         true,
+		id:            id,
+		subject:       apikey.Subject(id),
+		workspaceID:   key.WorkspaceID,
+		revoked:       key.RevokedAt != nil,
+		workspaceGone: ws.Deleted(),
+	}
+	copy(c.hash[:], hash)
+	if key.ExpiresAt != nil {
+		c.expiresAt = key.ExpiresAt.UnixNano()
+	}
+	if key.LastUsedAt != nil {
+		c.lastQueued.Store(key.LastUsedAt.UnixNano())
+	}
+	return c, nil
+}
+
+func unknownKey(id string) *keyCredential {
+	c := &keyCredential{id: id}
+	_, _ = rand.Read(c.hash[:])
+	return c
+}
+
+// keyUseRecorder records API keys' last_used_at, at most once per
+// keyUseInterval per key, off the request path.
+type keyUseRecorder struct {
+	store  store.Store
+	logger *zap.Logger
+	// queued maps a key id to when its use was last queued (unix ns), so
+	// that a credential reloaded before the write lands (a cache miss)
+	// does not queue the same minute again. Written at most once a minute
+	// per key.
+	queued sync.Map
+	*batcher[keyUse]
+}
+
+type keyUse struct {
+	id string
+	at time.Time
+}
+
+func newKeyUseRecorder(s store.Store, logger *zap.Logger) *keyUseRecorder {
+	r := &keyUseRecorder{store: s, logger: logger}
+	r.batcher = newBatcher(func(u keyUse) string { return u.id }, r.write)
+	return r
+}
+
+// used notes a request by the key of cred at now.
+func (r *keyUseRecorder) used(cred *keyCredential, now time.Time) {
+	last := cred.lastQueued.Load()
+	if now.UnixNano()-last < int64(keyUseInterval) {
+		return
+	}
+	// One request per interval wins the right to queue the write.
+	if !cred.lastQueued.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	if r.offer(keyUse{id: cred.id, at: now}) {
+		r.queued.Store(cred.id, now.UnixNano())
+	} else {
+		cred.lastQueued.Store(last) // queue full: let a later request retry
+	}
+	runtime.KeepAlive(r)
+}
+
+// lastQueued returns when a use of key id was last queued (unix ns, 0 if
+// never in this engine's life).
+func (r *keyUseRecorder) lastQueued(id string) int64 {
+	if v, ok := r.queued.Load(id); ok {
+		return v.(int64)
+	}
+	return 0
+}
+
+// write records a batch in one transaction. TouchAPIKey notifies no cache:
+// recording use never costs a cache miss.
+func (r *keyUseRecorder) write(batch map[string]keyUse) {
+	err := r.store.Update(context.Background(), func(tx store.Tx) error {
+		for _, u := range batch {
+			err := tx.TouchAPIKey(u.id, u.at.UTC())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.logger.Warn("recording API key use", zap.Int("keys", len(batch)), zap.Error(err))
+	}
+}
+
+// readKeyAccess compiles what API key keyID may do in workspace ws: its own
+// patterns, no roles, no restrictions. A key used in any workspace other
+// than its own is not a member there (404, like a stranger).
+func (e *Engine) readKeyAccess(tx store.Tx, ws store.Workspace, keyID string) (*Access, error) {
+	key, err := tx.APIKey(keyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return notMember, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if key.WorkspaceID != ws.ID || key.RevokedAt != nil {
+		return notMember, nil
+	}
+	return compileAccess(e.catalog, ws, store.Membership{Grants: key.Permissions}, nil), nil
+}
