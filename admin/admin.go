@@ -65,7 +65,7 @@ type API struct {
 
 // builtinPerms are the catalog ids of the permissions the API checks.
 type builtinPerms struct {
-	admin, settings, members, roles authz.PermID
+	admin, settings, members, roles, apiKeys authz.PermID
 }
 
 // New returns the management API.
@@ -95,6 +95,7 @@ func New(opts Options) (*API, error) {
 	for name, dst := range map[string]*authz.PermID{
 		authz.PermAdmin: &a.builtinIDs.admin, authz.PermSettings: &a.builtinIDs.settings,
 		authz.PermMembers: &a.builtinIDs.members, authz.PermRoles: &a.builtinIDs.roles,
+		authz.PermAPIKeys: &a.builtinIDs.apiKeys,
 	} {
 		id, ok := a.catalog.ID(name)
 		if !ok {

@@ -39,6 +39,11 @@ func (c *call) authenticate() error {
 	case !present:
 		return gateway.Unauthenticated()
 	}
+	if p.KeyID != "" {
+		// The API's invariants are about members (who outranks whom, the
+		// last admin); a key is not one. Keys are for the gateway.
+		return forbidden(codeAPIKeyNotAllowed, "API keys cannot call the management API: use a user's token")
+	}
 	c.principal = p
 	if !p.Cached {
 		return c.recordUser()

@@ -29,6 +29,9 @@ const (
 	codeEmailNotVerified    = "email_not_verified"
 	codeNotDeleted          = "not_deleted"
 	codeUnsupportedMedia    = "unsupported_media_type"
+	codeAPIKeyNotFound      = "api_key_not_found"
+	codeAPIKeyRevoked       = "api_key_revoked"
+	codeAPIKeyNotAllowed    = "api_key_not_allowed"
 )
 
 // invalid is a 400 invalid_request naming the offending field ("" when the

@@ -106,6 +106,7 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	t.Cleanup(verifier.Close)
 	catalog, err := authz.NewCatalog(testPermissions)
 	must(t, err)
+	clk := &clock{}
 	engine, err := gateway.NewEngine(gateway.Options{
 		Catalog:       catalog,
 		SystemRoles:   testRoles,
@@ -113,10 +114,11 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 		Store:         s,
 		Versions:      versions,
 		Authenticator: verifier,
+		Now:           clk.Now,
 	})
 	must(t, err)
 	t.Cleanup(engine.Close)
-	h := &harness{t: t, dir: dir, key: key, jwks: jwks, store: s, engine: engine, clock: &clock{}}
+	h := &harness{t: t, dir: dir, key: key, jwks: jwks, store: s, engine: engine, clock: clk}
 	o := admin.Options{
 		Store:             s,
 		Engine:            engine,
@@ -440,6 +442,7 @@ type wsState struct {
 	Members   []store.Membership
 	Roles     []store.Role
 	Invites   []store.Invite
+	APIKeys   []store.APIKey
 	Audit     []store.AuditEvent
 }
 
@@ -458,6 +461,9 @@ func (h *harness) state(workspaceID string) wsState {
 			return err
 		}
 		if s.Invites, _, err = tx.Invites(workspaceID, "", 0); err != nil {
+			return err
+		}
+		if s.APIKeys, _, err = tx.APIKeys(workspaceID, "", 0); err != nil {
 			return err
 		}
 		s.Audit, _, err = tx.Audit(workspaceID, "", 0)

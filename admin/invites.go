@@ -90,13 +90,7 @@ func (r *createInviteRequest) ttl() (time.Duration, error) {
 	if r.ExpiresIn == nil {
 		return defaultInviteTTL, nil
 	}
-	// Compare seconds before converting: a huge value would wrap the
-	// nanoseconds of a Duration into the allowed range.
-	secs := *r.ExpiresIn
-	if secs < int64(minInviteTTL/time.Second) || secs > int64(maxInviteTTL/time.Second) {
-		return 0, invalid("expires_in", "expires_in is a number of seconds from 60 to 7776000 (90 days)")
-	}
-	return time.Duration(secs) * time.Second, nil
+	return lifetime("expires_in", *r.ExpiresIn, minInviteTTL, maxInviteTTL, "90 days")
 }
 
 // POST /v1/workspaces/{ws}/invites

@@ -75,6 +75,7 @@ var requestTypes = map[string]any{
 	"createRole":      createRoleRequest{},
 	"updateRole":      updateRoleRequest{},
 	"createInvite":    createInviteRequest{},
+	"createAPIKey":    createAPIKeyRequest{},
 	"acceptInvite":    acceptInviteRequest{},
 }
 

@@ -48,6 +48,10 @@ func (a *API) endpointList() []endpoint {
 		{method: "GET", path: "/v1/invites", handle: a.listMyInvites},
 		{method: "POST", path: "/v1/invites/accept", handle: a.acceptInvite},
 
+		{method: "GET", path: "/v1/workspaces/{ws}/api-keys", handle: a.listAPIKeys},
+		{method: "POST", path: "/v1/workspaces/{ws}/api-keys", handle: a.createAPIKey},
+		{method: "DELETE", path: "/v1/workspaces/{ws}/api-keys/{id}", handle: a.revokeAPIKey},
+
 		{method: "GET", path: "/v1/workspaces/{ws}/audit", handle: a.listAudit},
 
 		{method: "GET", path: "/v1/admin/workspaces", handle: a.listAllWorkspaces},

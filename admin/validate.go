@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -44,6 +45,18 @@ func checkText(field, s string, max int, required bool) error {
 		}
 	}
 	return nil
+}
+
+// lifetime validates a duration given in seconds, from min to max
+// (maxName says max in words, for the message).
+func lifetime(field string, secs int64, min, max time.Duration, maxName string) (time.Duration, error) {
+	// Compare seconds before converting: a huge value would wrap the
+	// nanoseconds of a Duration into the allowed range.
+	if secs < int64(min/time.Second) || secs > int64(max/time.Second) {
+		return 0, invalid(field, fmt.Sprintf("%s is a number of seconds from %d to %d (%s)",
+			field, int64(min/time.Second), int64(max/time.Second), maxName))
+	}
+	return time.Duration(secs) * time.Second, nil
 }
 
 // checkPatterns validates permission patterns against the catalog.

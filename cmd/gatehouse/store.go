@@ -132,7 +132,7 @@ func exportCommand() *cobra.Command {
 		Short: "Writes every record of the store as JSON to stdout",
 		Long: `
 Writes a snapshot of the store — users, workspaces, memberships, custom
-roles, invites, audit events and the gateway's signing keys — as indented
+roles, invites, API keys (their hashes), audit events and the gateway's signing keys — as indented
 JSON to stdout. ` + "`gatehouse store import`" + ` reads it back into a new store.
 
 The snapshot contains the gateway's PRIVATE signing key (and the hashes of
@@ -227,8 +227,8 @@ func cmdImport(fl caddycmd.Flags) (int, error) {
 	if err := s.Close(); err != nil {
 		return 1, fmt.Errorf("store %s: imported, but closing failed: %w", path, err)
 	}
-	fmt.Printf("imported %d users, %d workspaces, %d memberships, %d roles, %d invites, %d audit events and %d signing keys into %s\n",
-		len(snap.Users), len(snap.Workspaces), len(snap.Memberships), len(snap.Roles), len(snap.Invites), len(snap.Audit), len(snap.SigningKeys), path)
+	fmt.Printf("imported %d users, %d workspaces, %d memberships, %d roles, %d invites, %d API keys, %d audit events and %d signing keys into %s\n",
+		len(snap.Users), len(snap.Workspaces), len(snap.Memberships), len(snap.Roles), len(snap.Invites), len(snap.APIKeys), len(snap.Audit), len(snap.SigningKeys), path)
 	return 0, nil
 }
 
@@ -298,6 +298,7 @@ func importInto(s *boltstore.Store, snap store.Snapshot) error {
 		{st.Memberships, "membership(s)"},
 		{st.Roles, "custom role(s)"},
 		{st.Invites, "invite(s)"},
+		{st.APIKeys, "API key(s)"},
 		{st.AuditEvents, "audit event(s)"},
 		{st.SigningKeys, "signing key(s)"},
 	} {
@@ -320,7 +321,7 @@ func importInto(s *boltstore.Store, snap store.Snapshot) error {
 // every change made with the CLI, a restore from a snapshot is audited.
 func auditImport(tx store.Tx, snap store.Snapshot, now time.Time) error {
 	summary, err := json.Marshal(map[string]int{"users": len(snap.Users), "workspaces": len(snap.Workspaces),
-		"memberships": len(snap.Memberships), "roles": len(snap.Roles), "invites": len(snap.Invites), "audit_events": len(snap.Audit)})
+		"memberships": len(snap.Memberships), "roles": len(snap.Roles), "invites": len(snap.Invites), "api_keys": len(snap.APIKeys), "audit_events": len(snap.Audit)})
 	if err != nil {
 		return err
 	}

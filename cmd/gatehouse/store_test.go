@@ -89,6 +89,11 @@ func bootstrapped(t *testing.T) string {
 		if err := tx.PutInvite(inv); err != nil {
 			return err
 		}
+		used := now.Add(time.Minute)
+		if err := tx.PutAPIKey(store.APIKey{ID: "abcdefghijklmnopqrstuvwxyz", WorkspaceID: w.ID, Name: "CRM", Permissions: []string{"message.read"},
+			SecretHash: "cd34", CreatedBy: "alice", CreatedAt: now, LastUsedAt: &used}); err != nil {
+			return err
+		}
 		if _, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: w.ID, Actor: "alice", Action: "member.put", Target: "user:bob", Time: now,
 			Summary: json.RawMessage(`{"after":{"roles":["agent"]}}`)}); err != nil {
 			return err
@@ -114,7 +119,7 @@ func TestStoreExportImport(t *testing.T) {
 		t.Fatalf("export output: %v\n%s", err, exported)
 	}
 	if snap.Version != store.SnapshotVersion || len(snap.Users) != 2 || len(snap.Workspaces) != 1 || len(snap.Memberships) != 2 ||
-		len(snap.Roles) != 1 || len(snap.Invites) != 1 || len(snap.Audit) == 0 || len(snap.SigningKeys) != 1 {
+		len(snap.Roles) != 1 || len(snap.Invites) != 1 || len(snap.APIKeys) != 1 || len(snap.Audit) == 0 || len(snap.SigningKeys) != 1 {
 		t.Errorf("snapshot %+v", snap)
 	}
 	if snap.Workspaces[0].Slug != "acme-corp" || snap.Memberships[0].UserID != "alice" || snap.Memberships[0].Roles[0] != "owner" {
@@ -136,7 +141,7 @@ func TestStoreExportImport(t *testing.T) {
 	if withoutImportEvents(t, again) != exported {
 		t.Errorf("export → import → export differs (beyond the import's own audit events):\n%s\n----\n%s", exported, again)
 	}
-	if out, _, _ := run(t, "store", "stats", "--store", dst); !strings.Contains(out, `"invites": 1`) {
+	if out, _, _ := run(t, "store", "stats", "--store", dst); !strings.Contains(out, `"invites": 1`) || !strings.Contains(out, `"api_keys": 1`) {
 		t.Errorf("stats of the imported store: %s", out)
 	}
 
