@@ -13,6 +13,7 @@ FUZZ_TARGETS := \
 	./internal/authz:FuzzMatch \
 	./internal/authz:FuzzValidateName \
 	./internal/authn:FuzzVerify \
+	./internal/apikey:FuzzParse \
 	./internal/store/boltstore:FuzzFastDecode
 
 .PHONY: all deps build run test unit fuzz smoke bench lint clean
