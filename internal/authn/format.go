@@ -19,7 +19,7 @@ func checkFormat(token string) string {
 		c := token[i]
 		if c == '.' {
 			// The header and the payload may not be empty.
-			if i == start {
+			if i == start || !canonicalTail(token[start:i]) {
 				return reasonMalformed
 			}
 			dots++
@@ -30,10 +30,46 @@ func checkFormat(token string) string {
 			return reasonMalformed
 		}
 	}
-	if dots != 2 {
+	if dots != 2 || !canonicalTail(token[start:]) {
 		return reasonMalformed
 	}
 	return ""
+}
+
+// canonicalTail reports whether an unpadded base64url segment is the one
+// encoding of its bytes. The last character of a segment whose length is
+// 2 or 3 mod 4 carries 4 or 2 bits that decoders ignore; unless they are
+// zero, many strings decode to the same bytes, and a token could be
+// re-spelled (a different string, the same signature) without its key.
+func canonicalTail(seg string) bool {
+	if len(seg) == 0 {
+		return true
+	}
+	v := base64URLValue(seg[len(seg)-1])
+	switch len(seg) % 4 {
+	case 1:
+		return false // no byte count encodes to this length
+	case 2:
+		return v&0x0f == 0
+	case 3:
+		return v&0x03 == 0
+	}
+	return true
+}
+
+// base64URLValue is the 6-bit value of a base64url character.
+func base64URLValue(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c - 'A'
+	case 'a' <= c && c <= 'z':
+		return c - 'a' + 26
+	case '0' <= c && c <= '9':
+		return c - '0' + 52
+	case c == '-':
+		return 62
+	}
+	return 63 // '_'
 }
 
 // isBase64URL reports whether c belongs to the unpadded base64url alphabet
