@@ -36,9 +36,15 @@ func Check(escapedPath string) error {
 	}
 	segStart := 1
 	for i := 1; i <= len(p); i++ {
+		if i < len(p) && plain[p[i]] {
+			continue // the common case: one table load per byte
+		}
 		if i == len(p) || p[i] == '/' {
-			if err := checkSegment(p, segStart, i); err != nil {
-				return err
+			// Only "", "." and ".." are refused: longer segments pass.
+			if i-segStart <= 2 {
+				if err := checkSegment(p, segStart, i); err != nil {
+					return err
+				}
 			}
 			segStart = i + 1
 			continue
@@ -60,6 +66,27 @@ func Check(escapedPath string) error {
 		}
 	}
 	return nil
+}
+
+// plain marks the bytes that need no checking inside a segment and that
+// url.URL.EscapedPath never escapes: letters, digits, "-", ".", "_", "~".
+var plain = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isUnreserved(byte(c)) || c == '.'
+	}
+	return t
+}()
+
+// IsPlain reports whether path holds only plain bytes and "/": such a
+// decoded path is its own escaped form, so a caller holding url.URL.Path
+// with an empty RawPath can check it without calling EscapedPath.
+func IsPlain(path string) bool {
+	for i := 0; i < len(path); i++ {
+		if !plain[path[i]] && path[i] != '/' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkSegment checks the segment p[start:end].

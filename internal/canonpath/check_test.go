@@ -176,3 +176,16 @@ func TestCheckAgreesWithNetURL(t *testing.T) {
 		}
 	}
 }
+
+// IsPlain must agree with net/url: a plain path is its own escaped form.
+func TestIsPlainAgreesWithEscapedPath(t *testing.T) {
+	for _, p := range []string{"/w/acme/messages", "/a.b/c~d_e-f/", "/", "/a b", "/a;b", "/é", "/a%2Fb", "/*", "/a+b", "/a:b@c"} {
+		u := &url.URL{Path: p}
+		if IsPlain(p) && u.EscapedPath() != p {
+			t.Errorf("IsPlain(%q) but EscapedPath is %q", p, u.EscapedPath())
+		}
+	}
+	if !IsPlain("/w/ws_abc/messages.json") || IsPlain("/a b") || IsPlain("/a;b") {
+		t.Error("IsPlain is wrong")
+	}
+}

@@ -15,6 +15,11 @@ func FuzzCheck(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
+		if IsPlain(p) {
+			if u := (&url.URL{Path: p}); u.EscapedPath() != p {
+				t.Fatalf("IsPlain(%q), but its escaped form is %q", p, u.EscapedPath())
+			}
+		}
 		err := Check(p)
 		if err != nil {
 			if e, ok := err.(*Error); !ok || len(e.Path) > maxEcho || e.Reason == "" {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
@@ -42,7 +43,7 @@ type Decision struct {
 // Decide runs the decision steps of spec §4 for r. It never writes to r or
 // to a response; the caller applies the result.
 func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
-	if err := canonpath.Check(r.URL.EscapedPath()); err != nil {
+	if err := canonpath.Check(escapedPath(r.URL)); err != nil {
 		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error()))
 		return
 	}
@@ -72,6 +73,15 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	default:
 		p.authorizeWorkspace(r, ph, rule, d)
 	}
+}
+
+// escapedPath is u.EscapedPath without its cost in the common case: a path
+// that needed no escaping is its own escaped form.
+func escapedPath(u *url.URL) string {
+	if u.RawPath == "" && canonpath.IsPlain(u.Path) {
+		return u.Path
+	}
+	return u.EscapedPath()
 }
 
 // authenticate verifies the bearer token, if any. It returns false when it

@@ -124,3 +124,38 @@ func TestKeyStampDiesOnKeyChangeAndWorkspaceDeletion(t *testing.T) {
 		t.Fatal("access entry survived its workspace's change")
 	}
 }
+
+func TestFrontTableSlotSharingNeverMixesEntries(t *testing.T) {
+	v := NewVersions()
+	c, err := New[string](v, 16) // 16 slots: collisions are easy to find
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := "user-0"
+	var second string
+	for i := 1; second == ""; i++ {
+		name := "user-" + string(rune('a'+i%26)) + string(rune('a'+i/26%26))
+		if c.key(name, "ws")&c.mask == c.key(first, "ws")&c.mask {
+			second = name
+		}
+	}
+	c.Set(first, "ws", v.IDStamp(), "first's")
+	c.Set(second, "ws", v.IDStamp(), "second's") // takes the shared slot
+	c.Wait()
+	for name, want := range map[string]string{first: "first's", second: "second's"} {
+		for range 3 { // alternate, so each pushes the other out of the slot
+			if got, ok := c.Get(name, "ws"); ok && got != want {
+				t.Fatalf("%s got %q", name, got)
+			}
+		}
+	}
+
+	// A fill stale on arrival does not take the slot from a fresh entry.
+	stale := v.Target(v.IDStamp(), "ws_9", "carol")
+	v.MemberChanged("ws_9", "carol")
+	c.Set("carol", "ws_9", v.Target(v.IDStamp(), "ws_9", "carol"), "fresh")
+	c.Set("carol", "ws_9", stale, "stale")
+	if got, ok := c.front[c.key("carol", "ws_9")&c.mask].Load(), true; ok && got.value != "fresh" {
+		t.Fatalf("front slot holds %q after a stale fill", got.value)
+	}
+}

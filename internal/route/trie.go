@@ -6,11 +6,35 @@ import "strings"
 // names ignored).
 type node struct {
 	literals map[string]*node
-	param    *node
+	// few holds the literal children too when there are at most
+	// maxFewLiterals of them: comparing a handful of strings is faster than
+	// hashing the segment for a map lookup.
+	few   []literalChild
+	param *node
 	// wildcard ends a pattern whose last segment is "*" here.
 	wildcard *endpoint
 	// end ends a pattern here.
 	end *endpoint
+}
+
+type literalChild struct {
+	text  string
+	child *node
+}
+
+const maxFewLiterals = 8
+
+// literal returns the literal child named seg, or nil.
+func (n *node) literal(seg string) *node {
+	if len(n.literals) > maxFewLiterals {
+		return n.literals[seg]
+	}
+	for i := range n.few {
+		if n.few[i].text == seg {
+			return n.few[i].child
+		}
+	}
+	return nil
 }
 
 // insert adds the path of segs below n, ending at e.
@@ -25,6 +49,12 @@ func (n *node) insert(segs []segment, e *endpoint) {
 			if child == nil {
 				child = new(node)
 				n.literals[seg.text] = child
+				n.few = nil
+				if len(n.literals) <= maxFewLiterals {
+					for text, c := range n.literals {
+						n.few = append(n.few, literalChild{text, c})
+					}
+				}
 			}
 			n = child
 		case paramSegment:
@@ -60,7 +90,7 @@ func (n *node) lookup(rest string, p *Params) *endpoint {
 		// literal nor a parameter, and a wildcard needs a segment.
 		return nil
 	}
-	if child := n.literals[seg]; child != nil {
+	if child := n.literal(seg); child != nil {
 		if e := child.lookup(tail, p); e != nil {
 			return e
 		}
