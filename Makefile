@@ -48,8 +48,11 @@ fuzz:
 smoke: build
 	./scripts/smoke.sh
 
+# Go benchmarks, then the load test of the built binary (bench/README.md;
+# knobs: DURATION, CONNS, THREADS, ROUNDS).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	GO="$(GO)" ./bench/load.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -1,0 +1,456 @@
+#!/usr/bin/env bash
+# Load test of the built binary (second half of `make bench`): plain Caddy
+# reverse_proxy vs gatehouse + reverse_proxy, side by side (spec §9: with a
+# warm cache, gatehouse keeps >= 85% of plain reverse_proxy's req/s).
+#
+#   a  reverse_proxy                          -> upstream
+#   b  gatehouse (20 rules) + reverse_proxy   -> upstream, driven with one repeated token
+#   c  the same config as b                   -> upstream, driven with 10,000 users' tokens
+#
+# Everything runs on 127.0.0.1 from a temp dir that is removed at exit, with
+# every process this script started. Results: bench/results/latest.md (the
+# table) and bench/results/cpu-b.pprof (a CPU profile of b under load).
+#
+# Knobs (environment): DURATION (15s) CONNS (32) THREADS (2) ROUNDS (3)
+# WARMUP (3s) USERS (10000) PROFILE_SECONDS (10) BASE_PORT (18400).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-15s}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-3s}
+USERS=${USERS:-10000}
+PROFILE_SECONDS=${PROFILE_SECONDS:-10}
+BASE_PORT=${BASE_PORT:-18400}
+GO=${GO:-go}
+TARGET=0.85 # spec §9: b/a >= 0.85
+
+bin=./bin/gatehouse
+results=bench/results
+lua=bench/tokens.lua
+path=/w/bench/messages
+iss=https://bench.gatehouse.local/
+aud=gatehouse-bench
+
+log() { printf 'load: %s\n' "$*" >&2; }
+die() {
+	printf '\nload: ************************************************************\n' >&2
+	printf 'load: FAILED: %s\n' "$*" >&2
+	printf 'load: ************************************************************\n\n' >&2
+	exit 1
+}
+
+for v in CONNS THREADS ROUNDS USERS PROFILE_SECONDS BASE_PORT; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
+done
+[ "$USERS" -ge 2 ] || die "USERS must be at least 2"
+for v in DURATION WARMUP; do
+	[[ ${!v} =~ ^[1-9][0-9]*[smh]?$ ]] || die "$v must be a wrk duration such as 15s, got '${!v}'"
+done
+[ -x "$bin" ] || die "$bin not found: run 'make build' first (or 'make bench')"
+if ! command -v "$GO" >/dev/null && [ -x /usr/local/go/bin/go ]; then
+	PATH=/usr/local/go/bin:$PATH
+fi
+command -v "$GO" >/dev/null || die "go not found (set GO=/path/to/go)"
+command -v curl >/dev/null || die "curl not found"
+
+# 1. wrk, from Debian when missing.
+if ! command -v wrk >/dev/null; then
+	if [ "$(id -u)" -eq 0 ]; then
+		apt=(apt-get)
+	elif command -v sudo >/dev/null; then
+		apt=(sudo apt-get)
+	else
+		die "wrk is not installed and neither root nor sudo is available: install wrk"
+	fi
+	log "installing wrk: ${apt[*]} install -y wrk"
+	if ! "${apt[@]}" install -y wrk >&2; then
+		"${apt[@]}" update >&2 || die "apt-get update failed"
+		"${apt[@]}" install -y wrk >&2 || die "could not install wrk"
+	fi
+fi
+
+# 2. The temp dir and the processes: all removed / killed at exit.
+pids=()
+tmp=
+cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do
+		for _ in {1..50}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ -n "$tmp" ]; then rm -rf "$tmp"; fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# spawn CMD...: starts CMD in the background, to be killed by cleanup;
+# sets spawned. reap PID: waits for it and returns its status. Long
+# commands run this way (not in the foreground) so that a signal to this
+# script is handled at once rather than when the command ends.
+spawn() {
+	"$@" &
+	spawned=$!
+	pids+=("$spawned")
+}
+reap() {
+	local rc=0 p remaining=()
+	wait "$1" || rc=$?
+	for p in "${pids[@]}"; do
+		if [ "$p" != "$1" ]; then remaining+=("$p"); fi
+	done
+	pids=("${remaining[@]}")
+	return "$rc"
+}
+run() { spawn "$@"; reap "$spawned"; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-load.XXXXXX")
+mkdir -p "$tmp/home" "$tmp/data" "$tmp/config" "$tmp/fixture" "$results"
+
+# Ports: the next free ones from BASE_PORT, a service port and an admin
+# port (Caddy's admin endpoint, which serves pprof) per server.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+declare -A port admin
+p=$BASE_PORT
+for name in upstream a b c; do
+	for kind in port admin; do
+		while port_in_use "$p"; do p=$((p + 1)); done
+		if [ "$kind" = port ]; then port[$name]=$p; else admin[$name]=$p; fi
+		p=$((p + 1))
+	done
+done
+
+# 3. The fixture: keys, a store with USERS members of workspace bench, tokens.
+log "building and running the fixture generator ($USERS users)"
+"$GO" build -o "$tmp/fixture-gen" ./bench/fixture
+"$tmp/fixture-gen" -dir "$tmp/fixture" -users "$USERS" -slug bench -role reader \
+	-iss "$iss" -aud "$aud" -ttl 2h >&2
+# bbolt locks its file: b and c each get their own copy of the store.
+cp "$tmp/fixture/gatehouse.db" "$tmp/store-b.db"
+cp "$tmp/fixture/gatehouse.db" "$tmp/store-c.db"
+tokens_all=$tmp/fixture/tokens.txt
+token_one=$tmp/fixture/token-repeated.txt
+[ "$(wc -l <"$tokens_all")" -eq "$USERS" ] || die "expected $USERS tokens in $tokens_all"
+
+# 4./5. The Caddyfiles.
+global_options() { # global_options ADMIN_PORT
+	printf '\tadmin 127.0.0.1:%s\n\tauto_https off\n\tpersist_config off\n' "$1"
+}
+cat >"$tmp/upstream.caddyfile" <<EOF
+{
+$(global_options "${admin[upstream]}")
+}
+http://:${port[upstream]} {
+	bind 127.0.0.1
+	respond "ok" 200
+}
+EOF
+cat >"$tmp/a.caddyfile" <<EOF
+{
+$(global_options "${admin[a]}")
+}
+http://:${port[a]} {
+	bind 127.0.0.1
+	reverse_proxy 127.0.0.1:${port[upstream]}
+}
+EOF
+gateway_caddyfile() { # gateway_caddyfile PORT ADMIN_PORT STORE
+	cat <<EOF
+{
+$(global_options "$2")
+	gatehouse {
+		store $3
+		jwt {
+			jwks_file $tmp/fixture/jwks.json
+			issuer    $iss
+			audience  $aud
+			leeway    30s
+		}
+		global_admins root
+		permission workspace.admin implies *
+		permission message.read
+		permission message.send implies message.read
+		permission message.delete
+		permission contact.read
+		permission contact.manage implies contact.read
+		permission campaign.read
+		permission campaign.manage implies campaign.read
+		permission campaign.run implies campaign.read
+		permission report.read
+		role owner  "Owner"  workspace.admin
+		role reader "Reader" message.read
+		creator_role owner
+		cache {
+			max_entries 100000
+		}
+	}
+}
+http://:$1 {
+	bind 127.0.0.1
+	gatehouse {
+		workspace param workspace
+		rule GET    /healthz                                  public
+		rule GET    /me                                       authenticated
+		rule GET    /w/{workspace}                            member
+		rule GET    /w/{workspace}/messages                   message.read
+		rule POST   /w/{workspace}/messages                   message.send
+		rule GET    /w/{workspace}/messages/{id}              message.read
+		rule DELETE /w/{workspace}/messages/{id}              message.delete
+		rule GET    /w/{workspace}/contacts                   contact.read
+		rule POST   /w/{workspace}/contacts                   contact.manage
+		rule GET    /w/{workspace}/contacts/{id}              contact.read
+		rule *      /w/{workspace}/contacts/export            contact.manage
+		rule GET    /w/{workspace}/campaigns                  campaign.read
+		rule POST   /w/{workspace}/campaigns                  campaign.manage
+		rule *      /w/{workspace}/campaigns/{id}/run         campaign.run
+		rule GET    /w/{workspace}/instances/{instance}/chats message.read restrict instance {instance}
+		rule GET    /w/{workspace}/settings                   workspace.settings
+		rule PATCH  /w/{workspace}/settings                   workspace.settings
+		rule GET    /w/{workspace}/members                    workspace.members
+		rule GET    /w/{workspace}/reports/*                  report.read
+		rule GET    /billing-admin/*                          global_admin
+	}
+	reverse_proxy 127.0.0.1:${port[upstream]}
+}
+EOF
+}
+gateway_caddyfile "${port[b]}" "${admin[b]}" "$tmp/store-b.db" >"$tmp/b.caddyfile"
+gateway_caddyfile "${port[c]}" "${admin[c]}" "$tmp/store-c.db" >"$tmp/c.caddyfile"
+[ "$(grep -c '^		rule ' "$tmp/b.caddyfile")" -eq 20 ] || die "the gateway config should have 20 rules"
+
+# Starts bin/gatehouse on a Caddyfile with HOME and XDG dirs inside $tmp;
+# waits until its port accepts connections.
+declare -A server_pid
+start_server() { # start_server NAME
+	local name=$1
+	spawn env HOME="$tmp/home" XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" \
+		"$bin" run --config "$tmp/$name.caddyfile" --adapter caddyfile \
+		>"$tmp/$name.log" 2>&1
+	server_pid[$name]=$spawned
+	for _ in {1..200}; do
+		if port_in_use "${port[$name]}"; then return 0; fi
+		if ! kill -0 "${server_pid[$name]}" 2>/dev/null; then
+			cat "$tmp/$name.log" >&2
+			die "server $name exited at startup (log above)"
+		fi
+		sleep 0.1
+	done
+	cat "$tmp/$name.log" >&2
+	die "server $name did not listen on 127.0.0.1:${port[$name]} within 20s"
+}
+log "starting upstream :${port[upstream]}, a :${port[a]}, b :${port[b]}, c :${port[c]} (admin ports ${admin[upstream]}, ${admin[a]}, ${admin[b]}, ${admin[c]})"
+for name in upstream a b c; do start_server "$name"; done
+
+declare -A url
+for c in a b c; do url[$c]=http://127.0.0.1:${port[$c]}$path; done
+
+# Sanity checks: each config answers 200; the gateways answer 401 without a
+# token and with a token whose signature is broken (so the JWT really is
+# verified, and iss/aud match: else the 200s below would be 401s).
+status() { # status URL [TOKEN]
+	local auth=()
+	if [ -n "${2:-}" ]; then auth=(-H "Authorization: Bearer $2"); fi
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${auth[@]}" "$1" || true
+}
+expect() { # expect WANT DESCRIPTION URL [TOKEN]
+	local got
+	got=$(status "$3" "${4:-}")
+	[ "$got" = "$1" ] || die "$2: expected $1, got $got"
+	log "ok ($1) $2"
+}
+one=$(head -n1 "$token_one")
+last=$(tail -n1 "$tokens_all")
+# The repeated token's header and claims with another token's signature.
+# (Not a flipped last character: that may only touch base64 padding bits.)
+bad=${one%.*}.${last##*.}
+expect 200 "a: plain reverse_proxy" "${url[a]}" "$one"
+expect 200 "b: repeated token" "${url[b]}" "$one"
+expect 401 "b: no token" "${url[b]}"
+expect 401 "b: token with a broken signature" "${url[b]}" "$bad"
+expect 200 "c: last user's token" "${url[c]}" "$last"
+expect 401 "c: no token" "${url[c]}"
+expect 404 "b: workspace that does not exist" "http://127.0.0.1:${port[b]}/w/nope/messages" "$one"
+
+# Warm c up: one pass over every token, each must answer 200 (this fills
+# c's verified-token cache and its access cache).
+log "warming c up: one request per token ($USERS)"
+sep=
+while IFS= read -r tok; do
+	printf '%surl = "%s"\nheader = "Authorization: Bearer %s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$sep" "${url[c]}" "$tok"
+	sep=$'next\n'
+done <"$tokens_all" >"$tmp/warmup.curl"
+run curl -s --max-time 600 -K "$tmp/warmup.curl" >"$tmp/warmup.codes" || die "warm-up of c: curl failed"
+ok=$(grep -c '^200$' "$tmp/warmup.codes" || true)
+[ "$ok" -eq "$USERS" ] || die "warm-up of c: $ok of $USERS tokens answered 200 (codes: $(sort "$tmp/warmup.codes" | uniq -c | tr -s ' \n' ' '))"
+log "ok (200) c: all $USERS users"
+
+# 6. wrk runs. Every config is driven by the same Lua script, so wrk does
+# the same work for each: a and b send the one repeated token, c rotates
+# through all the tokens.
+tokens_for() { if [ "$1" = c ]; then echo "$tokens_all"; else echo "$token_one"; fi; }
+
+# run_wrk CONFIG DURATION OUT: runs wrk, fails loudly on non-2xx answers.
+run_wrk() {
+	run wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -s "$lua" "${url[$1]}" -- "$(tokens_for "$1")" "$THREADS" >"$3" 2>&1 ||
+		{ cat "$3" >&2; die "wrk failed on config $1"; }
+	check_wrk "$1" "$3"
+}
+check_wrk() { # check_wrk CONFIG OUT
+	local non2xx sock
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$2")
+	if [ -n "$non2xx" ] && [ "$non2xx" != 0 ]; then
+		cat "$2" >&2
+		echo "--- last lines of the log of server $1:" >&2
+		tail -n 20 "$tmp/$1.log" >&2
+		die "config $1 answered $non2xx non-2xx responses during measurement (wrk output above)"
+	fi
+	sock=$(sed -n 's/^ *\(Socket errors:.*\)/\1/p' "$2")
+	if [ -n "$sock" ]; then
+		log "WARNING: config $1: $sock"
+		warnings+=("config $1: $sock")
+	fi
+}
+# parse_wrk OUT -> "REQ_PER_S P50_MS P99_MS"
+parse_wrk() {
+	awk '
+		function ms(v,  n, u) {
+			n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+			if (u == "us") return n / 1000
+			if (u == "ms") return n
+			if (u == "s") return n * 1000
+			if (u == "m") return n * 60000
+			if (u == "h") return n * 3600000
+			return -1
+		}
+		$1 == "50%" { p50 = ms($2) }
+		$1 == "99%" { p99 = ms($2) }
+		$1 == "Requests/sec:" { rps = $2 }
+		END {
+			if (rps == "" || p50 == "" || p99 == "" || p50 < 0 || p99 < 0) exit 1
+			printf "%.2f %.4f %.4f\n", rps, p50, p99
+		}' "$1"
+}
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+warnings=()
+declare -A rps p50 p99
+for c in a b c; do rps[$c]=; p50[$c]=; p99[$c]=; done
+
+log "warm-up runs ($WARMUP each)"
+for c in a b c; do run_wrk "$c" "$WARMUP" "$tmp/warmup-$c.txt"; done
+
+log "measuring: $ROUNDS rounds of a, b, c; wrk -t$THREADS -c$CONNS -d$DURATION --latency"
+raw_rows=()
+for r in $(seq 1 "$ROUNDS"); do
+	for c in a b c; do
+		out=$tmp/round$r-$c.txt
+		run_wrk "$c" "$DURATION" "$out"
+		read -r vrps v50 v99 < <(parse_wrk "$out") ||
+			{ cat "$out" >&2; die "could not parse the wrk output of config $c, round $r"; }
+		rps[$c]+="$vrps "
+		p50[$c]+="$v50 "
+		p99[$c]+="$v99 "
+		raw_rows+=("| $r | $c | $vrps | $v50 | $v99 |")
+		log "round $r config $c: $vrps req/s, p50 $v50 ms, p99 $v99 ms"
+	done
+done
+
+declare -A med_rps med_p50 med_p99
+for c in a b c; do
+	med_rps[$c]=$(tr ' ' '\n' <<<"${rps[$c]}" | grep . | median)
+	med_p50[$c]=$(tr ' ' '\n' <<<"${p50[$c]}" | grep . | median)
+	med_p99[$c]=$(tr ' ' '\n' <<<"${p99[$c]}" | grep . | median)
+done
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.3f", x / y}'; }
+ratio_b=$(ratio "${med_rps[b]}" "${med_rps[a]}")
+ratio_c=$(ratio "${med_rps[c]}" "${med_rps[a]}")
+if awk -v r="$ratio_b" -v t="$TARGET" 'BEGIN {exit !(r >= t)}'; then
+	verdict="MET"
+else
+	verdict="NOT MET"
+fi
+
+declare -A label=(
+	[a]="a: reverse_proxy"
+	[b]="b: gatehouse + reverse_proxy, 1 token"
+	[c]="c: gatehouse + reverse_proxy, $USERS users"
+)
+table() {
+	echo "| config | req/s | p50 (ms) | p99 (ms) | req/s vs a |"
+	echo "|---|---:|---:|---:|---:|"
+	local c rel
+	for c in a b c; do
+		rel=$(ratio "${med_rps[$c]}" "${med_rps[a]}")
+		printf '| %s | %.0f | %.3f | %.3f | %s |\n' "${label[$c]}" "${med_rps[$c]}" "${med_p50[$c]}" "${med_p99[$c]}" "$rel"
+	done
+	echo
+	echo "- b/a = $ratio_b (spec §9 target: b/a >= $TARGET: **$verdict**)"
+	echo "- c/a = $ratio_c"
+}
+
+# 7. A CPU profile of b under load: wrk in the background, pprof meanwhile.
+log "profiling b: ${PROFILE_SECONDS}s CPU profile under wrk"
+prof_out=$tmp/profile-wrk.txt
+spawn wrk -t"$THREADS" -c"$CONNS" -d"$((PROFILE_SECONDS + 4))s" --latency -s "$lua" "${url[b]}" -- "$token_one" "$THREADS" >"$prof_out" 2>&1
+wrk_pid=$spawned
+sleep 2
+run curl -sf --max-time "$((PROFILE_SECONDS + 30))" -o "$tmp/cpu-b.pprof" \
+	"http://127.0.0.1:${admin[b]}/debug/pprof/profile?seconds=$PROFILE_SECONDS" ||
+	die "could not fetch the CPU profile from b's admin endpoint (127.0.0.1:${admin[b]})"
+reap "$wrk_pid" || { cat "$prof_out" >&2; die "wrk failed during the profile run"; }
+check_wrk b "$prof_out"
+mv "$tmp/cpu-b.pprof" "$results/cpu-b.pprof"
+top=$("$GO" tool pprof -top -nodecount=25 "$results/cpu-b.pprof" 2>/dev/null) || die "go tool pprof failed on $results/cpu-b.pprof"
+
+# The report.
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+cpus=$(grep -c '^processor' /proc/cpuinfo)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain 2>/dev/null | grep -v '^?? bench/' || true)" ]; then commit+=" (with uncommitted changes)"; fi
+{
+	echo "# Gatehouse load test"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "- machine: $cpus CPUs, ${cpu_model:-unknown CPU} ($(uname -sr))"
+	echo "- $("$GO" version), $(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}'), commit $commit"
+	echo "- wrk -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS rounds (a, b, c alternating), medians; GET $path; load generator, servers and upstream share the CPUs"
+	echo "- a: plain reverse_proxy; b, c: the same config, gatehouse (20 rules, bbolt store with $USERS members, JWT EdDSA via jwks_file) + reverse_proxy; b driven with one repeated token, c rotating through $USERS users' tokens (caches warmed)"
+	echo
+	table
+	if [ "${#warnings[@]}" -gt 0 ]; then
+		echo
+		echo "Warnings:"
+		printf -- '- %s\n' "${warnings[@]}"
+	fi
+	echo
+	echo "Per round:"
+	echo
+	echo "| round | config | req/s | p50 (ms) | p99 (ms) |"
+	echo "|---:|---|---:|---:|---:|"
+	printf '%s\n' "${raw_rows[@]}"
+	echo
+	echo "## CPU profile of b under load (${PROFILE_SECONDS}s, \`go tool pprof -top -nodecount=25 bench/results/cpu-b.pprof\`)"
+	echo
+	echo '```'
+	echo "$top"
+	echo '```'
+} >"$results/latest.md.tmp"
+mv "$results/latest.md.tmp" "$results/latest.md"
+
+echo
+table
+echo
+echo "CPU profile of b under load (go tool pprof -top -nodecount=25):"
+echo "$top"
+echo
+echo "Written: $results/latest.md, $results/cpu-b.pprof"
+if [ "$verdict" != MET ]; then
+	log "note: b/a = $ratio_b is below the spec §9 target of $TARGET"
+fi
