@@ -1503,3 +1503,33 @@ func TestOpenAddsMissingBuckets(t *testing.T) {
 	defer s.Close()
 	update(t, s, func(tx store.Tx) error { return tx.PutSigningKey(store.SigningKey{ID: "k"}) })
 }
+
+// walkEachWorkspace pages through list(ws) for every workspace of want at
+// limits around n, checking each walk yields exactly want[ws] and nothing
+// of another workspace. ids returns a record's id and workspace id.
+func walkEachWorkspace[T any](t *testing.T, s *Store, want map[string][]string, n int, name string,
+	list func(tx store.Tx, ws, cursor string, limit int) ([]T, string, error), ids func(T) (id, ws string)) {
+	t.Helper()
+	for _, limit := range []int{-1, 0, 1, 2, 3, n - 1, n, n + 1, 100} {
+		view(t, s, func(tx store.Tx) error {
+			for w := range want {
+				got := walk(t, limit, func(c string) ([]string, string, error) {
+					items, next, err := list(tx, w, c, limit)
+					var out []string
+					for _, item := range items {
+						id, ws := ids(item)
+						if ws != w {
+							t.Errorf("%s(%s) returned a record of %q", name, w, ws)
+						}
+						out = append(out, id)
+					}
+					return out, next, err
+				})
+				if !slices.Equal(got, want[w]) {
+					t.Errorf("limit %d: %s(%s) walk = %q, want %q", limit, name, w, got, want[w])
+				}
+			}
+			return nil
+		})
+	}
+}

@@ -472,25 +472,8 @@ func TestInvitePagination(t *testing.T) {
 	for _, w := range wss {
 		slices.Sort(want[w])
 	}
-	for _, limit := range []int{-1, 0, 1, 2, 3, n - 1, n, n + 1, 100} {
-		view(t, s, func(tx store.Tx) error {
-			for _, w := range wss {
-				got := walk(t, limit, func(c string) ([]string, string, error) {
-					items, next, err := tx.Invites(w, c, limit)
-					for _, inv := range items {
-						if inv.WorkspaceID != w {
-							t.Errorf("Invites(%s) returned an invite of %q", w, inv.WorkspaceID)
-						}
-					}
-					return inviteIDs(items), next, err
-				})
-				if !slices.Equal(got, want[w]) {
-					t.Errorf("limit %d: Invites(%s) walk = %q, want %q", limit, w, got, want[w])
-				}
-			}
-			return nil
-		})
-	}
+	walkEachWorkspace(t, s, want, n, "Invites", store.Tx.Invites,
+		func(inv store.Invite) (string, string) { return inv.ID, inv.WorkspaceID })
 	view(t, s, func(tx store.Tx) error {
 		items, err := tx.InvitesForEmail("same@example.com")
 		ids := inviteIDs(items)
