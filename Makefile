@@ -9,6 +9,7 @@ PKGS    := ./...
 FUZZTIME ?= 8s
 FUZZ_TARGETS := \
 	./internal/canonpath:FuzzCheck \
+	./internal/canonpath:FuzzCheckPlain \
 	./internal/route:FuzzMatch \
 	./internal/authz:FuzzMatch \
 	./internal/authz:FuzzValidateName \

@@ -89,6 +89,38 @@ func IsPlain(path string) bool {
 	return true
 }
 
+// CheckPlain is IsPlain and Check in one pass, for the common request: it
+// returns plain false, and no verdict, as soon as path holds a byte that
+// is not plain (the caller then calls Check on the escaped path); for a
+// plain path it returns Check's verdict.
+func CheckPlain(path string) (plain bool, err error) {
+	if path == "" || path[0] != '/' {
+		return true, Check(path)
+	}
+	segStart := 1
+	for i := 1; i < len(path); i++ {
+		c := path[i]
+		if isPlainByte(c) {
+			continue
+		}
+		if c != '/' {
+			return false, nil
+		}
+		if i-segStart <= 2 {
+			if err := checkSegment(path, segStart, i); err != nil {
+				return true, err
+			}
+		}
+		segStart = i + 1
+	}
+	if len(path)-segStart <= 2 {
+		return true, checkSegment(path, segStart, len(path))
+	}
+	return true, nil
+}
+
+func isPlainByte(c byte) bool { return plain[c] }
+
 // checkSegment checks the segment p[start:end].
 func checkSegment(p string, start, end int) error {
 	switch p[start:end] {

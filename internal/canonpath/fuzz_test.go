@@ -70,3 +70,23 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckPlain: on a plain path, CheckPlain agrees with Check; on any
+// other it declines.
+func FuzzCheckPlain(f *testing.F) {
+	for _, s := range []string{"/", "/a/b/", "/a/../b", "//", "/a/.", "/..", "/a//", "/a b", "", "x", "/a%2F"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		plain, err := CheckPlain(p)
+		if !plain {
+			if IsPlain(p) {
+				t.Fatalf("CheckPlain(%q) declined a plain path", p)
+			}
+			return
+		}
+		if want := Check(p); (err == nil) != (want == nil) || err != nil && err.Error() != want.Error() {
+			t.Fatalf("CheckPlain(%q) = %v, Check = %v", p, err, want)
+		}
+	})
+}

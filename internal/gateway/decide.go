@@ -43,7 +43,7 @@ type Decision struct {
 // Decide runs the decision steps of spec §4 for r. It never writes to r or
 // to a response; the caller applies the result.
 func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
-	if err := canonpath.Check(escapedPath(r.URL)); err != nil {
+	if err := checkPath(r.URL); err != nil {
 		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error()))
 		return
 	}
@@ -75,13 +75,16 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	}
 }
 
-// escapedPath is u.EscapedPath without its cost in the common case: a path
-// that needed no escaping is its own escaped form.
-func escapedPath(u *url.URL) string {
-	if u.RawPath == "" && canonpath.IsPlain(u.Path) {
-		return u.Path
+// checkPath runs canonpath.Check on the escaped request path, in one pass
+// over u.Path in the common case: a path that needed no escaping is its
+// own escaped form.
+func checkPath(u *url.URL) error {
+	if u.RawPath == "" {
+		if plain, err := canonpath.CheckPlain(u.Path); plain {
+			return err
+		}
 	}
-	return u.EscapedPath()
+	return canonpath.Check(u.EscapedPath())
 }
 
 // authenticate verifies the bearer token, if any. It returns false when it

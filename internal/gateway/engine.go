@@ -334,13 +334,20 @@ func plausibleRef(ref string) bool {
 		return false
 	}
 	for i := 0; i < len(ref); i++ {
-		c := ref[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !refByte[ref[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// refByte marks the bytes of workspace ids and slugs.
+var refByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+	}
+	return t
+}()
 
 // seenInterval is how often a user's last_seen is refreshed at most.
 const seenInterval = time.Minute

@@ -1,7 +1,5 @@
 package route
 
-import "strings"
-
 // node is a trie node: one per distinct pattern prefix (with parameter
 // names ignored).
 type node struct {
@@ -82,8 +80,13 @@ func (n *node) lookup(rest string, p *Params) *endpoint {
 		return n.end
 	}
 	seg, tail := rest[1:], ""
-	if i := strings.IndexByte(seg, '/'); i >= 0 {
-		seg, tail = seg[:i], seg[i:]
+	// A loop, not strings.IndexByte: segments are short, and the call
+	// costs more than it saves on a handful of bytes.
+	for i := 0; i < len(seg); i++ {
+		if seg[i] == '/' {
+			seg, tail = seg[:i], seg[i:]
+			break
+		}
 	}
 	if seg == "" {
 		// An empty segment (from "//") matches nothing: neither a
