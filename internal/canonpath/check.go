@@ -30,9 +30,25 @@ import "fmt"
 // Other escapes ("%20", "%C3%A9", "%3F", "%25", ...) are canonical: "%25"
 // is a literal "%", so "%252F" decodes to the text "%2F", not to a slash.
 func Check(escapedPath string) error {
-	p := escapedPath
+	_, err := check(escapedPath, false)
+	return err
+}
+
+// CheckPlain is Check for url.URL.Path of a request whose RawPath is
+// empty, in the common case where that path is its own escaped form: it
+// holds only letters, digits, "-", ".", "_", "~" and "/". It returns plain
+// false, and no verdict, at the first other byte (the caller then calls
+// Check on url.URL.EscapedPath); else Check's verdict, in one pass.
+func CheckPlain(path string) (plain bool, err error) {
+	declined, err := check(path, true)
+	return !declined, err
+}
+
+// check walks p once. With plainOnly it declines, at the first byte that
+// is neither plain nor "/", to judge the path.
+func check(p string, plainOnly bool) (declined bool, err error) {
 	if p == "" || p[0] != '/' {
-		return newError(p, 0, `does not start with "/"`)
+		return false, newError(p, 0, `does not start with "/"`)
 	}
 	segStart := 1
 	for i := 1; i <= len(p); i++ {
@@ -43,29 +59,47 @@ func Check(escapedPath string) error {
 			// Only "", "." and ".." are refused: longer segments pass.
 			if i-segStart <= 2 {
 				if err := checkSegment(p, segStart, i); err != nil {
-					return err
+					// A plain-only walk judges only plain paths: its error
+					// would echo the decoded path, not the escaped one.
+					if plainOnly && !allPlain(p[i:]) {
+						return true, nil
+					}
+					return false, err
 				}
 			}
 			segStart = i + 1
 			continue
 		}
+		if plainOnly {
+			return true, nil
+		}
 		switch c := p[i]; {
 		case c < 0x20 || c == 0x7f:
-			return newError(p, i, fmt.Sprintf("contains a control character (byte 0x%02x)", c))
+			return false, newError(p, i, fmt.Sprintf("contains a control character (byte 0x%02x)", c))
 		case c >= 0x80:
-			return newError(p, i, fmt.Sprintf("contains a non-ASCII byte (0x%02x): percent-encode it", c))
+			return false, newError(p, i, fmt.Sprintf("contains a non-ASCII byte (0x%02x): percent-encode it", c))
 		case c == '\\':
-			return newError(p, i, "contains a backslash")
+			return false, newError(p, i, "contains a backslash")
 		case c == ';':
-			return newError(p, i, `contains ";": path parameters are not allowed`)
+			return false, newError(p, i, `contains ";": path parameters are not allowed`)
 		case c == '%':
 			if err := checkEscape(p, i); err != nil {
-				return err
+				return false, err
 			}
 			i += 2
 		}
 	}
-	return nil
+	return false, nil
+}
+
+// allPlain reports whether s holds only plain bytes and "/".
+func allPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !plain[s[i]] && s[i] != '/' {
+			return false
+		}
+	}
+	return true
 }
 
 // plain marks the bytes that need no checking inside a segment and that
@@ -76,50 +110,6 @@ var plain = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// IsPlain reports whether path holds only plain bytes and "/": such a
-// decoded path is its own escaped form, so a caller holding url.URL.Path
-// with an empty RawPath can check it without calling EscapedPath.
-func IsPlain(path string) bool {
-	for i := 0; i < len(path); i++ {
-		if !plain[path[i]] && path[i] != '/' {
-			return false
-		}
-	}
-	return true
-}
-
-// CheckPlain is IsPlain and Check in one pass, for the common request: it
-// returns plain false, and no verdict, as soon as path holds a byte that
-// is not plain (the caller then calls Check on the escaped path); for a
-// plain path it returns Check's verdict.
-func CheckPlain(path string) (plain bool, err error) {
-	if path == "" || path[0] != '/' {
-		return true, Check(path)
-	}
-	segStart := 1
-	for i := 1; i < len(path); i++ {
-		c := path[i]
-		if isPlainByte(c) {
-			continue
-		}
-		if c != '/' {
-			return false, nil
-		}
-		if i-segStart <= 2 {
-			if err := checkSegment(path, segStart, i); err != nil {
-				return true, err
-			}
-		}
-		segStart = i + 1
-	}
-	if len(path)-segStart <= 2 {
-		return true, checkSegment(path, segStart, len(path))
-	}
-	return true, nil
-}
-
-func isPlainByte(c byte) bool { return plain[c] }
 
 // checkSegment checks the segment p[start:end].
 func checkSegment(p string, start, end int) error {

@@ -177,15 +177,18 @@ func TestCheckAgreesWithNetURL(t *testing.T) {
 	}
 }
 
-// IsPlain must agree with net/url: a plain path is its own escaped form.
-func TestIsPlainAgreesWithEscapedPath(t *testing.T) {
+// What CheckPlain judges must be what net/url would have handed Check: a
+// path it takes as plain is its own escaped form.
+func TestCheckPlainAgreesWithEscapedPath(t *testing.T) {
 	for _, p := range []string{"/w/acme/messages", "/a.b/c~d_e-f/", "/", "/a b", "/a;b", "/é", "/a%2Fb", "/*", "/a+b", "/a:b@c"} {
 		u := &url.URL{Path: p}
-		if IsPlain(p) && u.EscapedPath() != p {
-			t.Errorf("IsPlain(%q) but EscapedPath is %q", p, u.EscapedPath())
+		if plain, _ := CheckPlain(p); plain && u.EscapedPath() != p {
+			t.Errorf("CheckPlain(%q) took it as plain, but EscapedPath is %q", p, u.EscapedPath())
 		}
 	}
-	if !IsPlain("/w/ws_abc/messages.json") || IsPlain("/a b") || IsPlain("/a;b") {
-		t.Error("IsPlain is wrong")
+	for p, want := range map[string]bool{"/w/ws_abc/messages.json": true, "/a b": false, "/a;b": false} {
+		if plain, _ := CheckPlain(p); plain != want {
+			t.Errorf("CheckPlain(%q): plain %v, want %v", p, plain, want)
+		}
 	}
 }
