@@ -78,7 +78,7 @@ func (e *Engine) authenticateKey(token string) (authn.Principal, *problem.Proble
 		return authn.Principal{}, invalidToken(reasonKeyWorkspace), nil
 	}
 	e.keyUses.used(cred, now)
-	p := authn.Principal{Subject: cred.subject, KeyID: cred.id, Cached: true}
+	p := authn.Principal{Subject: cred.subject, KeyID: cred.id}
 	if cred.expiresAt != 0 {
 		p.ExpiresAt = time.Unix(0, cred.expiresAt)
 	}
