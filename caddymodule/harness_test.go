@@ -103,6 +103,10 @@ func (s *server) load(caddyfile string) {
 	if err := s.tryLoad(caddyfile); err != nil {
 		s.t.Fatalf("loading config: %v", err)
 	}
+	// A reload shuts the old servers down, closing their idle keep-alive
+	// connections: a request sent on one of them as it closes fails with
+	// EOF (net/http does not retry a POST). Start fresh.
+	s.client.CloseIdleConnections()
 	s.waitUp()
 }
 
