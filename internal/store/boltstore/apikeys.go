@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -30,7 +28,7 @@ func (t *tx) APIKey(id string) (store.APIKey, error) {
 	if v == nil {
 		return k, notFound("API key", id)
 	}
-	err := decodeAPIKey(v, &k, bucketAPIKeys, key)
+	err := decodeJSON(v, &k, bucketAPIKeys, key)
 	return k, err
 }
 
@@ -98,7 +96,7 @@ func (t *tx) TouchAPIKey(id string, at time.Time) error {
 		return notFound("API key", id)
 	}
 	var k store.APIKey
-	if err := decodeAPIKey(v, &k, bucketAPIKeys, key); err != nil {
+	if err := decodeJSON(v, &k, bucketAPIKeys, key); err != nil {
 		return err
 	}
 	if k.LastUsedAt != nil && !at.After(*k.LastUsedAt) {
@@ -120,24 +118,5 @@ func (t *tx) APIKeys(workspaceID, cursor string, limit int) ([]store.APIKey, str
 	if !validKey(workspaceID) {
 		return []store.APIKey{}, "", nil
 	}
-	return records(viaIndex(t.apiKeysB(), "api_keys_ws"), t.apiKeyWSB(), bucketAPIKeys, prefix1(workspaceID), cursor, limit, decodeAPIKey)
-}
-
-// viaIndex returns a walkFunc over an index bucket whose keys are
-// prefix + id: it scans the index (so pages and cursors are those of the
-// index, i.e. ids) and hands fn the id and the record of recordsB it
-// points to.
-func viaIndex(recordsB *bbolt.Bucket, name string) walkFunc {
-	return func(index *bbolt.Bucket, prefix []byte, cursor string, limit int, fn func(k, v []byte) error) (string, error) {
-		return scan(index, prefix, cursor, limit, func(k, _ []byte) error {
-			// The id points into the mmap and stays valid for this
-			// transaction: use it as the key directly.
-			id := k[len(prefix):]
-			v := recordsB.Get(id)
-			if v == nil {
-				return corruptIndex(name, k)
-			}
-			return fn(id, v)
-		})
-	}
+	return records(viaIndex(t.apiKeysB(), "api_keys_ws"), t.apiKeyWSB(), bucketAPIKeys, prefix1(workspaceID), cursor, limit, decodeJSON[store.APIKey])
 }

@@ -399,10 +399,3 @@ func (d *decoder) timePtr() (*time.Time, bool) {
 func decodeJSON[T any](v []byte, dst *T, bucket, key []byte) error {
 	return unmarshal(v, dst, bucket, key)
 }
-
-// decodeAPIKey decodes an API key record. There is no fast path yet: the
-// gateway reads a key once per cache fill (keyed by key id), not per
-// request.
-func decodeAPIKey(v []byte, dst *store.APIKey, bucket, key []byte) error {
-	return unmarshal(v, dst, bucket, key)
-}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -136,48 +134,19 @@ func (t *tx) Invites(workspaceID, cursor string, limit int) ([]store.Invite, str
 	if err := t.readable(); err != nil {
 		return nil, "", err
 	}
-	items := make([]store.Invite, 0, listCap(limit))
 	if !validKey(workspaceID) {
-		return items, "", nil
+		return []store.Invite{}, "", nil
 	}
-	next, err := t.invitesByIndex(t.inviteWSB(), "invite_ws", prefix1(workspaceID), cursor, limit, &items)
-	if err != nil {
-		return nil, "", err
-	}
-	return items, next, nil
+	return records(viaIndex(t.invitesB(), "invite_ws"), t.inviteWSB(), bucketInvites, prefix1(workspaceID), cursor, limit, decodeJSON[store.Invite])
 }
 
 func (t *tx) InvitesForEmail(email string) ([]store.Invite, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	items := []store.Invite{}
 	if !validKey(email) {
-		return items, nil
+		return []store.Invite{}, nil
 	}
-	if _, err := t.invitesByIndex(t.inviteMailB(), "invite_emails", prefix1(email), "", 0, &items); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-// invitesByIndex pages through an index bucket whose keys are
-// prefix + inviteID and appends the invites they point to.
-func (t *tx) invitesByIndex(index *bbolt.Bucket, name string, prefix []byte, cursor string, limit int, items *[]store.Invite) (string, error) {
-	invB := t.invitesB()
-	return scan(index, prefix, cursor, limit, func(k, _ []byte) error {
-		// The id points into the mmap and stays valid for this
-		// transaction: use it as the key directly.
-		id := k[len(prefix):]
-		v := invB.Get(id)
-		if v == nil {
-			return corruptIndex(name, k)
-		}
-		var inv store.Invite
-		if err := unmarshal(v, &inv, bucketInvites, id); err != nil {
-			return err
-		}
-		*items = append(*items, inv)
-		return nil
-	})
+	items, _, err := records(viaIndex(t.invitesB(), "invite_emails"), t.inviteMailB(), bucketInvites, prefix1(email), "", 0, decodeJSON[store.Invite])
+	return items, err
 }

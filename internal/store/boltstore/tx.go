@@ -521,6 +521,25 @@ func records[T any](walk walkFunc, b *bbolt.Bucket, bucket, prefix []byte, curso
 	return items, next, nil
 }
 
+// viaIndex returns a walkFunc over an index bucket whose keys are
+// prefix + id: it scans the index (so pages and cursors are those of the
+// index, i.e. ids) and hands fn the id and the record of recordsB it
+// points to.
+func viaIndex(recordsB *bbolt.Bucket, name string) walkFunc {
+	return func(index *bbolt.Bucket, prefix []byte, cursor string, limit int, fn func(k, v []byte) error) (string, error) {
+		return scan(index, prefix, cursor, limit, func(k, _ []byte) error {
+			// The id points into the mmap and stays valid for this
+			// transaction: use it as the key directly.
+			id := k[len(prefix):]
+			v := recordsB.Get(id)
+			if v == nil {
+				return corruptIndex(name, k)
+			}
+			return fn(id, v)
+		})
+	}
+}
+
 // scan calls fn for the records of b whose key starts with prefix and whose
 // remainder sorts strictly after cursor, at most limit of them (limit <= 0:
 // all). It returns the remainder of the last key passed to fn when another
