@@ -121,17 +121,16 @@ func (s *Snapshot) Check() error {
 	if s.Version != SnapshotVersion {
 		return fmt.Errorf("snapshot version %d: this Gatehouse reads version %d", s.Version, SnapshotVersion)
 	}
-	users := make(map[string]struct{}, len(s.Users))
-	for i, u := range s.Users {
-		if err := unique(users, u.ID); err != nil {
-			return fmt.Errorf("users[%d] (id %q): %w", i, u.ID, err)
-		}
+	if _, err := checkList(s.Users, nil, func(i int, u User) (string, string, string) {
+		return "", u.ID, fmt.Sprintf("users[%d] (id %q)", i, u.ID)
+	}); err != nil {
+		return err
 	}
-	workspaces := make(map[string]struct{}, len(s.Workspaces))
-	for i, w := range s.Workspaces {
-		if err := unique(workspaces, w.ID); err != nil {
-			return fmt.Errorf("workspaces[%d] (id %q): %w", i, w.ID, err)
-		}
+	workspaces, err := checkList(s.Workspaces, nil, func(i int, w Workspace) (string, string, string) {
+		return "", w.ID, fmt.Sprintf("workspaces[%d] (id %q)", i, w.ID)
+	})
+	if err != nil {
+		return err
 	}
 	known := func(id string) error {
 		if _, ok := workspaces[id]; !ok {
@@ -139,63 +138,59 @@ func (s *Snapshot) Check() error {
 		}
 		return nil
 	}
-	members := make(map[string]struct{}, len(s.Memberships))
-	for i, m := range s.Memberships {
-		err := known(m.WorkspaceID)
-		if err == nil {
-			err = unique(members, m.WorkspaceID+"\x00"+m.UserID)
+	if _, err := checkList(s.Memberships, known, func(i int, m Membership) (string, string, string) {
+		return m.WorkspaceID, m.WorkspaceID + "\x00" + m.UserID, fmt.Sprintf("memberships[%d] (workspace %q, user %q)", i, m.WorkspaceID, m.UserID)
+	}); err != nil {
+		return err
+	}
+	if _, err := checkList(s.Roles, known, func(i int, r Role) (string, string, string) {
+		return r.WorkspaceID, r.WorkspaceID + "\x00" + r.Slug, fmt.Sprintf("roles[%d] (workspace %q, slug %q)", i, r.WorkspaceID, r.Slug)
+	}); err != nil {
+		return err
+	}
+	if _, err := checkList(s.Invites, known, func(i int, inv Invite) (string, string, string) {
+		return inv.WorkspaceID, inv.ID, fmt.Sprintf("invites[%d] (id %q, workspace %q)", i, inv.ID, inv.WorkspaceID)
+	}); err != nil {
+		return err
+	}
+	if _, err := checkList(s.APIKeys, known, func(i int, k APIKey) (string, string, string) {
+		return k.WorkspaceID, k.ID, fmt.Sprintf("api_keys[%d] (id %q, workspace %q)", i, k.ID, k.WorkspaceID)
+	}); err != nil {
+		return err
+	}
+	// An event without an id gets one on import: only given ids must be unique.
+	if _, err := checkList(s.Audit, known, func(i int, ev AuditEvent) (string, string, string) {
+		return ev.WorkspaceID, ev.ID, fmt.Sprintf("audit[%d] (id %q, workspace %q)", i, ev.ID, ev.WorkspaceID)
+	}); err != nil {
+		return err
+	}
+	_, err = checkList(s.SigningKeys, nil, func(i int, k SigningKey) (string, string, string) {
+		return "", k.ID, fmt.Sprintf("signing_keys[%d] (id %q)", i, k.ID)
+	})
+	return err
+}
+
+// checkList checks the records of one list: each names a workspace known
+// to known (when known is not nil), and no non-empty key appears twice.
+// describe returns a record's workspace id, its key and how to name it in
+// an error. checkList returns the set of keys.
+func checkList[T any](list []T, known func(workspaceID string) error,
+	describe func(i int, r T) (workspaceID, key, what string)) (map[string]struct{}, error) {
+	seen := make(map[string]struct{}, len(list))
+	for i, r := range list {
+		workspaceID, key, what := describe(i, r)
+		var err error
+		if known != nil {
+			err = known(workspaceID)
+		}
+		if err == nil && key != "" {
+			err = unique(seen, key)
 		}
 		if err != nil {
-			return fmt.Errorf("memberships[%d] (workspace %q, user %q): %w", i, m.WorkspaceID, m.UserID, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
-	roles := make(map[string]struct{}, len(s.Roles))
-	for i, r := range s.Roles {
-		err := known(r.WorkspaceID)
-		if err == nil {
-			err = unique(roles, r.WorkspaceID+"\x00"+r.Slug)
-		}
-		if err != nil {
-			return fmt.Errorf("roles[%d] (workspace %q, slug %q): %w", i, r.WorkspaceID, r.Slug, err)
-		}
-	}
-	invites := make(map[string]struct{}, len(s.Invites))
-	for i, inv := range s.Invites {
-		err := known(inv.WorkspaceID)
-		if err == nil {
-			err = unique(invites, inv.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("invites[%d] (id %q, workspace %q): %w", i, inv.ID, inv.WorkspaceID, err)
-		}
-	}
-	apiKeys := make(map[string]struct{}, len(s.APIKeys))
-	for i, k := range s.APIKeys {
-		err := known(k.WorkspaceID)
-		if err == nil {
-			err = unique(apiKeys, k.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("api_keys[%d] (id %q, workspace %q): %w", i, k.ID, k.WorkspaceID, err)
-		}
-	}
-	events := make(map[string]struct{}, len(s.Audit))
-	for i, ev := range s.Audit {
-		err := known(ev.WorkspaceID)
-		if err == nil && ev.ID != "" {
-			err = unique(events, ev.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("audit[%d] (id %q, workspace %q): %w", i, ev.ID, ev.WorkspaceID, err)
-		}
-	}
-	keys := make(map[string]struct{}, len(s.SigningKeys))
-	for i, k := range s.SigningKeys {
-		if err := unique(keys, k.ID); err != nil {
-			return fmt.Errorf("signing_keys[%d] (id %q): %w", i, k.ID, err)
-		}
-	}
-	return nil
+	return seen, nil
 }
 
 func unique(seen map[string]struct{}, key string) error {
