@@ -121,14 +121,12 @@ func (s *Snapshot) Check() error {
 	if s.Version != SnapshotVersion {
 		return fmt.Errorf("snapshot version %d: this Gatehouse reads version %d", s.Version, SnapshotVersion)
 	}
-	if _, err := checkList(s.Users, nil, func(i int, u User) (string, string, string) {
-		return "", u.ID, fmt.Sprintf("users[%d] (id %q)", i, u.ID)
-	}); err != nil {
+	if _, err := checkList(s.Users, nil, "users", func(u User) (string, string) { return "", u.ID },
+		func(u User) string { return fmt.Sprintf("id %q", u.ID) }); err != nil {
 		return err
 	}
-	workspaces, err := checkList(s.Workspaces, nil, func(i int, w Workspace) (string, string, string) {
-		return "", w.ID, fmt.Sprintf("workspaces[%d] (id %q)", i, w.ID)
-	})
+	workspaces, err := checkList(s.Workspaces, nil, "workspaces", func(w Workspace) (string, string) { return "", w.ID },
+		func(w Workspace) string { return fmt.Sprintf("id %q", w.ID) })
 	if err != nil {
 		return err
 	}
@@ -138,47 +136,41 @@ func (s *Snapshot) Check() error {
 		}
 		return nil
 	}
-	if _, err := checkList(s.Memberships, known, func(i int, m Membership) (string, string, string) {
-		return m.WorkspaceID, m.WorkspaceID + "\x00" + m.UserID, fmt.Sprintf("memberships[%d] (workspace %q, user %q)", i, m.WorkspaceID, m.UserID)
-	}); err != nil {
+	if _, err := checkList(s.Memberships, known, "memberships", func(m Membership) (string, string) { return m.WorkspaceID, m.WorkspaceID + "\x00" + m.UserID },
+		func(m Membership) string { return fmt.Sprintf("workspace %q, user %q", m.WorkspaceID, m.UserID) }); err != nil {
 		return err
 	}
-	if _, err := checkList(s.Roles, known, func(i int, r Role) (string, string, string) {
-		return r.WorkspaceID, r.WorkspaceID + "\x00" + r.Slug, fmt.Sprintf("roles[%d] (workspace %q, slug %q)", i, r.WorkspaceID, r.Slug)
-	}); err != nil {
+	if _, err := checkList(s.Roles, known, "roles", func(r Role) (string, string) { return r.WorkspaceID, r.WorkspaceID + "\x00" + r.Slug },
+		func(r Role) string { return fmt.Sprintf("workspace %q, slug %q", r.WorkspaceID, r.Slug) }); err != nil {
 		return err
 	}
-	if _, err := checkList(s.Invites, known, func(i int, inv Invite) (string, string, string) {
-		return inv.WorkspaceID, inv.ID, fmt.Sprintf("invites[%d] (id %q, workspace %q)", i, inv.ID, inv.WorkspaceID)
-	}); err != nil {
+	if _, err := checkList(s.Invites, known, "invites", func(inv Invite) (string, string) { return inv.WorkspaceID, inv.ID },
+		func(inv Invite) string { return fmt.Sprintf("id %q, workspace %q", inv.ID, inv.WorkspaceID) }); err != nil {
 		return err
 	}
-	if _, err := checkList(s.APIKeys, known, func(i int, k APIKey) (string, string, string) {
-		return k.WorkspaceID, k.ID, fmt.Sprintf("api_keys[%d] (id %q, workspace %q)", i, k.ID, k.WorkspaceID)
-	}); err != nil {
+	if _, err := checkList(s.APIKeys, known, "api_keys", func(k APIKey) (string, string) { return k.WorkspaceID, k.ID },
+		func(k APIKey) string { return fmt.Sprintf("id %q, workspace %q", k.ID, k.WorkspaceID) }); err != nil {
 		return err
 	}
 	// An event without an id gets one on import: only given ids must be unique.
-	if _, err := checkList(s.Audit, known, func(i int, ev AuditEvent) (string, string, string) {
-		return ev.WorkspaceID, ev.ID, fmt.Sprintf("audit[%d] (id %q, workspace %q)", i, ev.ID, ev.WorkspaceID)
-	}); err != nil {
+	if _, err := checkList(s.Audit, known, "audit", func(ev AuditEvent) (string, string) { return ev.WorkspaceID, ev.ID },
+		func(ev AuditEvent) string { return fmt.Sprintf("id %q, workspace %q", ev.ID, ev.WorkspaceID) }); err != nil {
 		return err
 	}
-	_, err = checkList(s.SigningKeys, nil, func(i int, k SigningKey) (string, string, string) {
-		return "", k.ID, fmt.Sprintf("signing_keys[%d] (id %q)", i, k.ID)
-	})
+	_, err = checkList(s.SigningKeys, nil, "signing_keys", func(k SigningKey) (string, string) { return "", k.ID },
+		func(k SigningKey) string { return fmt.Sprintf("id %q", k.ID) })
 	return err
 }
 
 // checkList checks the records of one list: each names a workspace known
 // to known (when known is not nil), and no non-empty key appears twice.
-// describe returns a record's workspace id, its key and how to name it in
-// an error. checkList returns the set of keys.
-func checkList[T any](list []T, known func(workspaceID string) error,
-	describe func(i int, r T) (workspaceID, key, what string)) (map[string]struct{}, error) {
+// ids returns a record's workspace id and key; label describes it, for an
+// error only. checkList returns the set of keys.
+func checkList[T any](list []T, known func(workspaceID string) error, name string,
+	ids func(T) (workspaceID, key string), label func(T) string) (map[string]struct{}, error) {
 	seen := make(map[string]struct{}, len(list))
 	for i, r := range list {
-		workspaceID, key, what := describe(i, r)
+		workspaceID, key := ids(r)
 		var err error
 		if known != nil {
 			err = known(workspaceID)
@@ -187,7 +179,7 @@ func checkList[T any](list []T, known func(workspaceID string) error,
 			err = unique(seen, key)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return nil, fmt.Errorf("%s[%d] (%s): %w", name, i, label(r), err)
 		}
 	}
 	return seen, nil
