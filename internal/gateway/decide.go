@@ -146,8 +146,7 @@ func (d *Decision) denyUnmatched(r *http.Request) {
 }
 
 func (d *Decision) authorizeGlobalAdmin(e *Engine) {
-	// An API key is never a global admin, whatever global_admins lists.
-	if d.Principal.KeyID == "" && e.IsGlobalAdmin(d.Principal.Subject) {
+	if e.IsGlobalAdmin(d.Principal.Subject) {
 		d.Allowed = true
 		return
 	}

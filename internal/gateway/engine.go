@@ -165,8 +165,12 @@ func (e *Engine) Close() {
 // Catalog returns the permission catalog.
 func (e *Engine) Catalog() *authz.Catalog { return e.catalog }
 
-// IsGlobalAdmin reports whether subject is listed in global_admins.
+// IsGlobalAdmin reports whether subject is listed in global_admins. An API
+// key ("apikey:<id>") never is, whatever the list says.
 func (e *Engine) IsGlobalAdmin(subject string) bool {
+	if _, isKey := apikey.IDFromSubject(subject); isKey {
+		return false
+	}
 	_, ok := e.globalAdmins[subject]
 	return ok
 }

@@ -209,3 +209,13 @@ func TestJWTCannotImpersonateAnAPIKey(t *testing.T) {
 	check(t, "jwt with sub apikey:<id>", decide(p, request("GET", "/w/acme/messages", f.token(apikey.Subject(rec.ID)))),
 		want{401, "invalid_token", ""})
 }
+
+// Listing a key in global_admins does not make it one.
+func TestAPIKeyIsNeverAGlobalAdmin(t *testing.T) {
+	f := newFixture(t)
+	key, rec := f.putKey(f.acme, []string{"*"}, nil)
+	f.engine = f.newEngineWith(func(o *gateway.Options) { o.GlobalAdmins = []string{"root", apikey.Subject(rec.ID)} })
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	check(t, "listed key", decide(p, request("GET", "/billing-admin/x", key)), want{403, "forbidden", ""})
+	check(t, "root", decide(p, request("GET", "/billing-admin/x", f.token("root"))), want{})
+}
