@@ -30,26 +30,27 @@ func (a *API) grantable(tx store.Tx, workspaceID string, roles, patterns []strin
 // noEscalation refuses to hand out permissions the caller does not hold
 // (403 escalation, naming what is missing).
 func (a *API) noEscalation(st *standing, granted authz.Set, what string) error {
-	if st.access.Permissions.Contains(granted) {
-		return nil
-	}
-	missing := a.missing(st.access.Permissions, granted)
-	p := problem.New(http.StatusForbidden, codeEscalation,
-		"you cannot "+what+": it grants "+strings.Join(missing, ", ")+", which you do not hold")
-	p.RequiredPermission = missing[0]
-	p.Workspace = st.ws.Slug
-	return p
+	return a.holdsAll(st, granted, func(missing string) string {
+		return "you cannot " + what + ": it grants " + missing + ", which you do not hold"
+	})
 }
 
 // outranks refuses to let the caller change or remove a member who holds
 // something the caller does not (403 escalation).
 func (a *API) outranks(st *standing, target authz.Set, who string) error {
-	if st.access.Permissions.Contains(target) {
+	return a.holdsAll(st, target, func(missing string) string {
+		return "you cannot change " + who + ": they hold " + missing + ", which you do not"
+	})
+}
+
+// holdsAll is the 403 escalation unless the caller holds all of want;
+// detail words it from the list of what is missing.
+func (a *API) holdsAll(st *standing, want authz.Set, detail func(missing string) string) error {
+	if st.access.Permissions.Contains(want) {
 		return nil
 	}
-	missing := a.missing(st.access.Permissions, target)
-	p := problem.New(http.StatusForbidden, codeEscalation,
-		"you cannot change "+who+": they hold "+strings.Join(missing, ", ")+", which you do not")
+	missing := a.missing(st.access.Permissions, want)
+	p := problem.New(http.StatusForbidden, codeEscalation, detail(strings.Join(missing, ", ")))
 	p.RequiredPermission = missing[0]
 	p.Workspace = st.ws.Slug
 	return p
