@@ -1,7 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -123,19 +122,5 @@ func scanReverse(b *bbolt.Bucket, prefix []byte, cursor string, limit int, fn fu
 	} else {
 		k, v = c.Prev()
 	}
-	var (
-		n    int
-		last []byte
-	)
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
-		if limit > 0 && n == limit {
-			return string(last[len(prefix):]), nil
-		}
-		if err := fn(k, v); err != nil {
-			return "", err
-		}
-		last = k
-		n++
-	}
-	return "", nil
+	return walkPage(k, v, c.Prev, prefix, limit, fn)
 }

@@ -553,11 +553,19 @@ func scan(b *bbolt.Bucket, prefix []byte, cursor string, limit int, fn func(k, v
 	if cursor != "" && bytes.Equal(k, seek) {
 		k, v = c.Next()
 	}
+	return walkPage(k, v, c.Next, prefix, limit, fn)
+}
+
+// walkPage calls fn for the record (k, v) and those advance steps to, while
+// their keys start with prefix, at most limit of them (limit <= 0: all). It
+// returns the remainder of the last key passed to fn when another matching
+// record follows (the next page's cursor), else "".
+func walkPage(k, v []byte, advance func() ([]byte, []byte), prefix []byte, limit int, fn func(k, v []byte) error) (string, error) {
 	var (
 		n    int
 		last []byte
 	)
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = advance() {
 		if limit > 0 && n == limit {
 			// A further record exists: the page's last key is the cursor.
 			return string(last[len(prefix):]), nil
