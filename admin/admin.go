@@ -118,7 +118,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) serve(c *call) error {
-	if err := canonpath.Check(c.r.URL.EscapedPath()); err != nil {
+	if err := canonpath.CheckURL(c.r.URL); err != nil {
 		return problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error())
 	}
 	res := a.table.Match(c.r.Method, c.r.URL.Path, &c.params)

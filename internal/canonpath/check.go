@@ -1,6 +1,9 @@
 package canonpath
 
-import "fmt"
+import (
+	"fmt"
+	"net/url"
+)
 
 // Check reports whether the escaped request path (as from
 // url.URL.EscapedPath) is canonical. It returns a *Error saying what is
@@ -34,14 +37,26 @@ func Check(escapedPath string) error {
 	return err
 }
 
-// CheckPlain is Check for url.URL.Path of a request whose RawPath is
+// checkPlain is Check for url.URL.Path of a request whose RawPath is
 // empty, in the common case where that path is its own escaped form: it
 // holds only letters, digits, "-", ".", "_", "~" and "/". It returns plain
 // false, and no verdict, at the first other byte (the caller then calls
 // Check on url.URL.EscapedPath); else Check's verdict, in one pass.
-func CheckPlain(path string) (plain bool, err error) {
+func checkPlain(path string) (plain bool, err error) {
 	declined, err := check(path, true)
 	return !declined, err
+}
+
+// CheckURL checks a request's path as Check does, the escaped form of
+// u.Path; a path that needed no escaping is checked in one pass without
+// building the escaped form.
+func CheckURL(u *url.URL) error {
+	if u.RawPath == "" {
+		if plain, err := checkPlain(u.Path); plain {
+			return err
+		}
+	}
+	return Check(u.EscapedPath())
 }
 
 // check walks p once. With plainOnly it declines, at the first byte that

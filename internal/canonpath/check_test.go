@@ -177,18 +177,18 @@ func TestCheckAgreesWithNetURL(t *testing.T) {
 	}
 }
 
-// What CheckPlain judges must be what net/url would have handed Check: a
+// What checkPlain judges must be what net/url would have handed Check: a
 // path it takes as plain is its own escaped form.
 func TestCheckPlainAgreesWithEscapedPath(t *testing.T) {
 	for _, p := range []string{"/w/acme/messages", "/a.b/c~d_e-f/", "/", "/a b", "/a;b", "/é", "/a%2Fb", "/*", "/a+b", "/a:b@c"} {
 		u := &url.URL{Path: p}
-		if plain, _ := CheckPlain(p); plain && u.EscapedPath() != p {
-			t.Errorf("CheckPlain(%q) took it as plain, but EscapedPath is %q", p, u.EscapedPath())
+		if plain, _ := checkPlain(p); plain && u.EscapedPath() != p {
+			t.Errorf("checkPlain(%q) took it as plain, but EscapedPath is %q", p, u.EscapedPath())
 		}
 	}
 	for p, want := range map[string]bool{"/w/ws_abc/messages.json": true, "/a b": false, "/a;b": false} {
-		if plain, _ := CheckPlain(p); plain != want {
-			t.Errorf("CheckPlain(%q): plain %v, want %v", p, plain, want)
+		if plain, _ := checkPlain(p); plain != want {
+			t.Errorf("checkPlain(%q): plain %v, want %v", p, plain, want)
 		}
 	}
 }

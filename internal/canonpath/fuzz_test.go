@@ -15,9 +15,9 @@ func FuzzCheck(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
-		if plain, _ := CheckPlain(p); plain && p != "" && p[0] == '/' {
+		if plain, _ := checkPlain(p); plain && p != "" && p[0] == '/' {
 			if u := (&url.URL{Path: p}); u.EscapedPath() != p {
-				t.Fatalf("CheckPlain(%q) took it as plain, but its escaped form is %q", p, u.EscapedPath())
+				t.Fatalf("checkPlain(%q) took it as plain, but its escaped form is %q", p, u.EscapedPath())
 			}
 		}
 		err := Check(p)
@@ -71,22 +71,22 @@ func FuzzCheck(f *testing.F) {
 	})
 }
 
-// FuzzCheckPlain: on a plain path, CheckPlain agrees with Check; on any
+// FuzzCheckPlain: on a plain path, checkPlain agrees with Check; on any
 // other it declines.
 func FuzzCheckPlain(f *testing.F) {
 	for _, s := range []string{"/", "/a/b/", "/a/../b", "//", "/a/.", "/..", "/a//", "/a b", "", "x", "/a%2F"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
-		plain, err := CheckPlain(p)
+		plain, err := checkPlain(p)
 		if !plain {
 			if isPlain(p) {
-				t.Fatalf("CheckPlain(%q) declined a plain path", p)
+				t.Fatalf("checkPlain(%q) declined a plain path", p)
 			}
 			return
 		}
 		if want := Check(p); (err == nil) != (want == nil) || err != nil && err.Error() != want.Error() {
-			t.Fatalf("CheckPlain(%q) = %v, Check = %v", p, err, want)
+			t.Fatalf("checkPlain(%q) = %v, Check = %v", p, err, want)
 		}
 	})
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
@@ -43,7 +42,7 @@ type Decision struct {
 // Decide runs the decision steps of spec §4 for r. It never writes to r or
 // to a response; the caller applies the result.
 func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
-	if err := checkPath(r.URL); err != nil {
+	if err := canonpath.CheckURL(r.URL); err != nil {
 		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error()))
 		return
 	}
@@ -73,18 +72,6 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	default:
 		p.authorizeWorkspace(r, ph, rule, d)
 	}
-}
-
-// checkPath runs canonpath.Check on the escaped request path, in one pass
-// over u.Path in the common case: a path that needed no escaping is its
-// own escaped form.
-func checkPath(u *url.URL) error {
-	if u.RawPath == "" {
-		if plain, err := canonpath.CheckPlain(u.Path); plain {
-			return err
-		}
-	}
-	return canonpath.Check(u.EscapedPath())
 }
 
 // authenticate verifies the bearer token, if any. It returns false when it
