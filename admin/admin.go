@@ -140,8 +140,10 @@ func (a *API) serve(c *call) error {
 }
 
 // internalError hides an unexpected error from the client and logs it.
+// Such errors come from the store: like the gateway, the API fails closed
+// with 503 unavailable (spec §4), as its OpenAPI document says.
 func (a *API) internalError(c *call, err error) *problem.Problem {
 	a.logger.Error("management API request failed",
 		zap.String("method", c.r.Method), zap.String("path", c.r.URL.Path), zap.Error(err))
-	return problem.New(http.StatusInternalServerError, codeInternal, "the request failed; the error has been logged")
+	return problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "the request failed (the store is unavailable); the error has been logged")
 }

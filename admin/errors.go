@@ -10,7 +10,6 @@ import (
 // Codes the management API adds to the gateway's (spec §6).
 const (
 	codeNotFound            = "not_found"
-	codeInternal            = "internal_error"
 	codeSlugTaken           = "slug_taken"
 	codeLastAdmin           = "last_admin"
 	codeEscalation          = "escalation"
@@ -28,7 +27,6 @@ const (
 	codeEmailMismatch       = "email_mismatch"
 	codeEmailNotVerified    = "email_not_verified"
 	codeNotDeleted          = "not_deleted"
-	codeUnsupportedMedia    = "unsupported_media_type"
 	codeAPIKeyNotFound      = "api_key_not_found"
 	codeAPIKeyRevoked       = "api_key_revoked"
 	codeAPIKeyNotAllowed    = "api_key_not_allowed"

@@ -321,3 +321,17 @@ func TestPermissions(t *testing.T) {
 		wantStrings(t, role.Slug+" permissions", role.Permissions, want.Permissions)
 	}
 }
+
+// A store failure fails closed with 503 unavailable, as at the gateway and
+// as the OpenAPI document says; the cause is logged, not shown.
+func TestStoreFailureIs503(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.newWorkspace("alice", "Acme")
+	alice := h.token("alice")
+	must(t, h.store.Close())
+	r := h.do("GET", "/v1/workspaces/acme", alice, nil).problem(http.StatusServiceUnavailable, "unavailable")
+	if strings.Contains(string(r.raw), "database") || strings.Contains(string(r.raw), "bolt") {
+		t.Fatalf("the cause leaks: %s", r.raw)
+	}
+}
