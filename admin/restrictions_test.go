@@ -91,3 +91,27 @@ func TestRestrictionsAreWithinNoEscalation(t *testing.T) {
 		t.Fatalf("key access at the gateway: %+v", a)
 	}
 }
+
+// A restricted member with workspace.roles cannot widen a role held by a
+// member restricted less than they are: that would grant the holder, on
+// every resource, what the editor holds on their own only.
+func TestRestrictedEditorCannotWidenARoleOfWiderHolders(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ws := h.newWorkspace("alice", "Acme")
+	h.createRole("alice", ws, "support", "message.read")
+	h.knownTo("alice", "rita", "dave")
+	h.putMember("alice", ws, "rita", map[string]any{"roles": []string{"operator"}, "grants": []string{"workspace.roles"},
+		"restrictions": map[string][]string{"instance": {"i1"}}})
+	h.putMember("alice", ws, "dave", map[string]any{"roles": []string{"support"}})
+	rita := h.token("rita")
+	h.refused(ws.ID, func() *resp {
+		return h.do("PATCH", "/v1/workspaces/acme/roles/support", rita, map[string]any{"permissions": []string{"message.read", "contact.read"}}).
+			problem(http.StatusForbidden, "escalation")
+	})
+	// Renaming, or narrowing, widens nothing.
+	h.do("PATCH", "/v1/workspaces/acme/roles/support", rita, map[string]any{"name": "Support desk"}).want(http.StatusOK)
+	// Once every holder is within her restriction, she may widen it.
+	h.putMember("alice", ws, "dave", map[string]any{"roles": []string{"support"}, "restrictions": map[string][]string{"instance": {"i1"}}})
+	h.do("PATCH", "/v1/workspaces/acme/roles/support", rita, map[string]any{"permissions": []string{"message.read", "contact.read"}}).want(http.StatusOK)
+}

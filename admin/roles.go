@@ -287,6 +287,11 @@ func (a *API) updateRole(c *call) error {
 		if err := a.noEscalation(st, a.catalog.Expand(role.Permissions), "edit this role"); err != nil {
 			return err
 		}
+		if !oldGrants.Contains(a.catalog.Expand(role.Permissions)) {
+			if err := a.holdersWithin(tx, st, role.Slug); err != nil {
+				return err
+			}
+		}
 		if err := tx.PutRole(role); err != nil {
 			return err
 		}
@@ -334,4 +339,52 @@ func (a *API) deleteRole(c *call) error {
 		return err
 	}
 	return c.noContent()
+}
+
+// holdersWithin refuses (403 escalation) to widen a role while a member or
+// a pending invite holds it with restrictions wider than the caller's:
+// the edit would hand them, on resources the caller cannot reach,
+// permissions the caller holds only on their own.
+func (a *API) holdersWithin(tx store.Tx, st *standing, slug string) error {
+	if len(st.access.Restrictions) == 0 {
+		return nil
+	}
+	what := "widen role " + slug
+	cursor := ""
+	for {
+		ms, next, err := tx.Members(st.ws.ID, cursor, maxLimit)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if slices.Contains(m.Roles, slug) {
+				if err := a.noWiderRestrictions(st, m.Restrictions, what+" (member "+m.UserID+" holds it)"); err != nil {
+					return err
+				}
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	now := a.now()
+	cursor = ""
+	for {
+		invs, next, err := tx.Invites(st.ws.ID, cursor, maxLimit)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			if inviteStatus(inv, now) == store.InvitePending && slices.Contains(inv.Roles, slug) {
+				if err := a.noWiderRestrictions(st, inv.Restrictions, what+" (a pending invite holds it)"); err != nil {
+					return err
+				}
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
 }
