@@ -1,9 +1,14 @@
 package admin_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // An empty restriction list is refused at the API (issue 10 item 12): it
@@ -48,6 +53,14 @@ func TestFreeTextRefusesBidiAndInvisibleCharacters(t *testing.T) {
 				return h.do("POST", "/v1/workspaces/acme/api-keys", alice, map[string]any{"name": text, "permissions": []string{"message.read"}}).invalid("name")
 			})
 		})
+	}
+	// The CLI's path (gatehouse store bootstrap) checks the same.
+	err := h.store.Update(context.Background(), func(tx store.Tx) error {
+		_, err := admin.CreateWorkspace(tx, admin.NewWorkspace{Name: "Acme\u202egnp.exe", Owner: "zed", OwnerRoles: []string{"owner"}, Actor: admin.ActorCLI}, time.Now().UTC())
+		return err
+	})
+	if err == nil {
+		t.Fatal("CreateWorkspace accepted a name with a bidi override")
 	}
 	// Ordinary non-ASCII text is fine.
 	h.do("POST", "/v1/workspaces", alice, map[string]any{"name": "Café Crème 日本 עברית"}).want(http.StatusCreated)
