@@ -24,23 +24,25 @@ const (
 // apiKeyView is an API key in responses: never the secret's hash; the key
 // itself only in the answer to its creation.
 type apiKeyView struct {
-	ID          string     `json:"id"`
-	WorkspaceID string     `json:"workspace_id"`
-	Name        string     `json:"name"`
-	Permissions []string   `json:"permissions"`
-	Status      string     `json:"status"`
-	CreatedBy   string     `json:"created_by"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	LastUsedAt  *time.Time `json:"last_used_at"`
-	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+	ID          string   `json:"id"`
+	WorkspaceID string   `json:"workspace_id"`
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+	// Restrictions are the creator's, carried by the key (spec §6).
+	Restrictions map[string][]string `json:"restrictions,omitempty"`
+	Status       string              `json:"status"`
+	CreatedBy    string              `json:"created_by"`
+	CreatedAt    time.Time           `json:"created_at"`
+	ExpiresAt    *time.Time          `json:"expires_at"`
+	LastUsedAt   *time.Time          `json:"last_used_at"`
+	RevokedAt    *time.Time          `json:"revoked_at,omitempty"`
 	// Key is set once, in the answer to the creation.
 	Key string `json:"key,omitempty"`
 }
 
 func newAPIKeyView(k store.APIKey, now time.Time) apiKeyView {
 	return apiKeyView{ID: k.ID, WorkspaceID: k.WorkspaceID, Name: k.Name, Permissions: nonNil(k.Permissions),
-		Status: keyStatus(k, now), CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt,
+		Restrictions: k.Restrictions, Status: keyStatus(k, now), CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt,
 		LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
 
@@ -98,8 +100,12 @@ func (a *API) createAPIKey(c *call) error {
 			return err
 		}
 		now := a.now().UTC()
+		// The key carries its creator's restrictions, and the gateway
+		// enforces them like a member's: a key never reaches a resource
+		// its creator cannot.
 		k := store.APIKey{ID: id, WorkspaceID: st.ws.ID, Name: req.Name, Permissions: req.Permissions,
-			SecretHash: hash, CreatedBy: c.user(), CreatedAt: now}
+			Restrictions: cloneRestrictions(st.access.Restrictions),
+			SecretHash:   hash, CreatedBy: c.user(), CreatedAt: now}
 		if ttl > 0 {
 			exp := now.Add(ttl)
 			k.ExpiresAt = &exp
@@ -109,7 +115,7 @@ func (a *API) createAPIKey(c *call) error {
 		}
 		view = newAPIKeyView(k, now)
 		return c.audit(tx, st.ws.ID, "api_key.create", "api_key:"+k.ID,
-			map[string]any{"name": k.Name, "permissions": k.Permissions, "expires_at": k.ExpiresAt})
+			map[string]any{"name": k.Name, "permissions": k.Permissions, "restrictions": k.Restrictions, "expires_at": k.ExpiresAt})
 	})
 	if err != nil {
 		return err

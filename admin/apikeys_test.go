@@ -158,7 +158,7 @@ func TestAPIKeyEscalationAndPermissions(t *testing.T) {
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
 	h.createRole("alice", ws, "keymaster", "workspace.api_keys", "message.read", "contact.*")
-	h.known("bob", "carol", "mallory")
+	h.knownTo("alice", "bob", "carol", "mallory")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"keymaster"}})
 	h.putMember("alice", ws, "carol", map[string]any{"roles": []string{"operator"}})
 	bob, carol := h.token("bob"), h.token("carol")

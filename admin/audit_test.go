@@ -13,7 +13,7 @@ func TestAudit(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	alice := h.token("alice")
-	h.known("bob", "olga")
+	h.knownTo("alice", "bob", "olga")
 	type ev struct{ actor, action, target string }
 	var want []ev // oldest first
 	step := func(e ev, method, path, tok string, body any, status int) *resp {
@@ -29,6 +29,7 @@ func TestAudit(t *testing.T) {
 	want[0].target = "workspace:" + ws.ID
 	wsTarget := "workspace:" + ws.ID
 	other := h.newWorkspace("zoe", "Other") // its events stay its own
+	h.knownTo("zoe", "bob")
 	h.putMember("zoe", other, "bob", map[string]any{"roles": []string{"member"}})
 
 	step(ev{"alice", "workspace.update", wsTarget}, "PATCH", "/v1/workspaces/acme", alice, map[string]any{"name": "Acme Inc"}, http.StatusOK)

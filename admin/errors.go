@@ -30,6 +30,12 @@ const (
 	codeAPIKeyNotFound      = "api_key_not_found"
 	codeAPIKeyRevoked       = "api_key_revoked"
 	codeAPIKeyNotAllowed    = "api_key_not_allowed"
+	// codeInviteCreatorLacksAuthority: the invite's creator no longer
+	// holds what the invite grants (checked on acceptance).
+	codeInviteCreatorLacksAuthority = "invite_creator_lacks_authority"
+	// codeRoleSlugInUse: a custom role cannot take a slug that members or
+	// pending invites still hold from a role that no longer exists.
+	codeRoleSlugInUse = "role_slug_in_use"
 )
 
 // invalid is a 400 invalid_request naming the offending field ("" when the

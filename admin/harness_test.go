@@ -172,6 +172,54 @@ func (h *harness) known(subs ...string) {
 	}
 }
 
+// knownTo makes users known (as known does) and lets actor add them
+// directly: a caller may only PUT a user they already share a live
+// workspace with (README "Adding members"), so this puts actor and users in
+// a workspace of their own, written to the store directly ("directory of
+// <actor>", role member; created once per actor).
+func (h *harness) knownTo(actor string, users ...string) {
+	h.t.Helper()
+	h.known(append([]string{actor}, users...)...)
+	now := time.Now().UTC()
+	must(h.t, h.store.Update(context.Background(), func(tx store.Tx) error {
+		slug := "directory-of-" + actor
+		ws, err := tx.WorkspaceBySlug(slug)
+		if errors.Is(err, store.ErrNotFound) {
+			ws, err = admin.CreateWorkspace(tx, admin.NewWorkspace{Name: "Directory of " + actor, Slug: slug,
+				Owner: actor, OwnerRoles: []string{"member"}, Actor: admin.ActorCLI}, now)
+		}
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := tx.PutMember(store.Membership{WorkspaceID: ws.ID, UserID: u, Roles: []string{"member"},
+				JoinedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// forgetDirectory empties actor's directory workspace (see knownTo), for
+// tests that count the workspaces their users belong to.
+func (h *harness) forgetDirectory(actor string) {
+	h.t.Helper()
+	must(h.t, h.store.Update(context.Background(), func(tx store.Tx) error {
+		ws, err := tx.WorkspaceBySlug("directory-of-" + actor)
+		if err != nil {
+			return err
+		}
+		ms, _, err := tx.Members(ws.ID, "", 0)
+		for _, m := range ms {
+			if err := tx.DeleteMember(ws.ID, m.UserID); err != nil {
+				return err
+			}
+		}
+		return err
+	}))
+}
+
 // resp is an answer of the API.
 type resp struct {
 	t      testing.TB

@@ -32,19 +32,21 @@ const (
 
 // inviteView is an invite in responses: never the token or its hash.
 type inviteView struct {
-	ID            string     `json:"id"`
-	WorkspaceID   string     `json:"workspace_id"`
-	WorkspaceSlug string     `json:"workspace_slug,omitempty"`
-	WorkspaceName string     `json:"workspace_name,omitempty"`
-	Email         string     `json:"email"`
-	Roles         []string   `json:"roles"`
-	Status        string     `json:"status"`
-	CreatedBy     string     `json:"created_by"`
-	CreatedAt     time.Time  `json:"created_at"`
-	ExpiresAt     time.Time  `json:"expires_at"`
-	AcceptedBy    string     `json:"accepted_by,omitempty"`
-	AcceptedAt    *time.Time `json:"accepted_at,omitempty"`
-	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	ID            string   `json:"id"`
+	WorkspaceID   string   `json:"workspace_id"`
+	WorkspaceSlug string   `json:"workspace_slug,omitempty"`
+	WorkspaceName string   `json:"workspace_name,omitempty"`
+	Email         string   `json:"email"`
+	Roles         []string `json:"roles"`
+	// Restrictions the invitee gets: the creator's own (spec §6).
+	Restrictions map[string][]string `json:"restrictions,omitempty"`
+	Status       string              `json:"status"`
+	CreatedBy    string              `json:"created_by"`
+	CreatedAt    time.Time           `json:"created_at"`
+	ExpiresAt    time.Time           `json:"expires_at"`
+	AcceptedBy   string              `json:"accepted_by,omitempty"`
+	AcceptedAt   *time.Time          `json:"accepted_at,omitempty"`
+	RevokedAt    *time.Time          `json:"revoked_at,omitempty"`
 	// Token is set once, in the answer to the creation.
 	Token string `json:"token,omitempty"`
 }
@@ -60,16 +62,16 @@ func inviteStatus(inv store.Invite, now time.Time) string {
 
 func newInviteView(inv store.Invite, now time.Time) inviteView {
 	return inviteView{ID: inv.ID, WorkspaceID: inv.WorkspaceID, Email: inv.Email, Roles: nonNil(inv.Roles),
-		Status: inviteStatus(inv, now), CreatedBy: inv.CreatedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
+		Restrictions: inv.Restrictions, Status: inviteStatus(inv, now), CreatedBy: inv.CreatedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
 		AcceptedBy: inv.AcceptedBy, AcceptedAt: inv.AcceptedAt, RevokedAt: inv.RevokedAt}
 }
 
 // newInviteToken returns a token with 256 random bits and its stored hash.
 func newInviteToken() (token, hash string) {
 	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("gatehouse: crypto/rand failed: " + err.Error())
-	}
+	// crypto/rand.Read never returns an error: since Go 1.24 it crashes
+	// the program irrecoverably instead, so there is nothing to handle.
+	_, _ = rand.Read(b[:])
 	token = InviteTokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return token, hashToken(token)
 }
@@ -125,15 +127,18 @@ func (a *API) createInvite(c *call) error {
 			return err
 		}
 		now := a.now().UTC()
+		// The invite carries its creator's restrictions: it can never bring
+		// in a second identity with wider access than the creator's.
 		inv := store.Invite{ID: ident.New(invitePrefixID), WorkspaceID: st.ws.ID, Email: email, Roles: req.Roles,
-			TokenHash: hash, Status: store.InvitePending, CreatedBy: c.user(), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+			Restrictions: cloneRestrictions(st.access.Restrictions),
+			TokenHash:    hash, Status: store.InvitePending, CreatedBy: c.user(), CreatedAt: now, ExpiresAt: now.Add(ttl)}
 		if err := tx.PutInvite(inv); err != nil {
 			return err
 		}
 		view = newInviteView(inv, now)
 		view.WorkspaceSlug, view.WorkspaceName = st.ws.Slug, st.ws.Name
 		return c.audit(tx, st.ws.ID, "invite.create", "invite:"+inv.ID,
-			map[string]any{"email": email, "roles": req.Roles, "expires_at": inv.ExpiresAt})
+			map[string]any{"email": email, "roles": req.Roles, "restrictions": inv.Restrictions, "expires_at": inv.ExpiresAt})
 	})
 	if err != nil {
 		return err
@@ -208,7 +213,7 @@ func (a *API) revokeInvite(c *call) error {
 // token whose email_verified is false sees none: the address is unproven.
 func (a *API) listMyInvites(c *call) error {
 	items := []inviteView{}
-	email := strings.ToLower(c.principal.Email)
+	email := ident.LowerASCII(c.principal.Email)
 	if email == "" || c.principal.EmailVerified == authn.False {
 		return c.respond(http.StatusOK, newList(items, ""))
 	}
@@ -280,10 +285,18 @@ func (a *API) acceptInvite(c *call) error {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		roles, err := a.liveRoles(tx, ws.ID, inv.Roles)
+		if err != nil {
+			return err
+		}
+		if err := a.creatorAuthority(tx, ws, inv, roles); err != nil {
+			return err
+		}
 		if err := ensureUser(tx, c.user(), c.principal.Email, now); err != nil {
 			return err
 		}
-		m := store.Membership{WorkspaceID: ws.ID, UserID: c.user(), Roles: a.liveRoles(tx, ws.ID, inv.Roles), JoinedAt: now, UpdatedAt: now}
+		m := store.Membership{WorkspaceID: ws.ID, UserID: c.user(), Roles: roles,
+			Restrictions: cloneRestrictions(inv.Restrictions), JoinedAt: now, UpdatedAt: now}
 		if err := tx.PutMember(m); err != nil {
 			return err
 		}
@@ -292,7 +305,7 @@ func (a *API) acceptInvite(c *call) error {
 			return err
 		}
 		view = newMemberView(m, c.principal.Email)
-		return c.audit(tx, ws.ID, "invite.accept", "invite:"+inv.ID, map[string]any{"user": c.user(), "roles": m.Roles})
+		return c.audit(tx, ws.ID, "invite.accept", "invite:"+inv.ID, map[string]any{"user": c.user(), "roles": m.Roles, "restrictions": m.Restrictions})
 	})
 	if err != nil {
 		return err
@@ -310,7 +323,9 @@ func (a *API) acceptable(inv store.Invite, now time.Time, p authn.Principal) err
 	case store.InviteAccepted:
 		return conflict(codeInviteAccepted, "the invite was already accepted")
 	}
-	if p.Email == "" || !strings.EqualFold(p.Email, inv.Email) {
+	// ASCII case folding only: Unicode folding would let "ſam@" (long s)
+	// or a Kelvin sign accept an invite addressed to "sam@" or "k@".
+	if p.Email == "" || ident.LowerASCII(p.Email) != inv.Email {
 		return forbidden(codeEmailMismatch, "the invite is addressed to another email than your token's")
 	}
 	if p.EmailVerified == authn.False {
@@ -320,13 +335,60 @@ func (a *API) acceptable(inv store.Invite, now time.Time, p authn.Principal) err
 }
 
 // liveRoles drops roles that no longer exist (a system role removed from
-// the configuration since the invite was made), so that a custom role
-// created later under the same name is not granted by surprise.
-func (a *API) liveRoles(tx store.Tx, workspaceID string, roles []string) []string {
-	return slices.DeleteFunc(slices.Clone(roles), func(slug string) bool {
+// the configuration since the invite was made). A custom role can never be
+// created later under such a slug while the invite is pending (409
+// role_slug_in_use), so what is dropped stays dropped. A store failure is
+// an error (503), never "the role does not exist".
+func (a *API) liveRoles(tx store.Tx, workspaceID string, roles []string) ([]string, error) {
+	live := make([]string, 0, len(roles))
+	for _, slug := range roles {
 		_, found, err := a.engine.RolePatterns(tx, workspaceID, slug)
-		return err != nil || !found
-	})
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			live = append(live, slug)
+		}
+	}
+	return live, nil
+}
+
+// creatorAuthority checks an invite against its creator's permissions as
+// they are now, not as they were when the invite was made: the creator must
+// still be a member holding workspace.members, everything the invite's
+// roles grant, and restrictions no narrower than the invite's. Otherwise
+// 403 invite_creator_lacks_authority, and the invite stays pending (it
+// works again if the creator regains the authority).
+func (a *API) creatorAuthority(tx store.Tx, ws store.Workspace, inv store.Invite, roles []string) error {
+	refuse := func(why string) error {
+		return forbidden(codeInviteCreatorLacksAuthority, "the invite can no longer be accepted: "+why+
+			"; ask a workspace admin for a new invite")
+	}
+	m, err := tx.Member(ws.ID, inv.CreatedBy)
+	if errors.Is(err, store.ErrNotFound) {
+		return refuse("whoever made it is no longer a member of the workspace")
+	}
+	if err != nil {
+		return err
+	}
+	access, err := a.engine.MemberAccess(tx, ws, m)
+	if err != nil {
+		return err
+	}
+	if !access.Permissions.Has(a.builtinIDs.members) {
+		return refuse("whoever made it no longer holds workspace.members")
+	}
+	granted, err := a.grantable(tx, ws.ID, roles, nil)
+	if err != nil {
+		return err
+	}
+	if !access.Permissions.Contains(granted) {
+		return refuse("whoever made it no longer holds everything its roles grant")
+	}
+	if _, ok := restrictionsWithin(inv.Restrictions, access.Restrictions); !ok {
+		return refuse("whoever made it is now restricted more narrowly than the invite")
+	}
+	return nil
 }
 
 // roleHolder names someone holding role in the workspace (a member or a

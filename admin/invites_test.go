@@ -45,7 +45,7 @@ func TestCreateAndListInvites(t *testing.T) {
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
 	h.createRole("alice", ws, "support", "contact.*")
-	h.known("bob")
+	h.knownTo("alice", "bob")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"operator"}})
 	alice := h.token("alice")
 
@@ -159,7 +159,7 @@ func TestRevokeInvite(t *testing.T) {
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
 	other := h.newWorkspace("zoe", "Other")
-	h.known("bob")
+	h.knownTo("alice", "bob")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"operator"}})
 	alice := h.token("alice")
 	inv := h.invite("alice", ws, "carol@example.com", []string{"member"}, 0)
@@ -272,7 +272,7 @@ func TestAcceptInvite(t *testing.T) {
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
 	h.createRole("alice", ws, "support", "contact.*")
-	h.known("bob")
+	h.knownTo("alice", "bob")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"member"}})
 	inv := h.invite("alice", ws, "Carol@Example.com", []string{"operator", "support"}, 0)
 
@@ -398,4 +398,86 @@ func TestAcceptExpiredInvite(t *testing.T) {
 	inv = h.invite("alice", ws, "dave@example.com", []string{"member"}, 60)
 	h.clock.Advance(58 * time.Second)
 	h.do("POST", "/v1/invites/accept", h.token("dave"), map[string]any{"token": inv.Token}).want(http.StatusOK)
+}
+
+// An invite is checked against its creator's permissions when it is
+// accepted, not only when it is made (issue 10 item 7): a creator who was
+// removed, or lost what the invite grants, cannot bring a second identity
+// in that way. The refusal changes nothing; the invite stays pending.
+func TestAcceptInviteRechecksTheCreator(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ws := h.newWorkspace("alice", "Acme")
+	h.knownTo("alice", "olga")
+	inviter := map[string]any{"roles": []string{"operator"}, "grants": []string{"workspace.members"}}
+	h.putMember("alice", ws, "olga", inviter)
+	alice := h.token("alice")
+	accept := func(inv inviteView, who string) *resp {
+		return h.do("POST", "/v1/invites/accept", h.token(who), map[string]any{"token": inv.Token})
+	}
+	lacks := func(inv inviteView, who string) {
+		t.Helper()
+		h.refused(ws.ID, func() *resp {
+			return accept(inv, who).problem(http.StatusForbidden, "invite_creator_lacks_authority")
+		})
+		if got := h.storedInvite(inv.ID).Status; got != store.InvitePending {
+			t.Fatalf("invite status %q after a refused accept", got)
+		}
+	}
+
+	t.Run("creator removed", func(t *testing.T) {
+		h := h.in(t)
+		inv := h.invite("olga", ws, "carol@example.com", []string{"operator"}, 0)
+		h.do("DELETE", "/v1/workspaces/acme/members/olga", alice, nil).want(http.StatusNoContent)
+		lacks(inv, "carol")
+		h.putMember("alice", ws, "olga", inviter)
+	})
+	t.Run("creator demoted", func(t *testing.T) {
+		h := h.in(t)
+		inv := h.invite("olga", ws, "dan@example.com", []string{"operator"}, 0)
+		h.putMember("alice", ws, "olga", map[string]any{"roles": []string{"member"}, "grants": []string{"workspace.members"}})
+		lacks(inv, "dan")
+		// The creator lost workspace.members itself.
+		h.putMember("alice", ws, "olga", map[string]any{"roles": []string{"operator"}})
+		lacks(inv, "dan")
+		// Authority back: the pending invite works again.
+		h.putMember("alice", ws, "olga", inviter)
+		accept(inv, "dan").want(http.StatusOK)
+	})
+	t.Run("creator restricted since", func(t *testing.T) {
+		h := h.in(t)
+		inv := h.invite("olga", ws, "erin@example.com", []string{"member"}, 0)
+		h.putMember("alice", ws, "olga", map[string]any{"roles": []string{"operator"}, "grants": []string{"workspace.members"},
+			"restrictions": map[string][]string{"instance": {"i1"}}})
+		lacks(inv, "erin")
+		h.putMember("alice", ws, "olga", inviter)
+	})
+}
+
+// Invites match emails by ASCII case folding only (issue 10 item 8): "ſ"
+// (U+017F) is not "s" and the Kelvin sign (U+212A) is not "k", though
+// Unicode case folding says they are.
+func TestInviteEmailsMatchASCIICaseOnly(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ws := h.newWorkspace("alice", "Acme")
+	for _, tc := range []struct{ invited, presented string }{
+		{"sam@example.com", "\u017fam@example.com"},
+		{"kim@example.com", "\u212aim@example.com"},
+		{"\u212aate@example.com", "kate@example.com"},
+	} {
+		inv := h.invite("alice", ws, tc.invited, []string{"member"}, 0)
+		tok := h.tokenEmail("mallory", tc.presented, ptr(true))
+		h.refused(ws.ID, func() *resp {
+			return h.do("POST", "/v1/invites/accept", tok, map[string]any{"token": inv.Token}).problem(http.StatusForbidden, "email_mismatch")
+		})
+		var mine page[inviteView]
+		h.do("GET", "/v1/invites", tok, nil).want(http.StatusOK).decode(&mine)
+		if len(mine.Items) != 0 {
+			t.Fatalf("%q sees the invites of %q: %+v", tc.presented, tc.invited, mine.Items)
+		}
+	}
+	// ASCII case still folds.
+	inv := h.invite("alice", ws, "Sam.Kim@Example.com", []string{"member"}, 0)
+	h.do("POST", "/v1/invites/accept", h.tokenEmail("sam", "SAM.KIM@example.COM", ptr(true)), map[string]any{"token": inv.Token}).want(http.StatusOK)
 }

@@ -156,7 +156,7 @@ func (a *API) putMember(c *call) error {
 		if err := a.checkRoles(tx, st.ws.ID, "roles", req.Roles, true); err != nil {
 			return err
 		}
-		email, err := a.knownUser(tx, user)
+		email, err := a.visibleUser(c, tx, user)
 		if err != nil {
 			return err
 		}
@@ -165,6 +165,9 @@ func (a *API) putMember(c *call) error {
 			return err
 		}
 		if err := a.noEscalation(st, granted, "assign these roles and grants"); err != nil {
+			return err
+		}
+		if err := a.noWiderRestrictions(st, req.Restrictions, "assign these restrictions"); err != nil {
 			return err
 		}
 		now := a.now().UTC()
@@ -207,25 +210,85 @@ func (a *API) putMember(c *call) error {
 	return c.respond(status, view)
 }
 
-// knownUser returns a user's email, or 404 user_not_found: only users that
-// have authenticated (or been created by an invite or the CLI) can be
-// members.
-func (a *API) knownUser(tx store.Tx, id string) (string, error) {
+// visibleUser returns the email of a user the caller may add directly, or
+// 404 user_not_found. A caller may only learn that a user exists (and read
+// their email) when they already share a live workspace with that user or
+// are a global admin; anyone else is added through an invite. The answer
+// for a user the caller may not see is byte for byte the answer for an
+// unknown id, so it tells nothing about who exists.
+func (a *API) visibleUser(c *call, tx store.Tx, id string) (string, error) {
 	u, err := tx.User(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", notFound(codeUserNotFound, "no known user "+quote(id)+": users are known once they have made an authenticated request")
+		return "", userNotFound()
 	}
-	return u.Email, err
+	if err != nil {
+		return "", err
+	}
+	if c.isGlobalAdmin() {
+		return u.Email, nil
+	}
+	shared, err := sharesWorkspace(tx, c.user(), id)
+	if err != nil {
+		return "", err
+	}
+	if !shared {
+		return "", userNotFound()
+	}
+	return u.Email, nil
+}
+
+// userNotFound is the one answer for an unknown user and for a user the
+// caller may not see.
+func userNotFound() error {
+	return notFound(codeUserNotFound, "no user you share a workspace with has this id: invite them by email instead")
+}
+
+// sharesWorkspace reports whether users a and b are both members of some
+// workspace that is not deleted.
+func sharesWorkspace(tx store.Tx, a, b string) (bool, error) {
+	cursor := ""
+	for {
+		ms, next, err := tx.UserMemberships(b, cursor, maxLimit)
+		if err != nil {
+			return false, err
+		}
+		for _, m := range ms {
+			_, err := tx.Member(m.WorkspaceID, a)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return false, err
+			}
+			ws, err := tx.Workspace(m.WorkspaceID)
+			if err != nil {
+				return false, err
+			}
+			if !ws.Deleted() {
+				return true, nil
+			}
+		}
+		if next == "" {
+			return false, nil
+		}
+		cursor = next
+	}
 }
 
 // guardChange lets the caller change or remove a member only when the
-// caller holds everything that member holds.
+// caller holds everything that member holds, and the member's
+// restrictions are within the caller's.
 func (a *API) guardChange(tx store.Tx, st *standing, target store.Membership, who string) error {
 	access, err := a.engine.MemberAccess(tx, st.ws, target)
 	if err != nil {
 		return err
 	}
-	return a.outranks(st, access.Permissions, who)
+	if err := a.outranks(st, access.Permissions, who); err != nil {
+		return err
+	}
+	// A member restricted less than the caller reaches resources the
+	// caller cannot: they outrank the caller there.
+	return a.noWiderRestrictions(st, target.Restrictions, "change "+who)
 }
 
 // keepAdmin runs the last-admin check after a change to (or removal of) a

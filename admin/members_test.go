@@ -1,11 +1,15 @@
 package admin_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 func TestListMembers(t *testing.T) {
@@ -13,7 +17,7 @@ func TestListMembers(t *testing.T) {
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
 	users := []string{"bob", "carol", "dave", "erin", "frank"}
-	h.known(users...)
+	h.knownTo("alice", users...)
 	for _, u := range users {
 		h.putMember("alice", ws, u, map[string]any{"roles": []string{"member"}})
 	}
@@ -58,7 +62,7 @@ func TestGetMember(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
-	h.known("bob", "carol")
+	h.knownTo("alice", "bob", "carol")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"operator"}, "denies": []string{"message.send"}})
 	h.putMember("alice", ws, "carol", map[string]any{"roles": []string{"member"}})
 
@@ -84,7 +88,7 @@ func TestPutMember(t *testing.T) {
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
 	h.createRole("alice", ws, "support", "contact.*")
-	h.known("bob")
+	h.knownTo("alice", "bob")
 	alice := h.token("alice")
 
 	// Before: not a member at the gateway (and that answer is cached).
@@ -138,7 +142,7 @@ func TestPutMember(t *testing.T) {
 		return h.do("PUT", "/v1/workspaces/acme/members/ghost", alice, map[string]any{"roles": []string{"member"}}).problem(http.StatusNotFound, "user_not_found")
 	})
 	// A user known through the API alone (never through the gateway) can be added at once.
-	h.known("newbie")
+	h.knownTo("alice", "newbie")
 	h.do("PUT", "/v1/workspaces/acme/members/newbie", alice, map[string]any{"roles": []string{"member"}}).want(http.StatusCreated)
 
 	long := strings.Repeat("x", 256)
@@ -187,7 +191,7 @@ func TestDeleteMember(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
-	h.known("bob", "carol", "dave")
+	h.knownTo("alice", "bob", "carol", "dave")
 	for _, u := range []string{"bob", "carol", "dave"} {
 		h.putMember("alice", ws, u, map[string]any{"roles": []string{"member"}})
 	}
@@ -236,3 +240,55 @@ func TestDeleteMember(t *testing.T) {
 }
 
 func equal(a, b []string) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+// Anyone may create a workspace, but PUT members/{user} does not tell a
+// caller whether a user exists, nor their email, unless the caller already
+// shares a live workspace with them or is a global admin (issue 10 item
+// 6): a known stranger gets byte for byte the answer of an unknown id.
+func TestPutMemberDoesNotEnumerateUsers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	acme := h.newWorkspace("alice", "Acme")
+	h.known("victim")
+	evil := h.newWorkspace("mallory", "Evil")
+	mallory := h.token("mallory")
+	body := map[string]any{"roles": []string{"member"}}
+	var known, unknown *resp
+	h.refused(evil.ID, func() *resp {
+		known = h.do("PUT", "/v1/workspaces/evil/members/victim", mallory, body).problem(http.StatusNotFound, "user_not_found")
+		return known
+	})
+	h.refused(evil.ID, func() *resp {
+		unknown = h.do("PUT", "/v1/workspaces/evil/members/nobody", mallory, body).problem(http.StatusNotFound, "user_not_found")
+		return unknown
+	})
+	if !bytes.Equal(known.raw, unknown.raw) {
+		t.Fatalf("a known and an unknown user are told apart:\n%s\n%s", known.raw, unknown.raw)
+	}
+	if strings.Contains(string(known.raw), "victim@") {
+		t.Fatalf("the victim's email leaked: %s", known.raw)
+	}
+	// A workspace shared only in the past (now deleted) does not count.
+	gone := h.newWorkspace("mallory", "Gone")
+	must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
+		return tx.PutMember(store.Membership{WorkspaceID: gone.ID, UserID: "victim", Roles: []string{"member"}})
+	}))
+	h.do("DELETE", "/v1/workspaces/"+gone.Slug, mallory, nil).want(http.StatusNoContent)
+	again := h.do("PUT", "/v1/workspaces/evil/members/victim", mallory, body).problem(http.StatusNotFound, "user_not_found")
+	if !bytes.Equal(again.raw, unknown.raw) {
+		t.Fatalf("a deleted shared workspace tells the victim apart: %s", again.raw)
+	}
+
+	// A global admin may add anyone; a user who shares a workspace with the
+	// caller may be added directly.
+	root := h.newWorkspace("root", "Roots")
+	h.do("PUT", "/v1/workspaces/"+root.Slug+"/members/victim", h.token("root"), body).want(http.StatusCreated)
+	h.putMember("root", root, "alice", map[string]any{"roles": []string{"member"}})
+	r := h.do("PUT", "/v1/workspaces/acme/members/victim", h.token("alice"), body).want(http.StatusCreated)
+	if r.str("email") != "victim@example.com" {
+		t.Fatalf("email %q", r.str("email"))
+	}
+	if _, ok := h.member(acme.ID, "victim"); !ok {
+		t.Fatal("victim not added to acme")
+	}
+}

@@ -223,9 +223,10 @@ func TestMe(t *testing.T) {
 	h := newHarness(t)
 	acme := h.newWorkspace("alice", "Acme")
 	gone := h.newWorkspace("alice", "Gone")
-	h.known("bob")
+	h.knownTo("alice", "bob")
 	h.putMember("alice", acme, "bob", map[string]any{"roles": []string{"operator"}, "grants": []string{"campaign.run"}, "denies": []string{"message.send"}})
 	h.putMember("alice", gone, "bob", map[string]any{"roles": []string{"member"}})
+	h.forgetDirectory("alice")
 	h.do("DELETE", "/v1/workspaces/"+gone.Slug, h.token("alice"), nil).want(http.StatusNoContent)
 
 	type meWS struct {

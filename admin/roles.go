@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -14,25 +16,92 @@ func customRoleView(r store.Role) roleView {
 		CreatedAt: &r.CreatedAt, UpdatedAt: &r.UpdatedAt}
 }
 
-// GET /v1/workspaces/{ws}/roles: system roles, then custom roles.
+// GET /v1/workspaces/{ws}/roles: system roles (config order), then custom
+// roles (slug order), paginated like every list. A system role shadowed by
+// a custom role of the same slug (see RolePatterns) is not listed: in this
+// workspace the slug names the custom role.
 func (a *API) listRoles(c *call) error {
-	var roles []roleView
-	err := c.view(func(tx store.Tx) error {
+	pg, err := c.page()
+	if err != nil {
+		return err
+	}
+	var (
+		items []roleView
+		next  string
+	)
+	err = c.view(func(tx store.Tx) error {
 		st, err := c.standing(tx)
 		if err != nil {
 			return err
 		}
 		custom, err := tx.Roles(st.ws.ID)
-		roles = a.systemRoleViews()
-		for _, r := range custom {
-			roles = append(roles, customRoleView(r))
+		if err != nil {
+			return err
 		}
+		items, next, err = a.rolePage(custom, pg)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.respond(http.StatusOK, map[string]any{"items": roles})
+	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// Role list cursors: "s\x00<slug>" after a system role, "c\x00<slug>"
+// after a custom one.
+const (
+	roleCursorSystem = "s\x00"
+	roleCursorCustom = "c\x00"
+)
+
+// rolePage cuts one page out of the system roles followed by custom.
+func (a *API) rolePage(custom []store.Role, pg page) ([]roleView, string, error) {
+	shadowed := make(map[string]bool, len(custom))
+	for _, r := range custom {
+		shadowed[r.Slug] = true
+	}
+	var all []roleView
+	var cursors []string
+	for _, r := range a.systemRoleViews() {
+		if !shadowed[r.Slug] {
+			all = append(all, r)
+			cursors = append(cursors, roleCursorSystem+r.Slug)
+		}
+	}
+	systemCount := len(all)
+	for _, r := range custom {
+		all = append(all, customRoleView(r))
+		cursors = append(cursors, roleCursorCustom+r.Slug)
+	}
+	start := 0
+	switch {
+	case pg.cursor == "":
+	case strings.HasPrefix(pg.cursor, roleCursorSystem):
+		i := slices.Index(cursors[:systemCount], pg.cursor)
+		if i < 0 {
+			return nil, "", invalid("cursor", "cursor is not one this API returned (or the configuration changed): list again from the start")
+		}
+		start = i + 1
+	case strings.HasPrefix(pg.cursor, roleCursorCustom):
+		// Custom roles are in slug order: resume after the slug, even if
+		// that role was deleted since.
+		after := strings.TrimPrefix(pg.cursor, roleCursorCustom)
+		start = len(all)
+		for i := systemCount; i < len(all); i++ {
+			if all[i].Slug > after {
+				start = i
+				break
+			}
+		}
+	default:
+		return nil, "", invalid("cursor", "cursor is not one this API returned")
+	}
+	end := min(start+pg.limit, len(all))
+	next := ""
+	if end < len(all) {
+		next = cursors[end-1]
+	}
+	return all[start:end], next, nil
 }
 
 // GET /v1/workspaces/{ws}/roles/{role}
@@ -53,24 +122,28 @@ func (a *API) getRole(c *call) error {
 }
 
 // roleView finds a system or custom role, or answers 404 role_not_found.
+// A custom role of the workspace comes first: it shadows a system role of
+// the same slug (see gateway.Engine.RolePatterns).
 func (a *API) roleView(tx store.Tx, workspaceID, slug string) (roleView, error) {
-	if i := slices.IndexFunc(a.systemRoleViews(), func(r roleView) bool { return r.Slug == slug }); i >= 0 {
+	r, err := a.customRole(tx, workspaceID, slug)
+	var p *problem.Problem
+	if errors.As(err, &p) && p.Code == codeSystemRoleImmutable {
+		i := slices.IndexFunc(a.systemRoleViews(), func(r roleView) bool { return r.Slug == slug })
 		return a.systemRoleViews()[i], nil
 	}
-	r, err := a.customRole(tx, workspaceID, slug)
 	return customRoleView(r), err
 }
 
 // customRole returns a custom role: 403 for a system role, 404 when absent.
 func (a *API) customRole(tx store.Tx, workspaceID, slug string) (store.Role, error) {
+	r, err := tx.Role(workspaceID, slug)
+	if !errors.Is(err, store.ErrNotFound) {
+		return r, err
+	}
 	if _, system := a.engine.SystemRole(slug); system {
 		return store.Role{}, forbidden(codeSystemRoleImmutable, "role "+slug+" is a system role: it comes from the configuration and cannot be changed through the API")
 	}
-	r, err := tx.Role(workspaceID, slug)
-	if errors.Is(err, store.ErrNotFound) {
-		return r, notFound(codeRoleNotFound, "no role "+quote(slug)+" in this workspace")
-	}
-	return r, err
+	return r, notFound(codeRoleNotFound, "no role "+quote(slug)+" in this workspace")
 }
 
 type createRoleRequest struct {
@@ -118,6 +191,17 @@ func (a *API) createRole(c *call) error {
 			return err
 		}
 		if err := a.noEscalation(st, a.catalog.Expand(req.Permissions), "create this role"); err != nil {
+			return err
+		}
+		// A slug keeps meaning what it meant when it was granted: members
+		// and pending invites still holding it from a role that no longer
+		// exists (a system role removed from the configuration, say) must
+		// not receive a new role by that name.
+		if holder, err := roleHolder(tx, st.ws.ID, req.Slug, a.now()); err != nil || holder != "" {
+			if err == nil {
+				err = conflict(codeRoleSlugInUse, "the slug "+req.Slug+" is still held by "+holder+
+					" from a role that no longer exists: remove it from them first, or choose another slug")
+			}
 			return err
 		}
 		now := a.now().UTC()
@@ -203,6 +287,11 @@ func (a *API) updateRole(c *call) error {
 		if err := a.noEscalation(st, a.catalog.Expand(role.Permissions), "edit this role"); err != nil {
 			return err
 		}
+		if !oldGrants.Contains(a.catalog.Expand(role.Permissions)) {
+			if err := a.holdersWithin(tx, st, role.Slug); err != nil {
+				return err
+			}
+		}
 		if err := tx.PutRole(role); err != nil {
 			return err
 		}
@@ -250,4 +339,52 @@ func (a *API) deleteRole(c *call) error {
 		return err
 	}
 	return c.noContent()
+}
+
+// holdersWithin refuses (403 escalation) to widen a role while a member or
+// a pending invite holds it with restrictions wider than the caller's:
+// the edit would hand them, on resources the caller cannot reach,
+// permissions the caller holds only on their own.
+func (a *API) holdersWithin(tx store.Tx, st *standing, slug string) error {
+	if len(st.access.Restrictions) == 0 {
+		return nil
+	}
+	what := "widen role " + slug
+	cursor := ""
+	for {
+		ms, next, err := tx.Members(st.ws.ID, cursor, maxLimit)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if slices.Contains(m.Roles, slug) {
+				if err := a.noWiderRestrictions(st, m.Restrictions, what+" (member "+m.UserID+" holds it)"); err != nil {
+					return err
+				}
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	now := a.now()
+	cursor = ""
+	for {
+		invs, next, err := tx.Invites(st.ws.ID, cursor, maxLimit)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			if inviteStatus(inv, now) == store.InvitePending && slices.Contains(inv.Roles, slug) {
+				if err := a.noWiderRestrictions(st, inv.Restrictions, what+" (a pending invite holds it)"); err != nil {
+					return err
+				}
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
 }

@@ -1,11 +1,18 @@
 package admin_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-authz/gatehouse/admin"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -15,7 +22,7 @@ func TestListAndGetRoles(t *testing.T) {
 	ws := h.newWorkspace("alice", "Acme")
 	h.createRole("alice", ws, "support", "contact.*", "message.read")
 	h.createRole("alice", ws, "auditor")
-	h.known("bob")
+	h.knownTo("alice", "bob")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"member"}})
 	other := h.newWorkspace("carol", "Other")
 	h.createRole("carol", other, "secret", "campaign.run")
@@ -63,7 +70,7 @@ func TestCreateRole(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
-	h.known("bob", "rita")
+	h.knownTo("alice", "bob", "rita")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"operator"}})
 	h.putMember("alice", ws, "rita", map[string]any{"roles": []string{"operator"}, "grants": []string{"workspace.roles"}})
 	alice := h.token("alice")
@@ -130,7 +137,7 @@ func TestUpdateRole(t *testing.T) {
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
 	h.createRole("alice", ws, "support", "message.read")
-	h.known("bob")
+	h.knownTo("alice", "bob")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"support"}})
 	alice := h.token("alice")
 	if h.engine.Catalog().HasName(h.access("bob", "acme").Permissions, "contact.read") {
@@ -189,7 +196,7 @@ func TestDeleteRole(t *testing.T) {
 	h.createRole("alice", ws, "unused", "message.read")
 	h.createRole("alice", ws, "held", "message.read")
 	h.createRole("alice", ws, "invited", "message.read")
-	h.known("bob")
+	h.knownTo("alice", "bob")
 	h.putMember("alice", ws, "bob", map[string]any{"roles": []string{"member", "held"}})
 	alice := h.token("alice")
 	var inv inviteView
@@ -238,4 +245,133 @@ func TestDeleteRoleHeldOnlyByAnExpiredInvite(t *testing.T) {
 	})
 	h.clock.Advance(61 * time.Second)
 	h.do("DELETE", "/v1/workspaces/acme/roles/temp", h.token("alice"), nil).want(http.StatusNoContent)
+}
+
+// A custom role cannot take a slug that members or pending invites still
+// hold from a role that no longer exists, here a system role removed from
+// the configuration (issue 10 item 9): a slug keeps meaning what it meant
+// when it was granted.
+func TestCustomRoleCannotReuseAHeldSlug(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ws := h.newWorkspace("alice", "Acme")
+	alice := h.token("alice")
+	// What a removed system role "legacy" leaves behind: a member and a
+	// pending invite holding its slug.
+	now := time.Now().UTC()
+	must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
+		return tx.PutMember(store.Membership{WorkspaceID: ws.ID, UserID: "old-timer", Roles: []string{"member", "legacy"}, JoinedAt: now, UpdatedAt: now})
+	}))
+	inv := h.invite("alice", ws, "newbie@example.com", []string{"member"}, 0)
+	must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
+		stored, err := tx.Invite(inv.ID)
+		if err != nil {
+			return err
+		}
+		stored.Roles = append(stored.Roles, "gone")
+		return tx.PutInvite(stored)
+	}))
+	for _, slug := range []string{"legacy", "gone"} {
+		h.refused(ws.ID, func() *resp {
+			return h.do("POST", "/v1/workspaces/acme/roles", alice, map[string]any{"slug": slug, "name": "Reused", "permissions": []string{"workspace.admin"}}).
+				problem(http.StatusConflict, "role_slug_in_use")
+		})
+	}
+	// Accepting the invite drops the dead slug; afterwards it is free.
+	h.do("POST", "/v1/invites/accept", h.token("newbie"), map[string]any{"token": inv.Token}).want(http.StatusOK)
+	if m, _ := h.member(ws.ID, "newbie"); !slices.Equal(m.Roles, []string{"member"}) {
+		t.Fatalf("newbie's roles %q", m.Roles)
+	}
+	h.createRole("alice", ws, "gone", "contact.read")
+	if a := h.access("old-timer", "acme"); h.engine.Catalog().HasName(a.Permissions, "workspace.admin") {
+		t.Fatal("old-timer gained workspace.admin")
+	}
+}
+
+// The roles list is paginated like every list (spec §6): system roles in
+// configuration order, then custom roles by slug.
+func TestListRolesIsPaginated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ws := h.newWorkspace("alice", "Acme")
+	for _, slug := range []string{"zeta", "alpha", "mid"} {
+		h.createRole("alice", ws, slug)
+	}
+	want := []string{"owner", "operator", "member", "alpha", "mid", "zeta"}
+	for _, limit := range []int{1, 2, 3, 4, 6, 50} {
+		var got []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			if pages > len(want) {
+				t.Fatalf("limit %d: no end", limit)
+			}
+			path := fmt.Sprintf("/v1/workspaces/acme/roles?limit=%d", limit)
+			if cursor != "" {
+				path += "&cursor=" + url.QueryEscape(cursor)
+			}
+			var p page[roleView]
+			h.do("GET", path, h.token("alice"), nil).want(http.StatusOK).decode(&p)
+			if len(p.Items) > limit {
+				t.Fatalf("limit %d: page of %d", limit, len(p.Items))
+			}
+			for _, r := range p.Items {
+				got = append(got, r.Slug)
+			}
+			if p.NextCursor == nil {
+				break
+			}
+			cursor = *p.NextCursor
+		}
+		wantStrings(t, fmt.Sprintf("limit %d", limit), got, want)
+	}
+	h.do("GET", "/v1/workspaces/acme/roles?limit=0", h.token("alice"), nil).invalid("limit")
+	h.do("GET", "/v1/workspaces/acme/roles?cursor=eA", h.token("alice"), nil).invalid("cursor")
+}
+
+// failingRoles is a store whose Tx.Role fails while fail is set: a store
+// failure in the middle of a request.
+type failingRoles struct {
+	store.Store
+	fail *atomic.Bool
+}
+
+func (s failingRoles) View(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.View(ctx, func(tx store.Tx) error { return fn(failingRolesTx{tx, s.fail}) })
+}
+
+func (s failingRoles) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(failingRolesTx{tx, s.fail}) })
+}
+
+type failingRolesTx struct {
+	store.Tx
+	fail *atomic.Bool
+}
+
+func (tx failingRolesTx) Role(workspaceID, slug string) (store.Role, error) {
+	if tx.fail.Load() {
+		return store.Role{}, errors.New("disk on fire")
+	}
+	return tx.Tx.Role(workspaceID, slug)
+}
+
+// A store failure while an invite's roles are looked up is 503, not "the
+// role does not exist" (which would make the invitee a member without the
+// role, silently).
+func TestAcceptInviteStoreFailureIsUnavailable(t *testing.T) {
+	t.Parallel()
+	fail := new(atomic.Bool)
+	h := newHarness(t, func(o *admin.Options) { o.Store = failingRoles{o.Store, fail} })
+	ws := h.newWorkspace("alice", "Acme")
+	h.createRole("alice", ws, "support", "contact.read")
+	inv := h.invite("alice", ws, "carol@example.com", []string{"support"}, 0)
+	fail.Store(true)
+	h.refused(ws.ID, func() *resp {
+		return h.do("POST", "/v1/invites/accept", h.token("carol"), map[string]any{"token": inv.Token}).problem(http.StatusServiceUnavailable, "unavailable")
+	})
+	fail.Store(false)
+	h.do("POST", "/v1/invites/accept", h.token("carol"), map[string]any{"token": inv.Token}).want(http.StatusOK)
+	if m, _ := h.member(ws.ID, "carol"); !slices.Equal(m.Roles, []string{"support"}) {
+		t.Fatalf("carol's roles %q", m.Roles)
+	}
 }

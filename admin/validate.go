@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/ident"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -43,8 +44,28 @@ func checkText(field, s string, max int, required bool) error {
 		if unicode.IsControl(r) {
 			return invalid(field, field+" must not contain control characters")
 		}
+		if invisible(r) {
+			return invalid(field, fmt.Sprintf("%s must not contain bidirectional controls or invisible characters (found U+%04X)", field, r))
+		}
 	}
 	return nil
+}
+
+// invisible reports the characters a display string must not hold: they
+// change how text around them is shown (bidi embeddings, overrides,
+// isolates and marks) or are not shown at all (zero-width characters, line
+// and paragraph separators), so a name could look like another one.
+func invisible(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, // LRE, RLE, PDF, LRO, RLO
+		r >= 0x2066 && r <= 0x2069,            // LRI, RLI, FSI, PDI
+		r == 0x200E, r == 0x200F, r == 0x061C, // LRM, RLM, ALM
+		r >= 0x200B && r <= 0x200D, // ZWSP, ZWNJ, ZWJ
+		r == 0x2060, r == 0xFEFF,   // word joiner, BOM
+		r == 0x2028, r == 0x2029: // line, paragraph separator
+		return true
+	}
+	return false
 }
 
 // lifetime validates a duration given in seconds, from min to max
@@ -110,6 +131,11 @@ func checkRestrictions(field string, r map[string][]string) error {
 		if !validRestrictType(typ) {
 			return invalid(f, "restriction types are 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter")
 		}
+		if len(ids) == 0 {
+			// An empty list would restrict to nothing, and reaches the
+			// upstream as an empty header that reads like no restriction.
+			return invalid(f, "a restriction must list at least one id; to lift it, leave the type out")
+		}
 		if len(ids) > maxRestrictIDs {
 			return invalid(f, fmt.Sprintf("a restriction may list at most %d ids", maxRestrictIDs))
 		}
@@ -153,7 +179,9 @@ func normalizeEmail(field, s string) (string, error) {
 	if err != nil || addr.Address != s || addr.Name != "" {
 		return "", invalid(field, field+" must be a plain email address such as ada@example.com")
 	}
-	return strings.ToLower(s), nil
+	// ASCII lower-casing only (see ident.LowerASCII): invites match
+	// emails byte for byte after it.
+	return ident.LowerASCII(s), nil
 }
 
 // quote quotes a client-supplied value for a message, shortened.

@@ -36,6 +36,13 @@ const slugAttempts = 8
 // (store.ErrSlugTaken otherwise); a derived one gets a random suffix when
 // the plain form is taken, reserved or too short.
 func CreateWorkspace(tx store.Tx, nw NewWorkspace, now time.Time) (store.Workspace, error) {
+	// The API validates before it gets here; the CLI relies on this.
+	if err := checkText("name", nw.Name, maxNameLen, true); err != nil {
+		return store.Workspace{}, err
+	}
+	if err := checkText("description", nw.Description, maxDescriptionLen, false); err != nil {
+		return store.Workspace{}, err
+	}
 	ws := store.Workspace{
 		ID:          ident.NewWorkspaceID(),
 		Name:        nw.Name,

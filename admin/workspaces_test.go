@@ -180,8 +180,9 @@ func TestListWorkspaces(t *testing.T) {
 	h.do("DELETE", "/v1/workspaces/"+deleted.Slug, alice, nil).want(http.StatusNoContent)
 	delete(want, deleted.ID)
 	bobs := h.newWorkspace("bob", "Bob's")
-	h.known("carol")
+	h.knownTo("alice", "carol")
 	h.putMember("alice", wsView{Slug: "team-7"}, "carol", map[string]any{"roles": []string{"member"}})
+	h.forgetDirectory("alice")
 
 	for _, limit := range []int{1, 2, 3, 50} {
 		seen := map[string]int{}
@@ -286,7 +287,7 @@ func TestUpdateWorkspace(t *testing.T) {
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
 	h.newWorkspace("bob", "Globex")
-	h.known("olga", "sam")
+	h.knownTo("alice", "olga", "sam")
 	h.putMember("alice", ws, "olga", map[string]any{"roles": []string{"operator"}})
 	h.putMember("alice", ws, "sam", map[string]any{"roles": []string{"member"}, "grants": []string{"workspace.settings"}})
 	alice := h.token("alice")
@@ -349,8 +350,9 @@ func TestDeleteAndRestoreWorkspace(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
-	h.known("olga")
+	h.knownTo("alice", "olga")
 	h.putMember("alice", ws, "olga", map[string]any{"roles": []string{"operator"}, "grants": []string{"workspace.settings", "workspace.members", "workspace.roles"}})
+	h.forgetDirectory("alice")
 	alice, olga, root := h.token("alice"), h.token("olga"), h.token("root")
 
 	// Warm the gateway's cache: the deletion must be seen at once anyway.
@@ -463,7 +465,7 @@ func TestWorkspaceMe(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
-	h.known("olga")
+	h.knownTo("alice", "olga")
 	h.putMember("alice", ws, "olga", map[string]any{
 		"roles": []string{"operator"}, "grants": []string{"campaign.run"}, "denies": []string{"message.send"},
 		"restrictions": map[string][]string{"instance": {"i1", "i2"}},
@@ -501,7 +503,7 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ws := h.newWorkspace("alice", "Acme")
-	h.known("olga")
+	h.knownTo("alice", "olga")
 	h.putMember("alice", ws, "olga", map[string]any{"roles": []string{"operator"}, "restrictions": map[string][]string{"instance": {"i1"}}})
 	olga := h.token("olga")
 	for _, tc := range []struct {

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -283,5 +284,23 @@ func TestNewPolicyErrors(t *testing.T) {
 	}
 	if _, err := f.engine.NewPolicy(nil, gateway.WorkspaceSource{From: "cookie", Name: "ws"}); err == nil {
 		t.Error("unknown workspace source accepted")
+	}
+}
+
+// A configuration that adds a system role whose slug a workspace already
+// uses for a custom role changes nothing for that workspace (issue 10
+// item 9): the slug keeps meaning the custom role its holders were given.
+func TestCustomRoleShadowsALaterSystemRole(t *testing.T) {
+	f := newFixture(t)
+	f.engine = f.newEngineWith(func(o *gateway.Options) {
+		o.SystemRoles = append(slices.Clone(testRoles), gateway.SystemRole{Slug: "exporter", Name: "Exporter", Permissions: []string{"workspace.admin"}})
+	})
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	// eve holds member + the custom exporter (contact.manage).
+	check(t, "custom exporter", decide(p, request("GET", "/w/acme/contacts/export", f.token("eve"))), want{})
+	a, err := f.engine.Access(t0(), "eve", "acme")
+	must(t, err)
+	if f.engine.Catalog().HasName(a.Permissions, "workspace.admin") {
+		t.Fatal("the new system role exporter (workspace.admin) reached the holders of the custom role exporter")
 	}
 }

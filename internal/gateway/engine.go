@@ -307,21 +307,27 @@ func (e *Engine) MemberAccess(tx store.Tx, ws store.Workspace, m store.Membershi
 	return compileAccess(e.catalog, ws, m, func(slug string) []string { return custom[slug] }), nil
 }
 
-// RolePatterns returns the patterns of role slug in a workspace: a system
-// role's from config, else a custom role's from tx. found is false when the
+// RolePatterns returns the patterns of role slug in a workspace: a custom
+// role's from tx, else a system role's from config. found is false when the
 // workspace has no such role.
+//
+// A custom role shadows a system role of the same slug. The API never
+// creates such a pair (role_exists), so it only arises when a configuration
+// reload adds a system role whose slug a workspace already uses: the
+// members and invites holding the slug got it as the custom role, and a
+// slug keeps meaning what it meant when it was granted.
 func (e *Engine) RolePatterns(tx store.Tx, workspaceID, slug string) (patterns []string, found bool, err error) {
+	role, err := tx.Role(workspaceID, slug)
+	if err == nil {
+		return role.Permissions, true, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, false, err
+	}
 	if r, ok := e.systemRoles[slug]; ok {
 		return r.Permissions, true, nil
 	}
-	role, err := tx.Role(workspaceID, slug)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return role.Permissions, true, nil
+	return nil, false, nil
 }
 
 func (e *Engine) observeCache(hit bool) {

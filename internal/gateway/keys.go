@@ -235,7 +235,7 @@ func (r *keyUseRecorder) write(batch map[string]keyUse) {
 }
 
 // readKeyAccess compiles what API key keyID may do in workspace ws: its own
-// patterns, no roles, no restrictions. A key used in any workspace other
+// patterns and restrictions, no roles. A key used in any workspace other
 // than its own is not a member there (404, like a stranger).
 func (e *Engine) readKeyAccess(tx store.Tx, ws store.Workspace, keyID string) (*Access, error) {
 	key, err := tx.APIKey(keyID)
@@ -248,5 +248,5 @@ func (e *Engine) readKeyAccess(tx store.Tx, ws store.Workspace, keyID string) (*
 	if key.WorkspaceID != ws.ID || key.RevokedAt != nil {
 		return notMember, nil
 	}
-	return compileAccess(e.catalog, ws, store.Membership{Grants: key.Permissions}, nil), nil
+	return compileAccess(e.catalog, ws, store.Membership{Grants: key.Permissions, Restrictions: key.Restrictions}, nil), nil
 }

@@ -219,3 +219,24 @@ func TestAPIKeyIsNeverAGlobalAdmin(t *testing.T) {
 	check(t, "listed key", decide(p, request("GET", "/billing-admin/x", key)), want{403, "forbidden", ""})
 	check(t, "root", decide(p, request("GET", "/billing-admin/x", f.token("root"))), want{})
 }
+
+// A key minted by a restricted member carries the restriction (issue 10
+// item 4): it is refused on another instance, like its creator, and the
+// restriction reaches the upstream.
+func TestAPIKeyCarriesItsRestrictions(t *testing.T) {
+	f := newFixture(t)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	key, _ := f.putKey(f.acme, []string{"message.read"}, func(k *store.APIKey) {
+		k.CreatedBy = "olga"
+		k.Restrictions = map[string][]string{"instance": {"i1"}}
+	})
+	check(t, "own instance", decide(p, request("GET", "/w/acme/instances/i1/chats", key)), want{})
+	check(t, "another instance", decide(p, request("GET", "/w/acme/instances/i2/chats", key)), want{403, "restricted", "message.read"})
+
+	d := decide(p, request("GET", "/w/acme/instances/i1/chats", key))
+	h := http.Header{}
+	d.SetIdentityHeaders(h)
+	if got := h.Get("X-Gatehouse-Restrict-Instance"); got != "i1" {
+		t.Fatalf("X-Gatehouse-Restrict-Instance = %q, want i1", got)
+	}
+}

@@ -62,3 +62,18 @@ func TestValidateRoleSlug(t *testing.T) {
 		}
 	}
 }
+
+func TestLowerASCII(t *testing.T) {
+	cases := map[string]string{
+		"Sam@Example.COM":      "sam@example.com",
+		"sam@example.com":      "sam@example.com",
+		"\u017fam@example.com": "\u017fam@example.com", // long s stays: it is not "s"
+		"\u212aim@example.com": "\u212aim@example.com", // Kelvin sign stays: it is not "k"
+		"ÄÖ@x.de":              "ÄÖ@x.de",
+	}
+	for in, want := range cases {
+		if got := LowerASCII(in); got != want {
+			t.Errorf("LowerASCII(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -112,6 +112,10 @@ type Invite struct {
 	Email string `json:"email"`
 	// Roles the invitee gets on acceptance.
 	Roles []string `json:"roles"`
+	// Restrictions the invitee gets on acceptance: the creator's own when
+	// the invite was made, so an invite never grants wider access than its
+	// creator holds (spec §6, no escalation).
+	Restrictions map[string][]string `json:"restrictions,omitempty"`
 	// TokenHash is the hex SHA-256 of the secret token.
 	TokenHash  string     `json:"token_hash"`
 	Status     string     `json:"status"`
@@ -133,6 +137,10 @@ type APIKey struct {
 	// Permissions are the key's own patterns, evaluated with implications
 	// at every use.
 	Permissions []string `json:"permissions"`
+	// Restrictions limit the key like a member's restrictions limit the
+	// member: a key carries its creator's restrictions, so it can never
+	// reach what its creator cannot.
+	Restrictions map[string][]string `json:"restrictions,omitempty"`
 	// SecretHash is the hex SHA-256 of the secret part of the key.
 	SecretHash string    `json:"secret_hash"`
 	CreatedBy  string    `json:"created_by"`

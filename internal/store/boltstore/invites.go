@@ -3,8 +3,8 @@ package boltstore
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
+	"github.com/gatehouse-authz/gatehouse/internal/ident"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -69,8 +69,9 @@ func (t *tx) PutInvite(inv store.Invite) error {
 	if err := checkKey("invite email", inv.Email); err != nil {
 		return err
 	}
-	if strings.ToLower(inv.Email) != inv.Email {
-		// InvitesForEmail looks up the lower-case form only.
+	if ident.LowerASCII(inv.Email) != inv.Email {
+		// InvitesForEmail looks up the lower-case form only (ASCII
+		// lower-casing: see ident.LowerASCII).
 		return fmt.Errorf("boltstore: invite email must be lower-case: %w", store.ErrInvalid)
 	}
 	if err := checkKey("invite token hash", inv.TokenHash); err != nil {
