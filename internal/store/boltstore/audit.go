@@ -216,6 +216,13 @@ func (t *tx) Audit(workspaceID, cursor string, limit int) ([]store.AuditEvent, s
 // when the page reached the start.
 func scanReverse(b *bbolt.Bucket, prefix []byte, cursor string, limit int, fn func(k, v []byte) error) (string, error) {
 	c := b.Cursor()
+	// Nothing under the prefix: done. Checked first because bbolt's
+	// Cursor.Last never returns on a bucket whose keys were all deleted
+	// earlier in the same write transaction (a purge, then its tombstone):
+	// it keeps stepping back over the emptied pages.
+	if k, _ := c.Seek(prefix); k == nil || !bytes.HasPrefix(k, prefix) {
+		return "", nil
+	}
 	var seek []byte
 	if cursor != "" {
 		seek = append(append(make([]byte, 0, len(prefix)+len(cursor)), prefix...), cursor...)

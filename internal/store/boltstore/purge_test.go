@@ -234,3 +234,46 @@ func TestAuditWorkspaces(t *testing.T) {
 		})
 	}
 }
+
+// Purging the only workspace that has audit events empties the audit
+// bucket; appending the tombstone in the same transaction must still
+// work (bbolt's Cursor.Last loops forever on such a bucket).
+func TestPurgeTheOnlyWorkspaceThenTombstone(t *testing.T) {
+	s, _ := openT(t, Options{})
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.PutWorkspace(ws("w1", "one")); err != nil {
+			return err
+		}
+		for i := 0; i < 500; i++ { // several pages
+			if _, err := tx.AppendAudit(event("w1", "x")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(context.Background(), func(tx store.Tx) error {
+			if _, err := tx.PurgeWorkspace("w1"); err != nil {
+				return err
+			}
+			if items, _, err := tx.Audit("w1", "", 0); err != nil || len(items) != 0 {
+				t.Errorf("Audit after purge: %+v %v", items, err)
+			}
+			ev, err := tx.AppendAudit(event("w1", "workspace.purge"))
+			if err == nil && ev.ID != "ev_0000000000000001" {
+				t.Errorf("tombstone id %q", ev.ID)
+			}
+			return err
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("appending after purging every audit event hangs")
+	}
+	checkIndexes(t, s)
+}
