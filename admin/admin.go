@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -46,6 +47,11 @@ type Options struct {
 	Logger *zap.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// MountPrefix returns the path prefix a front-end stripped from r
+	// before handing it to the API (e.g. "/gatehouse" under Caddy's
+	// handle_path /gatehouse/*), so that Location headers name absolute
+	// paths. nil: the API is mounted at the root.
+	MountPrefix func(r *http.Request) string
 }
 
 // API serves the management API.
@@ -58,6 +64,7 @@ type API struct {
 	jwks       []byte
 	logger     *zap.Logger
 	now        func() time.Time
+	prefix     func(*http.Request) string
 	table      *route.Table
 	endpoints  []endpoint
 	builtinIDs builtinPerms
@@ -82,6 +89,7 @@ func New(opts Options) (*API, error) {
 		jwks:     opts.JWKS,
 		logger:   opts.Logger,
 		now:      opts.Now,
+		prefix:   opts.MountPrefix,
 	}
 	if a.creation == "" {
 		a.creation = CreationAnyone
@@ -136,7 +144,18 @@ func (a *API) serve(c *call) error {
 			return err
 		}
 	}
+	if err := c.checkQuery(ep.query); err != nil {
+		return err
+	}
 	return ep.handle(c)
+}
+
+// mountPrefix is the path the API is mounted under for r ("" at the root).
+func (a *API) mountPrefix(r *http.Request) string {
+	if a.prefix == nil {
+		return ""
+	}
+	return strings.TrimSuffix(a.prefix(r), "/")
 }
 
 // internalError hides an unexpected error from the client and logs it.

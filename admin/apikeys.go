@@ -121,7 +121,40 @@ func (a *API) createAPIKey(c *call) error {
 		return err
 	}
 	view.Key = key
-	return c.respond(http.StatusCreated, view)
+	return c.created("/v1/workspaces/"+view.WorkspaceID+"/api-keys/"+view.ID, view)
+}
+
+// GET /v1/workspaces/{ws}/api-keys/{id}: one key (the Location of its
+// creation), never its secret.
+func (a *API) getAPIKey(c *call) error {
+	var view apiKeyView
+	err := c.view(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.apiKeys)
+		if err != nil {
+			return err
+		}
+		k, err := a.workspaceKey(tx, st, c.param("id"))
+		if err != nil {
+			return err
+		}
+		view = newAPIKeyView(k, a.now())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, view)
+}
+
+// workspaceKey returns an API key of the workspace, or 404
+// api_key_not_found (also for another workspace's key: a caller cannot
+// tell them apart).
+func (a *API) workspaceKey(tx store.Tx, st *standing, id string) (store.APIKey, error) {
+	k, err := tx.APIKey(id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && k.WorkspaceID != st.ws.ID {
+		return k, notFound(codeAPIKeyNotFound, "no API key "+quote(id)+" in this workspace")
+	}
+	return k, err
 }
 
 // GET /v1/workspaces/{ws}/api-keys
@@ -160,10 +193,7 @@ func (a *API) revokeAPIKey(c *call) error {
 		if err != nil {
 			return err
 		}
-		k, err := tx.APIKey(id)
-		if errors.Is(err, store.ErrNotFound) || err == nil && k.WorkspaceID != st.ws.ID {
-			return notFound(codeAPIKeyNotFound, "no API key "+quote(id)+" in this workspace")
-		}
+		k, err := a.workspaceKey(tx, st, id)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,6 +27,9 @@ type call struct {
 	r         *http.Request
 	params    route.Params
 	principal authn.Principal
+	// events are the audit events the request's committed transaction
+	// appended: each is logged once the change is durable.
+	events []store.AuditEvent
 }
 
 // authenticate requires a valid bearer token.
@@ -85,6 +90,15 @@ func (c *call) param(name string) string {
 	return v
 }
 
+// created answers 201 with v and a Location naming the new resource's
+// GET URL. path is relative to the mount ("/v1/..."); the mount prefix the
+// front-end stripped (Options.MountPrefix) is put back, so the Location is
+// an absolute path a client can follow as it is.
+func (c *call) created(path string, v any) error {
+	c.w.Header().Set("Location", c.api.mountPrefix(c.r)+path)
+	return c.respond(http.StatusCreated, v)
+}
+
 // respond writes v as JSON with status.
 func (c *call) respond(status int, v any) error {
 	body, err := json.Marshal(v)
@@ -114,6 +128,37 @@ func (c *call) fail(err error) {
 		p = c.api.internalError(c, err)
 	}
 	gateway.WriteDenial(c.w, p)
+}
+
+// checkQuery refuses a query string that names a parameter the endpoint
+// does not read, names one twice, or is malformed: a misspelt ?limt= or
+// ?emial= must not be silently ignored (the caller would get another
+// answer than they asked for). Each is a 400 naming the parameter.
+func (c *call) checkQuery(allowed []string) error {
+	if c.r.URL.RawQuery == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(c.r.URL.RawQuery)
+	if err != nil {
+		return invalid("", "the query string is malformed: "+err.Error())
+	}
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !slices.Contains(allowed, name) {
+			if len(allowed) == 0 {
+				return invalid(name, "unknown query parameter "+quote(name)+": this endpoint takes none")
+			}
+			return invalid(name, "unknown query parameter "+quote(name)+": this endpoint takes "+strings.Join(allowed, ", "))
+		}
+		if len(q[name]) > 1 {
+			return invalid(name, "query parameter "+quote(name)+" is given more than once")
+		}
+	}
+	return nil
 }
 
 // maxBody caps request bodies (spec §6: a larger body is a 400).

@@ -144,7 +144,7 @@ func (a *API) createInvite(c *call) error {
 		return err
 	}
 	view.Token = token
-	return c.respond(http.StatusCreated, view)
+	return c.created("/v1/workspaces/"+view.WorkspaceID+"/invites/"+view.ID, view)
 }
 
 // GET /v1/workspaces/{ws}/invites
@@ -174,6 +174,28 @@ func (a *API) listInvites(c *call) error {
 		return err
 	}
 	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// GET /v1/workspaces/{ws}/invites/{id}: one invite (the Location of its
+// creation), never its token.
+func (a *API) getInvite(c *call) error {
+	var view inviteView
+	err := c.view(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.members)
+		if err != nil {
+			return err
+		}
+		inv, err := tx.Invite(c.param("id"))
+		if errors.Is(err, store.ErrNotFound) || err == nil && inv.WorkspaceID != st.ws.ID {
+			return notFound(codeInviteNotFound, "no invite "+quote(c.param("id"))+" in this workspace")
+		}
+		view = newInviteView(inv, a.now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, view)
 }
 
 // DELETE /v1/workspaces/{ws}/invites/{id}: revoke a pending invite.

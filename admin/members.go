@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatehouse-authz/gatehouse/internal/store"
@@ -41,6 +42,9 @@ func (a *API) listMembers(c *call) error {
 	if err != nil {
 		return err
 	}
+	if email, given := c.r.URL.Query()["email"]; given {
+		return a.findMembers(c, pg, email[0])
+	}
 	var (
 		items []memberView
 		next  string
@@ -68,6 +72,75 @@ func (a *API) listMembers(c *call) error {
 		return err
 	}
 	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// GET /v1/workspaces/{ws}/members?email=: the members of this workspace
+// whose recorded email is email (ASCII case-insensitive, exact). It looks
+// only among the workspace's members, so it tells the caller nothing about
+// users outside it: not whether one with that email exists.
+func (a *API) findMembers(c *call, pg page, email string) error {
+	if _, err := normalizeEmail("email", email); err != nil {
+		return err
+	}
+	items := []memberView{}
+	var next string
+	err := c.view(func(tx store.Tx) error {
+		st, err := c.standingWith(tx, a.builtinIDs.members)
+		if err != nil {
+			return err
+		}
+		cursor := pg.cursor
+		for {
+			ms, n, err := tx.Members(st.ws.ID, cursor, maxLimit)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				recorded, err := userEmail(tx, m.UserID)
+				if err != nil {
+					return err
+				}
+				if !asciiEqualFold(recorded, email) {
+					continue
+				}
+				if len(items) == pg.limit {
+					// Another match follows: the page's last member is the cursor.
+					next = items[len(items)-1].UserID
+					return nil
+				}
+				items = append(items, newMemberView(m, recorded))
+			}
+			if n == "" {
+				return nil
+			}
+			cursor = n
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// asciiEqualFold compares two strings ignoring the case of ASCII letters
+// only, the way email domains (and, in practice, local parts) compare.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // GET /v1/workspaces/{ws}/members/{user}: workspace.members, or oneself.
@@ -147,6 +220,7 @@ func (a *API) putMember(c *call) error {
 	var (
 		view    memberView
 		created bool
+		wsID    string
 	)
 	err := c.update(func(tx store.Tx) error {
 		st, err := c.standingWith(tx, a.builtinIDs.members)
@@ -193,7 +267,7 @@ func (a *API) putMember(c *call) error {
 				return err
 			}
 		}
-		view = newMemberView(next, email)
+		view, wsID = newMemberView(next, email), st.ws.ID
 		summary := map[string]any{"after": newMemberView(next, "")}
 		if !created {
 			summary["before"] = newMemberView(before, "")
@@ -203,11 +277,10 @@ func (a *API) putMember(c *call) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
 	if created {
-		status = http.StatusCreated
+		return c.created("/v1/workspaces/"+wsID+"/members/"+url.PathEscape(user), view)
 	}
-	return c.respond(status, view)
+	return c.respond(http.StatusOK, view)
 }
 
 // visibleUser returns the email of a user the caller may add directly, or

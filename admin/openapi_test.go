@@ -2,9 +2,15 @@ package admin
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/url"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -77,6 +83,7 @@ var requestTypes = map[string]any{
 	"createInvite":    createInviteRequest{},
 	"createAPIKey":    createAPIKeyRequest{},
 	"acceptInvite":    acceptInviteRequest{},
+	"purgeWorkspace":  purgeRequest{},
 }
 
 // Each documented request body has the fields the handler accepts, no
@@ -186,4 +193,167 @@ func resolve(t *testing.T, doc openAPIDoc, s schema) schema {
 		t.Fatalf("unresolved $ref %q", s.Ref)
 	}
 	return target
+}
+
+// The document lists exactly the query parameters each endpoint reads
+// (any other is refused with a 400).
+func TestOpenAPIQueryParametersMatchTheHandlers(t *testing.T) {
+	var raw struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct{ Name, In string } `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range (&API{}).endpointList() {
+		var documented []string
+		for _, p := range raw.Paths[ep.path][strings.ToLower(ep.method)].Parameters {
+			if p.In == "query" {
+				documented = append(documented, p.Name)
+			}
+		}
+		served := slices.Clone(ep.query)
+		sort.Strings(documented)
+		sort.Strings(served)
+		if !slices.Equal(documented, served) {
+			t.Errorf("%s %s: documented query parameters %q, served %q", ep.method, ep.path, documented, served)
+		}
+	}
+}
+
+// Every 201 answer documents its Location header.
+func TestOpenAPICreatedResponsesHaveLocation(t *testing.T) {
+	var raw struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Headers map[string]any `json:"headers"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &raw); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for path, ops := range raw.Paths {
+		for method, op := range ops {
+			if r, ok := op.Responses["201"]; ok {
+				n++
+				if r.Headers["Location"] == nil {
+					t.Errorf("%s %s: 201 without a Location header", method, path)
+				}
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d operations answer 201", n)
+	}
+}
+
+// codesInCode returns every problem code the code defines: the string
+// constants named code* or Code* of the packages whose answers reach a
+// client (the gateway's and the API's), read from their source so that a
+// new code cannot be forgotten in the document.
+func codesInCode(t *testing.T) []string {
+	t.Helper()
+	var codes []string
+	for _, dir := range []string{".", "../internal/problem", "../internal/gateway", "../caddymodule"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, decl := range f.Decls {
+				gd, ok := decl.(*ast.GenDecl)
+				if !ok || gd.Tok != token.CONST {
+					continue
+				}
+				for _, spec := range gd.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, id := range vs.Names {
+						rest, ok := strings.CutPrefix(strings.ToLower(id.Name[:1])+id.Name[1:], "code")
+						if !ok || rest == "" || rest[0] < 'A' || rest[0] > 'Z' || i >= len(vs.Values) {
+							continue
+						}
+						lit, ok := vs.Values[i].(*ast.BasicLit)
+						if !ok || lit.Kind != token.STRING {
+							continue
+						}
+						s, err := strconv.Unquote(lit.Value)
+						if err != nil {
+							t.Fatal(err)
+						}
+						codes = append(codes, s)
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(codes)
+	return slices.Compact(codes)
+}
+
+// The Problem schema's code enum is exactly the set of codes defined in
+// the code.
+func TestOpenAPIProblemCodeEnumIsEveryCode(t *testing.T) {
+	var raw struct {
+		Components struct {
+			Schemas struct {
+				Problem struct {
+					Properties struct {
+						Code struct {
+							Enum []string `json:"enum"`
+						} `json:"code"`
+					} `json:"properties"`
+				} `json:"Problem"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &raw); err != nil {
+		t.Fatal(err)
+	}
+	documented := slices.Clone(raw.Components.Schemas.Problem.Properties.Code.Enum)
+	sort.Strings(documented)
+	inCode := codesInCode(t)
+	if len(inCode) < 20 {
+		t.Fatalf("found only %d codes in the code: %q", len(inCode), inCode)
+	}
+	if !slices.Equal(documented, inCode) {
+		t.Errorf("Problem.code enum differs from the codes in the code\ndocumented: %q\nin code:    %q", documented, inCode)
+	}
+}
+
+// The server URL, resolved against the document's own URL as OpenAPI
+// says, is the mount point: appending a documented path gives the URL
+// that serves it.
+func TestOpenAPIServerIsTheMount(t *testing.T) {
+	var raw struct {
+		Servers []struct{ URL string } `json:"servers"`
+	}
+	if err := json.Unmarshal(openAPI, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Servers) != 1 {
+		t.Fatalf("servers %+v", raw.Servers)
+	}
+	for _, mount := range []string{"https://api.example.com/gatehouse", "https://api.example.com"} {
+		doc, _ := url.Parse(mount + "/v1/openapi.json")
+		ref, err := url.Parse(raw.Servers[0].URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A trailing slash of the server URL is dropped before appending,
+		// as for the default server "/".
+		base := strings.TrimSuffix(doc.ResolveReference(ref).String(), "/")
+		if got := base + "/v1/workspaces"; got != mount+"/v1/workspaces" {
+			t.Errorf("mount %s: server %q + /v1/workspaces = %s", mount, raw.Servers[0].URL, got)
+		}
+	}
 }

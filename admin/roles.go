@@ -215,7 +215,7 @@ func (a *API) createRole(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.respond(http.StatusCreated, customRoleView(role))
+	return c.created("/v1/workspaces/"+role.WorkspaceID+"/roles/"+role.Slug, customRoleView(role))
 }
 
 type updateRoleRequest struct {

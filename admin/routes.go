@@ -9,8 +9,19 @@ type endpoint struct {
 	// public endpoints need no token (the published keys and the API
 	// description).
 	public bool
+	// query lists the query parameters the endpoint reads; any other is a
+	// 400, like an unknown body field.
+	query  []string
 	handle func(*call) error
 }
+
+// Query parameters of list endpoints.
+var (
+	pageQuery      = []string{"limit", "cursor"}
+	workspaceQuery = []string{"limit", "cursor", "deleted"}
+	memberQuery    = []string{"limit", "cursor", "email"}
+	auditQuery     = []string{"limit", "cursor", "action", "actor", "since", "until"}
+)
 
 // endpoints lists the API (spec §6). Paths are relative to the mount point.
 func (a *API) endpointList() []endpoint {
@@ -21,40 +32,43 @@ func (a *API) endpointList() []endpoint {
 		{method: "GET", path: "/v1/me", handle: a.getMe},
 		{method: "GET", path: "/v1/permissions", handle: a.getPermissions},
 
-		{method: "GET", path: "/v1/workspaces", handle: a.listWorkspaces},
+		{method: "GET", path: "/v1/workspaces", query: workspaceQuery, handle: a.listWorkspaces},
 		{method: "POST", path: "/v1/workspaces", handle: a.createWorkspace},
 		{method: "GET", path: "/v1/workspaces/{ws}", handle: a.getWorkspace},
 		{method: "PATCH", path: "/v1/workspaces/{ws}", handle: a.updateWorkspace},
 		{method: "DELETE", path: "/v1/workspaces/{ws}", handle: a.deleteWorkspace},
 		{method: "POST", path: "/v1/workspaces/{ws}/restore", handle: a.restoreWorkspace},
+		{method: "POST", path: "/v1/workspaces/{ws}/purge", handle: a.purgeWorkspace},
 
 		{method: "GET", path: "/v1/workspaces/{ws}/me", handle: a.getWorkspaceMe},
 		{method: "POST", path: "/v1/workspaces/{ws}/check", handle: a.check},
 
-		{method: "GET", path: "/v1/workspaces/{ws}/members", handle: a.listMembers},
+		{method: "GET", path: "/v1/workspaces/{ws}/members", query: memberQuery, handle: a.listMembers},
 		{method: "GET", path: "/v1/workspaces/{ws}/members/{user}", handle: a.getMember},
 		{method: "PUT", path: "/v1/workspaces/{ws}/members/{user}", handle: a.putMember},
 		{method: "DELETE", path: "/v1/workspaces/{ws}/members/{user}", handle: a.deleteMember},
 
-		{method: "GET", path: "/v1/workspaces/{ws}/roles", handle: a.listRoles},
+		{method: "GET", path: "/v1/workspaces/{ws}/roles", query: pageQuery, handle: a.listRoles},
 		{method: "POST", path: "/v1/workspaces/{ws}/roles", handle: a.createRole},
 		{method: "GET", path: "/v1/workspaces/{ws}/roles/{role}", handle: a.getRole},
 		{method: "PATCH", path: "/v1/workspaces/{ws}/roles/{role}", handle: a.updateRole},
 		{method: "DELETE", path: "/v1/workspaces/{ws}/roles/{role}", handle: a.deleteRole},
 
-		{method: "GET", path: "/v1/workspaces/{ws}/invites", handle: a.listInvites},
+		{method: "GET", path: "/v1/workspaces/{ws}/invites", query: pageQuery, handle: a.listInvites},
 		{method: "POST", path: "/v1/workspaces/{ws}/invites", handle: a.createInvite},
+		{method: "GET", path: "/v1/workspaces/{ws}/invites/{id}", handle: a.getInvite},
 		{method: "DELETE", path: "/v1/workspaces/{ws}/invites/{id}", handle: a.revokeInvite},
 		{method: "GET", path: "/v1/invites", handle: a.listMyInvites},
 		{method: "POST", path: "/v1/invites/accept", handle: a.acceptInvite},
 
-		{method: "GET", path: "/v1/workspaces/{ws}/api-keys", handle: a.listAPIKeys},
+		{method: "GET", path: "/v1/workspaces/{ws}/api-keys", query: pageQuery, handle: a.listAPIKeys},
 		{method: "POST", path: "/v1/workspaces/{ws}/api-keys", handle: a.createAPIKey},
+		{method: "GET", path: "/v1/workspaces/{ws}/api-keys/{id}", handle: a.getAPIKey},
 		{method: "DELETE", path: "/v1/workspaces/{ws}/api-keys/{id}", handle: a.revokeAPIKey},
 
-		{method: "GET", path: "/v1/workspaces/{ws}/audit", handle: a.listAudit},
+		{method: "GET", path: "/v1/workspaces/{ws}/audit", query: auditQuery, handle: a.listAudit},
 
-		{method: "GET", path: "/v1/admin/workspaces", handle: a.listAllWorkspaces},
+		{method: "GET", path: "/v1/admin/workspaces", query: pageQuery, handle: a.listAllWorkspaces},
 	}
 }
 

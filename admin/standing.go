@@ -27,9 +27,18 @@ func (c *call) view(fn func(tx store.Tx) error) error {
 }
 
 // update runs fn in a write transaction of the request: a returned error
-// (a problem included) rolls everything back.
+// (a problem included) rolls everything back. Once it has committed, each
+// audit event it appended is logged.
 func (c *call) update(fn func(tx store.Tx) error) error {
-	return c.api.store.Update(c.r.Context(), fn)
+	var events []store.AuditEvent
+	err := c.api.store.Update(c.r.Context(), func(tx store.Tx) error {
+		events = events[:0] // a backend may run fn again: only the last run counts
+		return fn(recordingTx{Tx: tx, events: &events})
+	})
+	if err == nil {
+		c.api.logChanges(events)
+	}
+	return err
 }
 
 // lookupWorkspace finds a workspace, deleted or not, by id or slug.

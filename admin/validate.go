@@ -86,11 +86,27 @@ func (a *API) checkPatterns(field string, patterns []string) error {
 		return invalid(field, fmt.Sprintf("%s may hold at most %d entries", field, maxPatterns))
 	}
 	for i, p := range patterns {
-		if err := a.catalog.CheckPattern(p); err != nil {
+		if err := a.checkPattern(p); err != nil {
 			return invalid(fmt.Sprintf("%s[%d]", field, i), err.Error())
 		}
 	}
 	return nil
+}
+
+// checkPattern checks one pattern. The catalog's own error for a name it
+// lacks tells an operator to declare it in the Caddyfile; an API caller
+// cannot, and is sent to the catalog instead.
+func (a *API) checkPattern(p string) error {
+	if err := authz.ValidatePattern(p); err != nil {
+		return err
+	}
+	if a.catalog.CheckPattern(p) == nil {
+		return nil
+	}
+	if strings.Contains(p, "*") {
+		return fmt.Errorf("pattern %s matches no permission this gateway declares: see GET /v1/permissions for the catalog", quote(p))
+	}
+	return fmt.Errorf("unknown permission %s: see GET /v1/permissions for the permissions this gateway declares", quote(p))
 }
 
 // checkRoles validates a role list: required non-empty when required, each

@@ -175,14 +175,25 @@ func (a *API) createWorkspace(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.respond(http.StatusCreated, workspaceView{Workspace: ws, Roles: []string{a.creator}})
+	return c.created("/v1/workspaces/"+ws.ID, workspaceView{Workspace: ws, Roles: []string{a.creator}})
 }
 
-// GET /v1/workspaces
+// GET /v1/workspaces: the caller's live workspaces; with ?deleted=true
+// the trash instead: the soft-deleted workspaces the caller holds
+// workspace.admin in, which they may purge (a global admin restores them).
+// A page may hold fewer than limit items: follow next_cursor to the end.
 func (a *API) listWorkspaces(c *call) error {
 	pg, err := c.page()
 	if err != nil {
 		return err
+	}
+	var trash bool
+	switch c.r.URL.Query().Get("deleted") {
+	case "", "false":
+	case "true":
+		trash = true
+	default:
+		return invalid("deleted", "deleted must be true or false")
 	}
 	var (
 		items []workspaceView
@@ -199,9 +210,19 @@ func (a *API) listWorkspaces(c *call) error {
 			if err != nil {
 				return err
 			}
-			if !ws.Deleted() {
-				items = append(items, workspaceView{Workspace: ws, Roles: m.Roles})
+			if ws.Deleted() != trash {
+				continue
 			}
+			if trash {
+				access, err := a.engine.MemberAccess(tx, ws, m)
+				if err != nil {
+					return err
+				}
+				if !a.holdsAdmin(access.Permissions) {
+					continue
+				}
+			}
+			items = append(items, workspaceView{Workspace: ws, Roles: m.Roles})
 		}
 		return nil
 	})
@@ -298,7 +319,8 @@ func (a *API) updateWorkspace(c *call) error {
 }
 
 // DELETE /v1/workspaces/{ws}: soft delete. The gateway answers 404 for
-// the workspace from the next request on; its data stays.
+// the workspace from the next request on; its data stays until a global
+// admin restores it or it is purged (POST /v1/workspaces/{ws}/purge).
 func (a *API) deleteWorkspace(c *call) error {
 	err := c.update(func(tx store.Tx) error {
 		st, err := c.standingWith(tx, a.builtinIDs.admin)

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -48,8 +49,25 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 		CreatorRole:       app.CreatorRole,
 		JWKS:              signer.JWKS(),
 		Logger:            ctx.Logger(),
+		MountPrefix:       mountPrefix,
 	})
 	return err
+}
+
+// mountPrefix is what Caddy stripped from the request path before the API
+// saw it (handle_path /gatehouse/* strips /gatehouse): the original
+// request's path minus the API's. A rewrite that changed the path
+// otherwise gives "" (Location headers are then relative to the root).
+func mountPrefix(r *http.Request) string {
+	orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request)
+	if !ok || orig.URL == nil {
+		return ""
+	}
+	prefix, ok := strings.CutSuffix(orig.URL.EscapedPath(), r.URL.EscapedPath())
+	if !ok {
+		return ""
+	}
+	return prefix
 }
 
 // ServeHTTP serves the API; it never calls next.

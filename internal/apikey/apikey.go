@@ -2,6 +2,11 @@
 // ghk_<id>_<secret>, how they are made, and how the secret is hashed. It
 // is pure logic: storing and checking keys is the store's and the
 // gateway's job.
+//
+// A key id carries a prefix like every other Gatehouse id (ws_, inv_):
+// key_ and 26 base32 characters. The key embeds its id whole, so the id
+// the API lists is visibly the one inside a key (ghk_key_..._...) and the
+// gateway reads it out of the token without building a string.
 package apikey
 
 import (
@@ -21,8 +26,11 @@ const (
 	// value of X-Gatehouse-User. JWT subjects may not start with it.
 	SubjectPrefix = "apikey:"
 
-	// IDLen is the length of a key id: 128 random bits in base32.
-	IDLen = 26
+	// IDPrefix starts every key id.
+	IDPrefix = "key_"
+	// IDLen is the length of a key id: IDPrefix and 128 random bits in
+	// base32.
+	IDLen = len(IDPrefix) + 26
 	// SecretLen is the length of a secret: 256 random bits in base32.
 	SecretLen = 52
 	// Len is the length of a whole key.
@@ -42,7 +50,7 @@ func Generate() (key, id, secretHash string) {
 	// program instead of handing out predictable bytes).
 	_, _ = rand.Read(idBytes[:])
 	_, _ = rand.Read(secretBytes[:])
-	id = lowerBase32.EncodeToString(idBytes[:])
+	id = IDPrefix + lowerBase32.EncodeToString(idBytes[:])
 	secret := lowerBase32.EncodeToString(secretBytes[:])
 	return Prefix + id + "_" + secret, id, HexSum(secret)
 }
@@ -58,7 +66,7 @@ func Parse(key string) (id, secret string, ok bool) {
 		return "", "", false
 	}
 	id, secret = rest[:IDLen], rest[IDLen+1:]
-	if !isBase32(id) || !isBase32(secret) {
+	if !ValidID(id) || !isBase32(secret) {
 		return "", "", false
 	}
 	return id, secret, true
@@ -69,7 +77,9 @@ func Parse(key string) (id, secret string, ok bool) {
 func LooksLikeKey(token string) bool { return strings.HasPrefix(token, Prefix) }
 
 // ValidID reports whether id has the shape of a key id.
-func ValidID(id string) bool { return len(id) == IDLen && isBase32(id) }
+func ValidID(id string) bool {
+	return len(id) == IDLen && strings.HasPrefix(id, IDPrefix) && isBase32(id[len(IDPrefix):])
+}
 
 // Sum is the SHA-256 of a secret. A secret carries 256 random bits, so a
 // fast hash is enough: there is nothing to brute-force. It does not

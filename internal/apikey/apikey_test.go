@@ -46,6 +46,10 @@ func TestParseRefusesMalformedKeys(t *testing.T) {
 		"bad character":   key[:len(key)-1] + "=",
 		"digit 1":         key[:len(key)-1] + "1",
 		"jwt":             "eyJhbGciOiJFZERTQSJ9.e30.sig",
+		// The form before ids were prefixed: ghk_<26>_<secret>.
+		"unprefixed id":   "ghk_" + key[4+len(IDPrefix):],
+		"wrong id prefix": "ghk_kex_" + key[4+len(IDPrefix):],
+		"upper id prefix": "ghk_KEY_" + key[4+len(IDPrefix):],
 	}
 	for name, k := range cases {
 		if _, _, ok := Parse(k); ok {
@@ -66,8 +70,11 @@ func TestSubjectRoundTrip(t *testing.T) {
 	if _, ok := IDFromSubject("alice"); ok {
 		t.Fatal("a user subject read as a key")
 	}
-	if !ValidID(id) || ValidID(id[1:]) || ValidID(strings.ToUpper(id)) {
+	if !ValidID(id) || ValidID(id[1:]) || ValidID(strings.ToUpper(id)) || ValidID(id[len(IDPrefix):]) || ValidID("kex_"+id[len(IDPrefix):]) {
 		t.Fatal("ValidID is wrong")
+	}
+	if !strings.HasPrefix(id, "key_") || len(id) != len("key_")+26 {
+		t.Fatalf("id %q is not key_ and 26 characters", id)
 	}
 }
 
@@ -87,6 +94,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(key)
 	f.Add("ghk_")
 	f.Add("ghk_" + strings.Repeat("a", IDLen) + "_" + strings.Repeat("_", SecretLen))
+	f.Add("ghk_" + IDPrefix + strings.Repeat("a", IDLen-len(IDPrefix)) + "_" + strings.Repeat("b", SecretLen))
+	f.Add("ghk_" + strings.Repeat("a", 26) + "_" + strings.Repeat("b", SecretLen))
 	f.Fuzz(func(t *testing.T, s string) {
 		id, secret, ok := Parse(s)
 		if !ok {

@@ -31,12 +31,13 @@ type Snapshot struct {
 
 // Export reads every record into a Snapshot (Version = SnapshotVersion).
 // Order: users by id, workspaces by id, then per workspace its memberships,
-// roles, invites, API keys (by id) and audit events (audit oldest first),
-// signing keys by id.
+// roles, invites and API keys (by id), then the audit events per
+// workspace id (each workspace's oldest first), signing keys by id.
 //
 // Every list is non-nil, so that it encodes as a JSON array. Audit events
-// are found through their workspace: events of a workspace that no longer
-// exists are not exported (workspaces are only ever soft-deleted).
+// are exported per workspace that has any (AuditWorkspaces), ordered by
+// workspace id: also the tombstone of a purged workspace, which outlives
+// the workspace.
 func Export(tx Tx) (Snapshot, error) {
 	s := Snapshot{
 		Version:     SnapshotVersion,
@@ -71,11 +72,17 @@ func Export(tx Tx) (Snapshot, error) {
 		if s.APIKeys, err = all(s.APIKeys, func(c string) ([]APIKey, string, error) { return tx.APIKeys(w.ID, c, exportPage) }); err != nil {
 			return s, fmt.Errorf("exporting the API keys of workspace %q: %w", w.ID, err)
 		}
+	}
+	logs, err := all(nil, func(c string) ([]string, string, error) { return tx.AuditWorkspaces(c, exportPage) })
+	if err != nil {
+		return s, fmt.Errorf("exporting the audit events: %w", err)
+	}
+	for _, id := range logs {
 		// Audit lists newest first; the snapshot holds them oldest first,
 		// the order in which Import appends them.
-		events, err := all(nil, func(c string) ([]AuditEvent, string, error) { return tx.Audit(w.ID, c, exportPage) })
+		events, err := all(nil, func(c string) ([]AuditEvent, string, error) { return tx.Audit(id, c, exportPage) })
 		if err != nil {
-			return s, fmt.Errorf("exporting the audit events of workspace %q: %w", w.ID, err)
+			return s, fmt.Errorf("exporting the audit events of workspace %q: %w", id, err)
 		}
 		slices.Reverse(events)
 		s.Audit = append(s.Audit, events...)
@@ -109,14 +116,11 @@ func all[T any](dst []T, page func(cursor string) ([]T, string, error)) ([]T, er
 }
 
 // Check validates a snapshot without a store: the version, that every
-// membership, role, invite, API key and audit event names a workspace of
-// the snapshot, and that no record appears twice. Its error names the first
-// bad record.
+// membership, role, invite and API key names a workspace of the snapshot,
+// and that no record appears twice. Its error names the first bad record.
 //
-// Audit events are checked like the rest, although AppendAudit does not
-// need the workspace: Export finds events through their workspace, so an
-// event of a workspace missing from the snapshot would be imported but
-// never exported again.
+// Audit events need no workspace of the snapshot: the tombstone of a
+// purged workspace outlives it. Their ids are unique per workspace.
 func (s *Snapshot) Check() error {
 	if s.Version != SnapshotVersion {
 		return fmt.Errorf("snapshot version %d: this Gatehouse reads version %d", s.Version, SnapshotVersion)
@@ -153,7 +157,7 @@ func (s *Snapshot) Check() error {
 		return err
 	}
 	// An event without an id gets one on import: only given ids must be unique.
-	if _, err := checkList(s.Audit, known, "audit", func(ev AuditEvent) (string, string) { return ev.WorkspaceID, ev.ID },
+	if _, err := checkList(s.Audit, nil, "audit", func(ev AuditEvent) (string, string) { return ev.WorkspaceID, auditKey(ev) },
 		func(ev AuditEvent) string { return fmt.Sprintf("id %q, workspace %q", ev.ID, ev.WorkspaceID) }); err != nil {
 		return err
 	}
@@ -185,6 +189,15 @@ func checkList[T any](list []T, known func(workspaceID string) error, name strin
 	return seen, nil
 }
 
+// auditKey is an event's key for uniqueness: ids are per workspace. An
+// event without an id has none (it gets one on import).
+func auditKey(ev AuditEvent) string {
+	if ev.ID == "" {
+		return ""
+	}
+	return ev.WorkspaceID + "\x00" + ev.ID
+}
+
 func unique(seen map[string]struct{}, key string) error {
 	if _, dup := seen[key]; dup {
 		return fmt.Errorf("appears twice in the snapshot")
@@ -197,8 +210,8 @@ func unique(seen map[string]struct{}, key string) error {
 // It checks the snapshot first (see Check) and returns an error naming the
 // first bad record; the caller then rolls the transaction back.
 //
-// Audit events keep their ids (AppendAudit moves the store's sequence past
-// them); an event without an id gets a new one.
+// Audit events keep their ids (later appends follow the greatest id of
+// their workspace); an event without an id gets a new one.
 func Import(tx Tx, s Snapshot) error {
 	if err := s.Check(); err != nil {
 		return err

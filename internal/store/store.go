@@ -153,8 +153,10 @@ type APIKey struct {
 
 // AuditEvent records one change made through the API or the CLI.
 type AuditEvent struct {
-	// ID orders events: AppendAudit assigns it from a store-wide sequence
-	// (fixed-width, so string order is time order).
+	// ID orders the events of one workspace: AppendAudit assigns it from
+	// a sequence of that workspace alone (fixed-width, so string order is
+	// append order), so an id tells nothing about other workspaces'
+	// activity. Ids are unique within a workspace, not across them.
 	ID          string `json:"id"`
 	WorkspaceID string `json:"workspace_id"`
 	// Actor is who made the change: a user id, or "cli".
@@ -166,6 +168,33 @@ type AuditEvent struct {
 	Time   time.Time `json:"time"`
 	// Summary describes the change (before/after), as JSON.
 	Summary json.RawMessage `json:"summary,omitempty"`
+}
+
+// AuditFilter selects audit events. A zero field does not filter.
+type AuditFilter struct {
+	// Action is an exact action, e.g. "member.put".
+	Action string
+	// Actor is an exact actor: a user id, or "cli".
+	Actor string
+	// Since keeps events at or after it; Until keeps events before it.
+	Since, Until time.Time
+}
+
+// Match reports whether ev passes the filter.
+func (f AuditFilter) Match(ev AuditEvent) bool {
+	return (f.Action == "" || ev.Action == f.Action) &&
+		(f.Actor == "" || ev.Actor == f.Actor) &&
+		(f.Since.IsZero() || !ev.Time.Before(f.Since)) &&
+		(f.Until.IsZero() || ev.Time.Before(f.Until))
+}
+
+// Purged counts what PurgeWorkspace removed.
+type Purged struct {
+	Members     int `json:"members"`
+	Roles       int `json:"roles"`
+	Invites     int `json:"invites"`
+	APIKeys     int `json:"api_keys"`
+	AuditEvents int `json:"audit_events"`
 }
 
 // Stats counts the records in a store.
@@ -276,12 +305,31 @@ type Tx interface {
 	APIKeys(workspaceID, cursor string, limit int) (items []APIKey, next string, err error)
 
 	// AppendAudit stores an event of ev.WorkspaceID. An empty ev.ID gets
-	// the next id of the store-wide sequence; a given ID (import) is kept,
-	// and the sequence moves past it. It returns the stored event.
+	// the next id of the workspace's sequence (after its greatest id); a
+	// given ID (import) is kept: ErrInvalid if the workspace already has
+	// it or the backend could not have assigned it. It returns the stored
+	// event.
 	AppendAudit(ev AuditEvent) (AuditEvent, error)
 	// Audit lists a workspace's events newest first; the cursor is an
 	// event id, and the page holds events older than it.
 	Audit(workspaceID, cursor string, limit int) (items []AuditEvent, next string, err error)
+	// FindAudit is Audit restricted to the events f matches: a page holds
+	// up to limit matching events, and next is "" when no further event
+	// matches.
+	FindAudit(workspaceID string, f AuditFilter, cursor string, limit int) (items []AuditEvent, next string, err error)
+	// AuditWorkspaces lists the ids of the workspaces that have audit
+	// events, ordered by id: also purged workspaces, whose tombstone event
+	// outlives them.
+	AuditWorkspaces(cursor string, limit int) (items []string, next string, err error)
+
+	// PurgeWorkspace removes a workspace for good: its memberships (users
+	// stay, with their other memberships), custom roles, invites, API
+	// keys and audit events, the record itself, and its slug, which is
+	// free again. ErrNotFound if there is no such workspace. The listener
+	// hears WorkspaceChanged(id, true), MemberChanged for every member and
+	// APIKeyChanged for every key. The caller appends the tombstone event
+	// in the same transaction.
+	PurgeWorkspace(id string) (Purged, error)
 
 	// SigningKeys lists the gateway's own signing keys ordered by id.
 	SigningKeys() ([]SigningKey, error)

@@ -1,10 +1,13 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -13,69 +16,110 @@ import (
 
 // ---- audit
 //
-// Events live under wsID \x00 eventID. Event ids come from the sequence of
-// the audit bucket (bbolt NextSequence: store-wide, transactional — a
-// rolled-back append gives its number back) formatted as auditIDWidth
-// decimal digits, so that key order is append order. Audit events carry no
-// access decision: no change notification.
+// Events live under wsID \x00 eventID. An event id is "ev_" and 16 hex
+// digits of a sequence of its workspace alone: the next id of a workspace
+// follows the greatest one it holds (found with one seek, no counter to
+// keep), so key order is append order, and ids reveal nothing about
+// other workspaces (a store-wide sequence would tell a tenant how many
+// events others made between two of its own). A rolled-back append gives
+// its number back. Audit events carry no access decision: no change
+// notification.
+//
+// Stores written before per-workspace ids hold 20-digit decimal ids (a
+// store-wide sequence). They are kept, imported as they are, and sort
+// before every "ev_" id, so newest first still holds.
 
-// auditIDWidth is the number of digits of an event id: enough for any
-// uint64.
-const auditIDWidth = 20
+const (
+	auditIDPrefix = "ev_"
+	auditIDDigits = 16
+	// legacyAuditIDWidth is the width of the decimal ids of older stores.
+	legacyAuditIDWidth = 20
+)
 
 func formatAuditID(seq uint64) string {
-	return fmt.Sprintf("%0*d", auditIDWidth, seq)
+	return fmt.Sprintf("%s%0*x", auditIDPrefix, auditIDDigits, seq)
 }
 
-// parseAuditID returns the sequence number of an event id, or false if id
-// is not in the fixed-width form formatAuditID produces.
+// parseAuditID returns the sequence number of an id in the form
+// formatAuditID produces, or false.
 func parseAuditID(id string) (uint64, bool) {
-	if len(id) != auditIDWidth {
+	hex, ok := strings.CutPrefix(id, auditIDPrefix)
+	if !ok || len(hex) != auditIDDigits {
 		return 0, false
 	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < '0' || id[i] > '9' {
+	for i := 0; i < len(hex); i++ {
+		if c := hex[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return 0, false
 		}
 	}
-	n, err := strconv.ParseUint(id, 10, 64)
+	n, err := strconv.ParseUint(hex, 16, 64)
 	return n, err == nil
+}
+
+// isLegacyAuditID reports whether id is a 20-digit decimal id of an older
+// store (which always sorts before the "ev_" ids).
+func isLegacyAuditID(id string) bool {
+	if len(id) != legacyAuditIDWidth {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	_, err := strconv.ParseUint(id, 10, 64)
+	return err == nil
+}
+
+// nextAuditID is the id after the greatest one workspaceID holds.
+func (t *tx) nextAuditID(b *bbolt.Bucket, workspaceID string) (string, error) {
+	prefix := prefix1(workspaceID)
+	var last string
+	_, err := scanReverse(b, prefix, "", 1, func(k, _ []byte) error {
+		last = string(k[len(prefix):])
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if last == "" || isLegacyAuditID(last) {
+		return formatAuditID(1), nil
+	}
+	seq, ok := parseAuditID(last)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("boltstore: audit event %s of workspace %s has an id this store cannot continue from", quote(last), quote(workspaceID))
+	case seq == math.MaxUint64:
+		// The next id would wrap and sort before every old one.
+		return "", fmt.Errorf("boltstore: the audit event sequence of workspace %s is exhausted", quote(workspaceID))
+	}
+	return formatAuditID(seq + 1), nil
 }
 
 func (t *tx) AppendAudit(ev store.AuditEvent) (store.AuditEvent, error) {
 	if err := t.writableErr(); err != nil {
 		return ev, err
 	}
-	// The workspace need not exist: events outlive what they describe.
+	// The workspace need not exist: events outlive what they describe
+	// (the tombstone of a purged workspace, for one).
 	if err := checkKey("audit event workspace id", ev.WorkspaceID); err != nil {
 		return ev, err
 	}
 	b := t.auditB()
 	if ev.ID == "" {
-		if b.Sequence() == math.MaxUint64 {
-			// NextSequence would wrap to 0: a new id would sort before
-			// every old one.
-			return ev, fmt.Errorf("boltstore: the audit event sequence is exhausted")
-		}
-		seq, err := b.NextSequence()
+		id, err := t.nextAuditID(b, ev.WorkspaceID)
 		if err != nil {
 			return ev, err
 		}
-		ev.ID = formatAuditID(seq)
+		ev.ID = id
 	} else {
-		// An imported event keeps its id; the sequence moves past it so
-		// later appends sort after it and never collide with it.
-		seq, ok := parseAuditID(ev.ID)
-		if !ok {
-			return ev, fmt.Errorf("boltstore: audit event id %s is not %d decimal digits (an id this store assigned): %w", quote(ev.ID), auditIDWidth, store.ErrInvalid)
+		// An imported event keeps its id; later appends follow the
+		// greatest id, so they sort after it and never collide with it.
+		if _, ok := parseAuditID(ev.ID); !ok && !isLegacyAuditID(ev.ID) {
+			return ev, fmt.Errorf("boltstore: audit event id %s is not %s and %d hex digits (an id this store assigned): %w", quote(ev.ID), auditIDPrefix, auditIDDigits, store.ErrInvalid)
 		}
 		if b.Get(t.scratch2(ev.WorkspaceID, ev.ID)) != nil {
 			return ev, fmt.Errorf("boltstore: audit event %s of workspace %s already exists: %w", quote(ev.ID), quote(ev.WorkspaceID), store.ErrInvalid)
-		}
-		if seq > b.Sequence() {
-			if err := b.SetSequence(seq); err != nil {
-				return ev, err
-			}
 		}
 	}
 	data, err := json.Marshal(ev)
@@ -86,6 +130,72 @@ func (t *tx) AppendAudit(ev store.AuditEvent) (store.AuditEvent, error) {
 		return ev, err
 	}
 	return ev, nil
+}
+
+// errPageFull stops a filtered walk at the first match past a full page.
+var errPageFull = errors.New("page full")
+
+func (t *tx) FindAudit(workspaceID string, f store.AuditFilter, cursor string, limit int) ([]store.AuditEvent, string, error) {
+	if err := t.readable(); err != nil {
+		return nil, "", err
+	}
+	items := make([]store.AuditEvent, 0, listCap(limit))
+	if !validKey(workspaceID) {
+		return items, "", nil
+	}
+	prefix := prefix1(workspaceID)
+	var last string
+	_, err := scanReverse(t.auditB(), prefix, cursor, 0, func(k, v []byte) error {
+		var ev store.AuditEvent
+		if err := decodeJSON(v, &ev, bucketAudit, k); err != nil {
+			return err
+		}
+		if !f.Match(ev) {
+			return nil
+		}
+		if limit > 0 && len(items) == limit {
+			// Another match follows: the page's last key is the cursor.
+			return errPageFull
+		}
+		items = append(items, ev)
+		last = string(k[len(prefix):])
+		return nil
+	})
+	switch {
+	case errors.Is(err, errPageFull):
+		return items, last, nil
+	case err != nil:
+		return nil, "", err
+	}
+	return items, "", nil
+}
+
+func (t *tx) AuditWorkspaces(cursor string, limit int) ([]string, string, error) {
+	if err := t.readable(); err != nil {
+		return nil, "", err
+	}
+	items := make([]string, 0, listCap(limit))
+	c := t.auditB().Cursor()
+	var k []byte
+	if cursor == "" {
+		k, _ = c.First()
+	} else {
+		// Past every key of the cursor's workspace: its id, then \x01.
+		k, _ = c.Seek(append([]byte(cursor), 1))
+	}
+	for k != nil {
+		sep := bytes.IndexByte(k, 0)
+		if sep < 0 {
+			return nil, "", fmt.Errorf("boltstore: audit key %q has no workspace separator", k)
+		}
+		if limit > 0 && len(items) == limit {
+			return items, items[len(items)-1], nil
+		}
+		ws := string(k[:sep])
+		items = append(items, ws)
+		k, _ = c.Seek(append([]byte(ws), 1))
+	}
+	return items, "", nil
 }
 
 func (t *tx) Audit(workspaceID, cursor string, limit int) ([]store.AuditEvent, string, error) {
@@ -106,6 +216,13 @@ func (t *tx) Audit(workspaceID, cursor string, limit int) ([]store.AuditEvent, s
 // when the page reached the start.
 func scanReverse(b *bbolt.Bucket, prefix []byte, cursor string, limit int, fn func(k, v []byte) error) (string, error) {
 	c := b.Cursor()
+	// Nothing under the prefix: done. Checked first because bbolt's
+	// Cursor.Last never returns on a bucket whose keys were all deleted
+	// earlier in the same write transaction (a purge, then its tombstone):
+	// it keeps stepping back over the emptied pages.
+	if k, _ := c.Seek(prefix); k == nil || !bytes.HasPrefix(k, prefix) {
+		return "", nil
+	}
 	var seek []byte
 	if cursor != "" {
 		seek = append(append(make([]byte, 0, len(prefix)+len(cursor)), prefix...), cursor...)

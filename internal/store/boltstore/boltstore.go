@@ -21,7 +21,7 @@
 //	invite_emails  email \x00 inviteID → ""     (index for InvitesForEmail)
 //	api_keys       keyID → APIKey
 //	api_keys_ws    wsID \x00 keyID → ""         (index for APIKeys)
-//	audit          wsID \x00 eventID → AuditEvent (sequence: the last event id)
+//	audit          wsID \x00 eventID → AuditEvent   (ids: ev_ + a per-workspace sequence)
 //
 // Ids, slugs, invite emails and token hashes are therefore forbidden to
 // contain NUL, must not be empty and are at most MaxIDLen bytes, and so is
@@ -37,9 +37,10 @@
 // likewise live under their id alone (a presented key names its id, not
 // its workspace), with one workspace index that PutAPIKey keeps alike. Audit
 // events are only ever read per workspace, newest first, so the workspace
-// leads their key; their ids come from the audit bucket's sequence as
-// 20-digit zero-padded decimals (the width of a uint64), so that key order
-// is append order.
+// leads their key; their ids are "ev_" and 16 hex digits of a sequence of
+// their workspace alone (see audit.go), so that key order is append order
+// and an id reveals nothing about other workspaces. PurgeWorkspace deletes
+// everything keyed or indexed by a workspace (see purge.go).
 //
 // # Durability and concurrency
 //

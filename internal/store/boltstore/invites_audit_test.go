@@ -9,7 +9,6 @@ import (
 	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +80,6 @@ func checkInviteIndexes(tx *bbolt.Tx, wsSlug map[string]string) error {
 	if err := index(bucketInviteMail, func(inv store.Invite) (string, string) { return inv.Email + "\x00" + inv.ID, "" }); err != nil {
 		return err
 	}
-	seq := tx.Bucket(bucketAudit).Sequence()
 	return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
 		var ev store.AuditEvent
 		if err := unmarshal(v, &ev, bucketAudit, k); err != nil {
@@ -90,9 +88,8 @@ func checkInviteIndexes(tx *bbolt.Tx, wsSlug map[string]string) error {
 		if string(k) != ev.WorkspaceID+"\x00"+ev.ID {
 			return fmt.Errorf("audit key %q holds %s/%s", k, ev.WorkspaceID, ev.ID)
 		}
-		n, ok := parseAuditID(ev.ID)
-		if !ok || n > seq {
-			return fmt.Errorf("audit event id %q: malformed or beyond the sequence %d", ev.ID, seq)
+		if _, ok := parseAuditID(ev.ID); !ok && !isLegacyAuditID(ev.ID) {
+			return fmt.Errorf("audit event id %q is malformed", ev.ID)
 		}
 		return nil
 	})
@@ -507,7 +504,6 @@ func TestAuditAppendAndList(t *testing.T) {
 
 	const n = 12
 	byWS := map[string][]store.AuditEvent{} // oldest first
-	var ids []string
 	for i := 0; i < n; i++ {
 		update(t, s, func(tx store.Tx) error {
 			// Interleaved: neighbours sharing a prefix with w1 must not leak.
@@ -517,25 +513,31 @@ func TestAuditAppendAndList(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if len(got.ID) != 20 {
-					t.Errorf("id %q is not 20 digits", got.ID)
+				if _, ok := parseAuditID(got.ID); !ok || len(got.ID) != len("ev_")+16 {
+					t.Errorf("id %q is not ev_ and 16 hex digits", got.ID)
 				}
 				in.ID = got.ID
 				if !reflect.DeepEqual(got, in) {
 					t.Errorf("AppendAudit returned %+v, want %+v", got, in)
 				}
 				byWS[w] = append(byWS[w], got)
-				ids = append(ids, got.ID)
 			}
 			return nil
 		})
 	}
 	wantEvents(t, rec) // audit carries no access decision
-	if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
-		t.Fatalf("ids not strictly increasing: %q", ids)
-	}
-	if ids[0] != "00000000000000000001" {
-		t.Errorf("first id %q", ids[0])
+	for _, w := range wss {
+		var wids []string
+		for _, ev := range byWS[w] {
+			wids = append(wids, ev.ID)
+		}
+		// Each workspace counts its own events, interleaved or not.
+		if !slices.IsSorted(wids) || len(slices.Compact(slices.Clone(wids))) != len(wids) {
+			t.Fatalf("ids of %s not strictly increasing: %q", w, wids)
+		}
+		if wids[0] != "ev_0000000000000001" || wids[n-1] != fmt.Sprintf("ev_%016x", n) {
+			t.Errorf("ids of %s: %q", w, wids)
+		}
 	}
 	checkIndexes(t, s)
 
@@ -594,10 +596,10 @@ func TestAuditAppendAndList(t *testing.T) {
 		if items, next, _ := tx.Audit("w1", all[0].ID, 0); len(items) != 0 || next != "" {
 			t.Errorf("cursor at the oldest event: %+v %q", items, next)
 		}
-		if items, _, _ := tx.Audit("w1", "99999999999999999999", 1); len(items) != 1 || items[0].ID != all[n-1].ID {
+		if items, _, _ := tx.Audit("w1", "ev_g", 1); len(items) != 1 || items[0].ID != all[n-1].ID {
 			t.Errorf("cursor after every event: %+v", items)
 		}
-		if items, _, _ := tx.Audit("w1", byWS["w10"][5].ID, 1); len(items) != 1 || items[0].ID != all[5].ID {
+		if items, _, _ := tx.Audit("w1", all[5].ID+"0", 1); len(items) != 1 || items[0].ID != all[5].ID {
 			t.Errorf("cursor between events: %+v", items)
 		}
 		// The last workspace of the bucket (no key after its range).
@@ -639,7 +641,7 @@ func TestAuditAppendAndList(t *testing.T) {
 
 func TestAuditSequence(t *testing.T) {
 	s, path := openT(t, Options{})
-	id := func(n uint64) string { return fmt.Sprintf("%020d", n) }
+	id := func(n uint64) string { return fmt.Sprintf("ev_%016x", n) }
 	appendOne := func(s *Store, wsID string) string {
 		t.Helper()
 		var got string
@@ -651,27 +653,32 @@ func TestAuditSequence(t *testing.T) {
 		return got
 	}
 
-	// Many appends, in many transactions and in one: strictly increasing,
-	// numerically and as strings.
-	var ids []string
+	// Many appends, in many transactions and in one, interleaved over
+	// workspaces: each workspace's ids count 1, 2, 3... whatever the
+	// others do, so an id reveals nothing about other tenants' activity.
+	counts := map[string]uint64{}
+	check := func(w, got string) {
+		t.Helper()
+		counts[w]++
+		if got != id(counts[w]) {
+			t.Fatalf("event %d of %s got id %q, want %q", counts[w], w, got, id(counts[w]))
+		}
+	}
 	for i := 0; i < 50; i++ {
-		ids = append(ids, appendOne(s, fmt.Sprint("w", i%3)))
+		w := fmt.Sprint("w", i%3)
+		check(w, appendOne(s, w))
 	}
 	update(t, s, func(tx store.Tx) error {
 		for i := 0; i < 150; i++ {
-			ev, err := tx.AppendAudit(event(fmt.Sprint("w", i%7), "x"))
+			w := fmt.Sprint("w", i%7)
+			ev, err := tx.AppendAudit(event(w, "x"))
 			if err != nil {
 				return err
 			}
-			ids = append(ids, ev.ID)
+			check(w, ev.ID)
 		}
 		return nil
 	})
-	for i, x := range ids {
-		if x != id(uint64(i+1)) {
-			t.Fatalf("event %d got id %q, want %q", i, x, id(uint64(i+1)))
-		}
-	}
 
 	// Across a reopen.
 	s.Close()
@@ -680,12 +687,10 @@ func TestAuditSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := appendOne(s, "w1"); got != id(201) {
-		t.Errorf("after reopen: %q", got)
-	}
+	check("w1", appendOne(s, "w1"))
 
-	// An imported id is kept and moves the sequence past it; a lower one
-	// does not move it back.
+	// An imported id is kept, and later appends follow the greatest one;
+	// a lower one changes nothing.
 	update(t, s, func(tx store.Tx) error {
 		for _, x := range []string{id(1000), id(500)} {
 			ev := event("w9", "imported")
@@ -697,12 +702,13 @@ func TestAuditSequence(t *testing.T) {
 		}
 		return nil
 	})
-	if got := appendOne(s, "w1"); got != id(1001) {
+	if got := appendOne(s, "w9"); got != id(1001) {
 		t.Errorf("after importing id 1000: %q", got)
 	}
+	check("w1", appendOne(s, "w1")) // other workspaces are unaffected
 	view(t, s, func(tx store.Tx) error {
 		items, _, _ := tx.Audit("w9", "", 0)
-		if len(items) != 2 || items[0].ID != id(1000) || items[1].ID != id(500) {
+		if len(items) != 3 || items[0].ID != id(1001) || items[1].ID != id(1000) || items[2].ID != id(500) {
 			t.Errorf("Audit(w9) = %+v", items)
 		}
 		return nil
@@ -711,7 +717,8 @@ func TestAuditSequence(t *testing.T) {
 	// Ids this store could not have assigned, and an id already taken, are
 	// refused, and leave nothing behind.
 	update(t, s, func(tx store.Tx) error {
-		for _, x := range []string{"12", "abc", "0000000000000000000a", "99999999999999999999", " 0000000000000000001", id(1000)} {
+		for _, x := range []string{"12", "abc", "ev_12", "ev_000000000000000A", "ev_000000000000000g", "EV_0000000000000001",
+			"ev_00000000000000001", "0000000000000000000a", "99999999999999999999", " 0000000000000000001", id(1000)} {
 			ev := event("w9", "bad")
 			ev.ID = x
 			if _, err := tx.AppendAudit(ev); !errors.Is(err, store.ErrInvalid) {
@@ -721,30 +728,52 @@ func TestAuditSequence(t *testing.T) {
 		return nil
 	})
 	view(t, s, func(tx store.Tx) error {
-		if items, _, _ := tx.Audit("w9", "", 0); len(items) != 2 {
+		if items, _, _ := tx.Audit("w9", "", 0); len(items) != 3 {
 			t.Errorf("refused events stored: %+v", items)
 		}
 		return nil
 	})
-	if got := appendOne(s, "w1"); got != id(1002) {
-		t.Errorf("after refused imports: %q", got)
+
+	// Ids of stores written before per-workspace ids (20 decimal digits of
+	// a store-wide sequence) import as they are, and sort before every id
+	// assigned since: newest first still holds.
+	update(t, s, func(tx store.Tx) error {
+		for _, x := range []string{"00000000000000000007", "00000000000000000042"} {
+			ev := event("old", "legacy")
+			ev.ID = x
+			if _, err := tx.AppendAudit(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if got := appendOne(s, "old"); got != id(1) {
+		t.Errorf("first append after legacy ids: %q", got)
 	}
+	view(t, s, func(tx store.Tx) error {
+		items, _, _ := tx.Audit("old", "", 0)
+		if len(items) != 3 || items[0].ID != id(1) || items[1].ID != "00000000000000000042" || items[2].ID != "00000000000000000007" {
+			t.Errorf("Audit(old) = %+v", items)
+		}
+		return nil
+	})
 
 	// The last id of a uint64: importable, but then the sequence is done
 	// rather than wrapping to ids that sort first.
 	update(t, s, func(tx store.Tx) error {
 		ev := event("w9", "max")
-		ev.ID = strconv.FormatUint(math.MaxUint64, 10)
+		ev.ID = id(math.MaxUint64)
 		_, err := tx.AppendAudit(ev)
 		return err
 	})
 	err = s.Update(context.Background(), func(tx store.Tx) error {
-		_, err := tx.AppendAudit(event("w1", "x"))
+		_, err := tx.AppendAudit(event("w9", "x"))
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "exhausted") {
 		t.Errorf("append after the last id: %v", err)
 	}
+	check("w1", appendOne(s, "w1"))
 	checkIndexes(t, s)
 }
 

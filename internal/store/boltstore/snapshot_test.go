@@ -194,8 +194,8 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	for _, ev := range s1.Audit {
 		got = append(got, ev.WorkspaceID+"/"+ev.ID[len(ev.ID)-1:]+"/"+ev.Action)
 	}
-	// Per workspace, oldest first.
-	if !slices.Equal(got, []string{"w1/1/workspace.create", "w1/4/workspace.delete", "w2/2/workspace.create", "w2/3/member.put"}) {
+	// Per workspace, oldest first; ids count per workspace.
+	if !slices.Equal(got, []string{"w1/1/workspace.create", "w1/2/workspace.delete", "w2/1/workspace.create", "w2/2/member.put"}) {
 		t.Errorf("audit %q", got)
 	}
 	if len(s1.SigningKeys) != 1 || !strings.Contains(string(s1.SigningKeys[0].JWK), `"d":"secret"`) {
@@ -243,7 +243,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			t.Errorf("APIKey(key-c) after import: %+v %v", k, err)
 		}
 		ev, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: "w2", Action: "x"})
-		if err != nil || ev.ID != "00000000000000000005" {
+		if err != nil || ev.ID != "ev_0000000000000003" {
 			t.Errorf("first append after import: %q %v", ev.ID, err)
 		}
 		return err
@@ -277,14 +277,14 @@ func TestImportErrors(t *testing.T) {
 		{"API key of an unknown workspace", func(s *store.Snapshot) { s.APIKeys[1].WorkspaceID = "w9" }, []string{"api_keys[1]", `"key-a"`, `"w9"`, "not in the snapshot"}},
 		{"duplicate API key id", func(s *store.Snapshot) { s.APIKeys[2].ID = "key-c" }, []string{"api_keys[2]", `"key-c"`, "twice"}},
 		{"API key without a secret hash", func(s *store.Snapshot) { s.APIKeys[0].SecretHash = "" }, []string{"api_keys[0]", `"key-c"`, "secret hash is empty"}},
-		{"audit event of an unknown workspace", func(s *store.Snapshot) { s.Audit[0].WorkspaceID = "w9" }, []string{"audit[0]", `"w9"`}},
+		{"audit event without a workspace", func(s *store.Snapshot) { s.Audit[0].WorkspaceID = "" }, []string{"audit[0]", "workspace id is empty"}},
 		{"duplicate user", func(s *store.Snapshot) { s.Users[2].ID = "alice" }, []string{"users[2]", "twice"}},
 		{"duplicate membership", func(s *store.Snapshot) { s.Memberships[1].UserID = "alice" }, []string{"memberships[1]", "twice"}},
-		{"duplicate audit id", func(s *store.Snapshot) { s.Audit[3].ID = s.Audit[0].ID }, []string{"audit[3]", "twice"}},
+		{"duplicate audit id", func(s *store.Snapshot) { s.Audit[1].ID = s.Audit[0].ID }, []string{"audit[1]", "twice"}},
 		// Errors from the store name the record too.
 		{"taken slug", func(s *store.Snapshot) { s.Workspaces[1].Slug = "old" }, []string{"workspaces[1]", `"w2"`, "slug already taken"}},
 		{"shared token hash", func(s *store.Snapshot) { s.Invites[2].TokenHash = "hash-a" }, []string{"invites[2]", `"inv-e"`, "invalid record"}},
-		{"bad audit id", func(s *store.Snapshot) { s.Audit[1].ID = "7" }, []string{"audit[1]", "20 decimal digits"}},
+		{"bad audit id", func(s *store.Snapshot) { s.Audit[1].ID = "7" }, []string{"audit[1]", "16 hex digits"}},
 		{"empty user id", func(s *store.Snapshot) { s.Users[0].ID = "" }, []string{"users[0]", "user id is empty"}},
 	}
 	for _, c := range cases {
