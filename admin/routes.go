@@ -55,6 +55,7 @@ func (a *API) endpointList() []endpoint {
 		{method: "GET", path: "/v1/workspaces/{ws}/audit", handle: a.listAudit},
 
 		{method: "GET", path: "/v1/admin/workspaces", handle: a.listAllWorkspaces},
+		{method: "GET", path: "/v1/admin/backup", handle: a.getBackup},
 	}
 }
 

@@ -32,7 +32,7 @@ type Snapshot struct {
 // Export reads every record into a Snapshot (Version = SnapshotVersion).
 // Order: users by id, workspaces by id, then per workspace its memberships,
 // roles, invites, API keys (by id) and audit events (audit oldest first),
-// signing keys by id.
+// the store-wide audit events (oldest first), signing keys by id.
 //
 // Every list is non-nil, so that it encodes as a JSON array. Audit events
 // are found through their workspace: events of a workspace that no longer
@@ -80,6 +80,12 @@ func Export(tx Tx) (Snapshot, error) {
 		slices.Reverse(events)
 		s.Audit = append(s.Audit, events...)
 	}
+	global, err := all(nil, func(c string) ([]AuditEvent, string, error) { return tx.Audit(GlobalAuditWorkspace, c, exportPage) })
+	if err != nil {
+		return s, fmt.Errorf("exporting the store-wide audit events: %w", err)
+	}
+	slices.Reverse(global)
+	s.Audit = append(s.Audit, global...)
 	keys, err := tx.SigningKeys()
 	if err != nil {
 		return s, fmt.Errorf("exporting signing keys: %w", err)
@@ -152,8 +158,15 @@ func (s *Snapshot) Check() error {
 		func(k APIKey) string { return fmt.Sprintf("id %q, workspace %q", k.ID, k.WorkspaceID) }); err != nil {
 		return err
 	}
-	// An event without an id gets one on import: only given ids must be unique.
-	if _, err := checkList(s.Audit, known, "audit", func(ev AuditEvent) (string, string) { return ev.WorkspaceID, ev.ID },
+	// An event without an id gets one on import: only given ids must be
+	// unique. Store-wide events (GlobalAuditWorkspace) need no workspace.
+	knownOrGlobal := func(id string) error {
+		if id == GlobalAuditWorkspace {
+			return nil
+		}
+		return known(id)
+	}
+	if _, err := checkList(s.Audit, knownOrGlobal, "audit", func(ev AuditEvent) (string, string) { return ev.WorkspaceID, ev.ID },
 		func(ev AuditEvent) string { return fmt.Sprintf("id %q, workspace %q", ev.ID, ev.WorkspaceID) }); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -160,6 +161,12 @@ type AuditEvent struct {
 	Summary json.RawMessage `json:"summary,omitempty"`
 }
 
+// GlobalAuditWorkspace is the WorkspaceID of audit events about the whole
+// store rather than one workspace (store.backup). It can never be a
+// workspace id (those start with "ws_"), so no workspace's audit list shows
+// these events; Export and Import carry them like any other.
+const GlobalAuditWorkspace = "_global"
+
 // Stats counts the records in a store.
 type Stats struct {
 	Users             int   `json:"users"`
@@ -185,6 +192,13 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Stats counts the records.
 	Stats(ctx context.Context) (Stats, error)
+	// Backup takes a consistent copy of the whole store, in the backend's
+	// own file format (a file the backend can open as a store), and hands
+	// it to fn as size bytes to read from r. The copy is complete before fn
+	// runs and no transaction is held while fn runs, so a slow fn (a
+	// client downloading over the network) never holds up writers. r is
+	// valid only until fn returns. Backup returns fn's error as is.
+	Backup(ctx context.Context, fn func(size int64, r io.Reader) error) error
 	// Close releases the store. It is safe to call more than once.
 	Close() error
 }
