@@ -116,7 +116,7 @@ func (c *call) fail(err error) {
 	gateway.WriteDenial(c.w, p)
 }
 
-// maxBody caps request bodies (spec §6: a larger body is a 400).
+// maxBody caps request bodies (README "Management API": a larger body is a 400).
 const maxBody = 1 << 20
 
 // decode reads the JSON body into dst, rejecting unknown fields, wrong

@@ -12,7 +12,7 @@ type endpoint struct {
 	handle func(*call) error
 }
 
-// endpoints lists the API (spec §6). Paths are relative to the mount point.
+// endpoints lists the API (README "Management API"). Paths are relative to the mount point.
 func (a *API) endpointList() []endpoint {
 	return []endpoint{
 		{method: "GET", path: "/v1/jwks.json", public: true, handle: a.getJWKS},

@@ -124,7 +124,7 @@ type Invite struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
-// APIKey is a workspace-scoped machine credential (spec §1). The secret
+// APIKey is a workspace-scoped machine credential (README "API keys"). The secret
 // is never stored: only SecretHash.
 type APIKey struct {
 	// ID is the public part of the key (ghk_<id>_<secret>).
