@@ -1,4 +1,4 @@
-// Package admin is Gatehouse's management REST API (spec §6) as plain
+// Package admin is Gatehouse's management REST API (README "Management API") as plain
 // net/http handlers. It knows nothing of Caddy: caddymodule mounts it with
 // the gatehouse_api directive.
 //
@@ -160,7 +160,7 @@ func (a *API) mountPrefix(r *http.Request) string {
 
 // internalError hides an unexpected error from the client and logs it.
 // Such errors come from the store: like the gateway, the API fails closed
-// with 503 unavailable (spec §4), as its OpenAPI document says.
+// with 503 unavailable (README "What fails closed"), as its OpenAPI document says.
 func (a *API) internalError(c *call, err error) *problem.Problem {
 	a.logger.Error("management API request failed",
 		zap.String("method", c.r.Method), zap.String("path", c.r.URL.Path), zap.Error(err))

@@ -161,7 +161,7 @@ func (c *call) checkQuery(allowed []string) error {
 	return nil
 }
 
-// maxBody caps request bodies (spec §6: a larger body is a 400).
+// maxBody caps request bodies (README "Management API": a larger body is a 400).
 const maxBody = 1 << 20
 
 // decode reads the JSON body into dst, rejecting unknown fields, wrong

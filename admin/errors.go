@@ -7,7 +7,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 )
 
-// Codes the management API adds to the gateway's (spec §6).
+// Codes the management API adds to the gateway's (README "Management API").
 const (
 	codeNotFound            = "not_found"
 	codeSlugTaken           = "slug_taken"

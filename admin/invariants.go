@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
-// Invariants (spec §6), checked inside the write transaction of the change
+// Invariants (README "Management API"), checked inside the write transaction of the change
 // they guard, so that concurrent requests cannot both pass a check that
 // only one of them may pass.
 

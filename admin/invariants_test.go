@@ -24,7 +24,7 @@ func (r *resp) escalation(callerHolds []string, want string) *resp {
 	return r
 }
 
-// No escalation (spec §6): a member may hand out, and change members
+// No escalation (README "Management API"): a member may hand out, and change members
 // holding, only what they hold themselves.
 func TestNoEscalation(t *testing.T) {
 	t.Parallel()
@@ -132,7 +132,7 @@ func (h *harness) adminHolders(workspaceID string) []string {
 	return out
 }
 
-// Last admin (spec §6): a workspace always keeps a member holding
+// Last admin (README "Management API"): a workspace always keeps a member holding
 // workspace.admin.
 func TestLastAdmin(t *testing.T) {
 	t.Parallel()

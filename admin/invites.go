@@ -16,7 +16,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
-// Invites (spec §6). Sending the email is the embedding application's job:
+// Invites (README "Management API"). Sending the email is the embedding application's job:
 // the API returns the token once, and stores only its SHA-256.
 
 const (

@@ -23,7 +23,7 @@ var (
 	auditQuery     = []string{"limit", "cursor", "action", "actor", "since", "until"}
 )
 
-// endpoints lists the API (spec §6). Paths are relative to the mount point.
+// endpoints lists the API (README "Management API"). Paths are relative to the mount point.
 func (a *API) endpointList() []endpoint {
 	return []endpoint{
 		{method: "GET", path: "/v1/jwks.json", public: true, handle: a.getJWKS},
@@ -69,6 +69,7 @@ func (a *API) endpointList() []endpoint {
 		{method: "GET", path: "/v1/workspaces/{ws}/audit", query: auditQuery, handle: a.listAudit},
 
 		{method: "GET", path: "/v1/admin/workspaces", query: pageQuery, handle: a.listAllWorkspaces},
+		{method: "GET", path: "/v1/admin/backup", handle: a.getBackup},
 	}
 }
 

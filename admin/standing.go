@@ -120,7 +120,7 @@ func (c *call) audit(tx store.Tx, workspaceID, action, target string, summary an
 	return err
 }
 
-// Page sizes (spec §6).
+// Page sizes (README "Management API": limit 1-500, default 50).
 const (
 	defaultLimit = 50
 	maxLimit     = 500

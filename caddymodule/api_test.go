@@ -73,7 +73,7 @@ func TestEveryDocumentedRouteIsServed(t *testing.T) {
 }
 
 // A change answered 2xx by the API is seen by the very next gateway
-// request (spec §6 "immediate effect"), also under concurrent load.
+// request (README "Management API": the gateway's very next request sees it), also under concurrent load.
 func TestAPIChangesReachTheGatewayAtOnce(t *testing.T) {
 	s := startGateway(t)
 	alice, olga := s.token("alice"), s.token("olga")

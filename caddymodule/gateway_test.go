@@ -15,7 +15,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
-// testCaddyfile is a complete config: the spec §3 table behind a real
+// testCaddyfile is a complete config: the README "Site directives" rules behind a real
 // reverse_proxy, JSON logs in a file the tests read.
 const testCaddyfile = `{
 	admin off

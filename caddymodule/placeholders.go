@@ -6,7 +6,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 )
 
-// Placeholders set on allowed requests (spec §4 step 7).
+// Placeholders set on allowed requests (README "Identity headers and placeholders").
 const (
 	placeholderUserID        = "gatehouse.user.id"
 	placeholderUserEmail     = "gatehouse.user.email"

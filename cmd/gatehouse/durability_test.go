@@ -43,7 +43,7 @@ http://127.0.0.1:{{port}} {
 `
 
 // Every write the API acknowledged survives kill -9 of the server right
-// after (spec §6 "nothing lost"): a real process, killed mid-stream.
+// after (README "Management API": a 2xx means it is durable): a real process, killed mid-stream.
 func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	dir := t.TempDir()
 	if err := signing.Generate(dir, false); err != nil {

@@ -1,4 +1,4 @@
-// Package apikey defines Gatehouse API keys (spec §1): their text form
+// Package apikey defines Gatehouse API keys (README "API keys"): their text form
 // ghk_<id>_<secret>, how they are made, and how the secret is hashed. It
 // is pure logic: storing and checking keys is the store's and the
 // gateway's job.

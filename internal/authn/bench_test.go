@@ -42,7 +42,7 @@ func BenchmarkVerifyFirst(b *testing.B) {
 	}
 }
 
-// BenchmarkVerifyRepeated is a token seen before: a cache hit (spec §9:
+// BenchmarkVerifyRepeated is a token seen before: a cache hit (README "Performance targets":
 // at most 2µs).
 func BenchmarkVerifyRepeated(b *testing.B) {
 	cfg, cases := benchSetup(b)

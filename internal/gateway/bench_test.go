@@ -9,7 +9,7 @@ import (
 )
 
 // staticAuth stands in for JWT verification, so the benchmark measures
-// the decision itself (spec §9: rule match + permission check, no JWT).
+// the decision itself (README "Performance targets": rule match + permission check, no JWT).
 // Its principal is marked cached, as a repeated token's would be.
 type staticAuth struct{ p authn.Principal }
 

@@ -39,7 +39,7 @@ type Decision struct {
 	Err error
 }
 
-// Decide runs the decision steps of spec §4 for r. It never writes to r or
+// Decide runs the decision steps of README "The decision" for r. It never writes to r or
 // to a response; the caller applies the result.
 func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	if err := canonpath.CheckURL(r.URL); err != nil {

@@ -1,4 +1,4 @@
-// Package gateway makes the access decision for one HTTP request (spec §4):
+// Package gateway makes the access decision for one HTTP request (README "The decision"):
 // path check, rule match, authentication, workspace resolution, permission
 // and restriction checks. It knows net/http but not Caddy; the Caddy
 // handler in caddymodule is a thin adapter around Policy.Decide.

@@ -49,7 +49,7 @@ var testRoles = []gateway.SystemRole{
 	{Slug: "member", Name: "Member", Permissions: []string{"message.read"}},
 }
 
-// testRules is the spec §3 table plus a contact export rule.
+// testRules is the README "Site directives" rules plus a contact export rule.
 var testRules = []gateway.RuleSpec{
 	{Methods: []string{"GET"}, Path: "/healthz", Require: "public"},
 	{Methods: []string{"GET"}, Path: "/me", Require: "authenticated"},

@@ -7,7 +7,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/assertion"
 )
 
-// Identity headers set on allowed requests (spec §4 step 7).
+// Identity headers set on allowed requests (README "Identity headers and placeholders").
 const (
 	HeaderUser          = "X-Gatehouse-User"
 	HeaderEmail         = "X-Gatehouse-Email"

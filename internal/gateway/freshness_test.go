@@ -11,7 +11,7 @@ import (
 )
 
 // Every committed change is seen by the very next decision, even when the
-// previous decision was served from the cache (spec §6 "immediate effect").
+// previous decision was served from the cache (README "Management API": the very next request sees it).
 func TestChangesTakeEffectOnTheNextRequest(t *testing.T) {
 	f := newFixture(t)
 	p := f.policy(gateway.DefaultWorkspaceSource)

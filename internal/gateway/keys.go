@@ -51,7 +51,7 @@ const (
 	reasonKeyWorkspace = "the API key's workspace has been deleted"
 )
 
-// authenticateKey checks an API key (spec §4 step 3).
+// authenticateKey checks an API key (README "The decision", step 4, and "API keys").
 func (e *Engine) authenticateKey(token string) (authn.Principal, *problem.Problem, error) {
 	id, secret, ok := apikey.Parse(token)
 	if !ok {

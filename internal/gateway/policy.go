@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/route"
 )
 
-// Requirement kinds a rule can name (spec §3).
+// Requirement kinds a rule can name (README "Site directives").
 type Requirement uint8
 
 const (

@@ -13,7 +13,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
-// seenRecorder records users on their authenticated requests (spec §1:
+// seenRecorder records users on their authenticated requests (README "Store and cache":
 // id, email, first/last seen) without putting a write on the request path:
 // a request only does a cache lookup; a background goroutine writes batches.
 // A user is queued again at most once per seenInterval, or at once when the

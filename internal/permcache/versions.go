@@ -2,7 +2,7 @@
 // and guarantees that the cache never serves a decision older than the last
 // committed write.
 //
-// The scheme (spec §7): every cache entry carries a Stamp — the values of
+// The scheme (README "Store and cache"): every cache entry carries a Stamp — the values of
 // the version counters that guard it, read BEFORE the store read that
 // produced the entry. The store bumps the counters after each commit (see
 // store.ChangeListener). An entry is valid only while its stamp still equals

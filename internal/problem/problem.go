@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// Codes used at the gateway (spec §5). The management API adds its own.
+// Codes used at the gateway (README "Errors"). The management API adds its own.
 const (
 	CodeInvalidPath       = "invalid_path"
 	CodeInvalidRequest    = "invalid_request"

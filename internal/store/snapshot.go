@@ -32,7 +32,8 @@ type Snapshot struct {
 // Export reads every record into a Snapshot (Version = SnapshotVersion).
 // Order: users by id, workspaces by id, then per workspace its memberships,
 // roles, invites and API keys (by id), then the audit events per
-// workspace id (each workspace's oldest first), signing keys by id.
+// workspace id (each workspace's oldest first, the store-wide events under
+// GlobalAuditWorkspace among them), signing keys by id.
 //
 // Every list is non-nil, so that it encodes as a JSON array. Audit events
 // are exported per workspace that has any (AuditWorkspaces), ordered by
@@ -156,7 +157,9 @@ func (s *Snapshot) Check() error {
 		func(k APIKey) string { return fmt.Sprintf("id %q, workspace %q", k.ID, k.WorkspaceID) }); err != nil {
 		return err
 	}
-	// An event without an id gets one on import: only given ids must be unique.
+	// An event without an id gets one on import: only given ids must be
+	// unique. Events need no workspace of the snapshot (a purged
+	// workspace's tombstone, the store-wide GlobalAuditWorkspace events).
 	if _, err := checkList(s.Audit, nil, "audit", func(ev AuditEvent) (string, string) { return ev.WorkspaceID, auditKey(ev) },
 		func(ev AuditEvent) string { return fmt.Sprintf("id %q, workspace %q", ev.ID, ev.WorkspaceID) }); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -127,7 +128,7 @@ type Invite struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
-// APIKey is a workspace-scoped machine credential (spec §1). The secret
+// APIKey is a workspace-scoped machine credential (README "API keys"). The secret
 // is never stored: only SecretHash.
 type APIKey struct {
 	// ID is the public part of the key (ghk_<id>_<secret>).
@@ -197,6 +198,12 @@ type Purged struct {
 	AuditEvents int `json:"audit_events"`
 }
 
+// GlobalAuditWorkspace is the WorkspaceID of audit events about the whole
+// store rather than one workspace (store.backup). It can never be a
+// workspace id (those start with "ws_"), so no workspace's audit list shows
+// these events; Export and Import carry them like any other.
+const GlobalAuditWorkspace = "_global"
+
 // Stats counts the records in a store.
 type Stats struct {
 	Users             int   `json:"users"`
@@ -222,6 +229,13 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Stats counts the records.
 	Stats(ctx context.Context) (Stats, error)
+	// Backup takes a consistent copy of the whole store, in the backend's
+	// own file format (a file the backend can open as a store), and hands
+	// it to fn as size bytes to read from r. The copy is complete before fn
+	// runs and no transaction is held while fn runs, so a slow fn (a
+	// client downloading over the network) never holds up writers. r is
+	// valid only until fn returns. Backup returns fn's error as is.
+	Backup(ctx context.Context, fn func(size int64, r io.Reader) error) error
 	// Close releases the store. It is safe to call more than once.
 	Close() error
 }
