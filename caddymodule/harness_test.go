@@ -262,7 +262,7 @@ func pooledStore(t *testing.T, path string) store.Store {
 	var found store.Store
 	storePool.Range(func(key, value any) bool {
 		if key == abs {
-			found = value.(*sharedStore).db
+			found = value.(*sharedStore)
 		}
 		return true
 	})
