@@ -48,6 +48,10 @@ type sharedStore struct {
 	path     string // absolute
 	versions *permcache.Versions
 	db       atomic.Pointer[boltstore.Store]
+	// ready is closed once db is set. Caddy starts apps in no fixed
+	// order, so the HTTP server may take a request before App.Start has
+	// created a new store: such a request waits for it (briefly).
+	ready chan struct{}
 
 	mu sync.Mutex // serializes open and the pending keys
 	// pendingKeys are the gateway signing keys made for a store that does
@@ -58,29 +62,51 @@ type sharedStore struct {
 
 // View implements store.Store.
 func (s *sharedStore) View(ctx context.Context, fn func(store.Tx) error) error {
-	db := s.db.Load()
-	if db == nil {
-		return errStoreNotCreated
+	db, err := s.opened(ctx)
+	if err != nil {
+		return err
 	}
 	return db.View(ctx, fn)
 }
 
 // Update implements store.Store.
 func (s *sharedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
-	db := s.db.Load()
-	if db == nil {
-		return errStoreNotCreated
+	db, err := s.opened(ctx)
+	if err != nil {
+		return err
 	}
 	return db.Update(ctx, fn)
 }
 
 // Stats implements store.Store.
 func (s *sharedStore) Stats(ctx context.Context) (store.Stats, error) {
-	db := s.db.Load()
-	if db == nil {
-		return store.Stats{}, errStoreNotCreated
+	db, err := s.opened(ctx)
+	if err != nil {
+		return store.Stats{}, err
 	}
 	return db.Stats(ctx)
+}
+
+// storeReadyWait bounds how long a store call waits for App.Start to
+// create a new store.
+const storeReadyWait = 5 * time.Second
+
+// opened returns the open database, waiting for App.Start if the store is
+// being created.
+func (s *sharedStore) opened(ctx context.Context) (*boltstore.Store, error) {
+	if db := s.db.Load(); db != nil {
+		return db, nil
+	}
+	t := time.NewTimer(storeReadyWait)
+	defer t.Stop()
+	select {
+	case <-s.ready:
+		return s.db.Load(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, errStoreNotCreated
+	}
 }
 
 // Close implements store.Store. It does nothing: the file is shared by
@@ -134,6 +160,7 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 		s.pendingKeys = nil
 	}
 	s.db.Store(db)
+	close(s.ready)
 	logger.Info("created a new Gatehouse store", zap.String("path", s.path))
 	return nil
 }
@@ -195,7 +222,7 @@ func acquireStore(path string) (*sharedStore, string, error) {
 		return nil, "", fmt.Errorf("store %s: %v", path, err)
 	}
 	v, _, err := storePool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		s := &sharedStore{path: key, versions: permcache.NewVersions()}
+		s := &sharedStore{path: key, versions: permcache.NewVersions(), ready: make(chan struct{})}
 		if _, err := os.Stat(key); errors.Is(err, fs.ErrNotExist) {
 			return s, nil // created by Start (open)
 		}
@@ -211,6 +238,7 @@ func acquireStore(path string) (*sharedStore, string, error) {
 			return nil, err
 		}
 		s.db.Store(db)
+		close(s.ready)
 		return s, nil
 	})
 	if err != nil {
