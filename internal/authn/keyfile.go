@@ -47,12 +47,14 @@ func loadKeyFile(path string) ([]*verificationKey, error) {
 const usableKeyRules = "a usable key has a kid and is an Ed25519, P-256/384/521 or RSA (2048+ bits) key; " +
 	`oct keys and keys with "use": "enc" are ignored`
 
-// privateMembers are the JWK members (RFC 7518 §6) that only a private or
-// secret key has: d (EC, OKP, RSA), the RSA CRT values, k (oct).
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+// privateMembers are the JWK members (RFC 7518 §6) that only a private key
+// has: d (EC, OKP, RSA) and the RSA CRT values. oct keys (k) are not
+// refused here: a JWK set's oct keys are dropped, never used (HMAC comes
+// from hmac_secret only), as documented.
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth"}
 
-// refusePrivateKeys fails when the file holds a private or secret key,
-// alone or in a set. The gateway needs public keys only; a signing key in
+// refusePrivateKeys fails when the file holds a private key, alone or in a
+// set. The gateway needs public keys only; a signing key in
 // jwks_file is almost always the wrong file of a pair (signing.jwk for
 // jwks.json), and serving with it would leave a signing key where public
 // keys are expected to be readable.
@@ -71,7 +73,7 @@ func refusePrivateKeys(path string, data []byte) error {
 	for i, key := range keys {
 		for _, m := range privateMembers {
 			if _, ok := key[m]; ok {
-				return fmt.Errorf("jwks_file %s holds a private or secret key (key %d has the %q member): "+
+				return fmt.Errorf("jwks_file %s holds a private key (key %d has the %q member): "+
 					"point jwks_file at the public JWK set (the jwks.json that `gatehouse keygen` writes next to signing.jwk), never at a signing key", path, i+1, m)
 			}
 		}
