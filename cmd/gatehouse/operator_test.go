@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,7 +117,7 @@ func TestValidateCreatesNothingAndRunLogsTheNewStore(t *testing.T) {
 
 	server := exec.Command(binary, "run", "--config", cfgPath, "--adapter", "caddyfile")
 	server.Env = append(os.Environ(), env...)
-	var logs bytes.Buffer
+	var logs syncBuffer
 	server.Stdout, server.Stderr = &logs, &logs
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
@@ -137,4 +138,23 @@ func TestValidateCreatesNothingAndRunLogsTheNewStore(t *testing.T) {
 		t.Fatalf("run did not create the store: %v", err)
 	}
 	validate() // the server holds the store
+}
+
+// syncBuffer is a bytes.Buffer the server process writes to while the test
+// reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
