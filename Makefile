@@ -19,7 +19,7 @@ FUZZ_TARGETS := \
 	./internal/apikey:FuzzParse \
 	./internal/store/boltstore:FuzzFastDecode
 
-.PHONY: all deps build run test unit fuzz smoke bench lint clean
+.PHONY: all deps build run test unit xcaddy fuzz smoke bench lint clean
 
 all: build
 
@@ -27,7 +27,8 @@ deps:
 	$(GO) mod download
 
 build: deps
-	$(GO) build -trimpath -o $(BIN) ./cmd/gatehouse
+	@echo "compiling Caddy and Gatehouse; the first build takes a few minutes"
+	$(GO) build -v -trimpath -o $(BIN) ./cmd/gatehouse
 
 # The demo: dev keys, a demo workspace, two curl commands, the gateway.
 run: build
@@ -37,6 +38,11 @@ run: build
 # race detector (benchmarks are compiled, not run), fuzzing briefly, and the
 # end-to-end demo smoke test of the built binary.
 test: deps lint unit fuzz smoke
+
+# A Caddy built like xcaddy does (only the module root imported) has the
+# Gatehouse modules and commands. `unit` (so `make test`) runs it too.
+xcaddy:
+	$(GO) test -count=1 -run '^TestXcaddyStyleBuild$$' .
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)

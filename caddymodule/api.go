@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 )
 
 func init() {
@@ -21,7 +22,8 @@ func init() {
 // mounted. It authenticates requests by itself, with the same tokens as
 // the gateway, and terminates the request.
 type APIHandler struct {
-	api *admin.API
+	api    *admin.API
+	engine *gateway.Engine
 }
 
 // CaddyModule returns the Caddy module information.
@@ -42,8 +44,9 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	h.engine = app.Engine()
 	h.api, err = admin.New(admin.Options{
-		Store:             app.shared.db,
+		Store:             app.shared,
 		Engine:            app.Engine(),
 		WorkspaceCreation: app.WorkspaceCreation,
 		CreatorRole:       app.CreatorRole,
@@ -72,8 +75,25 @@ func mountPrefix(r *http.Request) string {
 
 // ServeHTTP serves the API; it never calls next.
 func (h *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	h.identify(r)
 	h.api.ServeHTTP(w, r)
 	return nil
+}
+
+// identify sets {http.auth.user.id} to the caller, as the gateway does, so
+// Caddy's access log shows who called the management API. The API
+// authenticates the request again by itself (admin stays free of Caddy);
+// the second verification of a token hits the verified-token cache. An
+// invalid or missing credential leaves the placeholder unset.
+func (h *APIHandler) identify(r *http.Request) {
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return
+	}
+	p, present, denial, _ := h.engine.Authenticate(r.Header)
+	if present && denial == nil {
+		repl.Set(placeholderAuthUser, p.Subject)
+	}
 }
 
 // UnmarshalCaddyfile sets up the handler: `gatehouse_api` takes no options.

@@ -4,7 +4,6 @@
 package caddymodule
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -29,8 +28,11 @@ func init() {
 // catalog and the roles shared by every gatehouse handler of the config.
 // In a Caddyfile it is the `gatehouse` global option.
 type App struct {
-	// Store is the path of the bbolt database file; it is created if
-	// missing. Default: gatehouse/gatehouse.db under Caddy's data directory.
+	// Store is the path of the bbolt database file. A missing file (and its
+	// directories) is created when the app starts, never by `caddy
+	// validate`, and the creation is logged with the absolute path.
+	// Default: gatehouse/gatehouse.db under Caddy's data directory
+	// ($XDG_DATA_HOME/caddy, else ~/.local/share/caddy on Linux).
 	Store string `json:"store,omitempty"`
 
 	// JWT configures bearer-token verification. Required.
@@ -138,7 +140,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		Catalog:         a.catalog,
 		SystemRoles:     a.systemRoles,
 		GlobalAdmins:    a.GlobalAdmins,
-		Store:           shared.db,
+		Store:           shared,
 		Versions:        shared.versions,
 		Authenticator:   a.verifier,
 		CacheMaxEntries: a.cacheMaxEntries(),
@@ -166,6 +168,13 @@ func (a *App) provisionPolicy() error {
 		return err
 	}
 	a.catalog = catalog
+	// A cycle is a warning, not an error: the closure is well defined
+	// (every member grants all of them), and refusing it would break
+	// configs that rely on it on purpose; but it is rarely meant.
+	for _, cycle := range catalog.Cycles() {
+		a.logger.Warn("permission implications form a cycle: holding any of these permissions grants all of them; if one was meant to imply the other only, remove the reverse implication",
+			zap.Strings("permissions", cycle))
+	}
 	if len(a.Roles) == 0 {
 		a.Roles = defaultRoles()
 	}
@@ -198,8 +207,16 @@ func (a *App) cacheMaxEntries() int64 {
 }
 
 // Start implements caddy.App. All work starts in Provision, so that a
-// handler provisioned before Start already has a working engine.
-func (a *App) Start() error { return nil }
+// handler provisioned before Start already has a working engine, except
+// creating a missing store file: Caddy's validate provisions without
+// starting, and validation must create nothing.
+func (a *App) Start() error {
+	if err := a.shared.open(a.logger); err != nil {
+		return fmt.Errorf("gatehouse: %w", err)
+	}
+	a.warnStalePermissions()
+	return nil
+}
 
 // Stop implements caddy.App.
 func (a *App) Stop() error { return nil }
@@ -229,7 +246,7 @@ func (a *App) Engine() *gateway.Engine { return a.engine }
 // modules one at a time, so the memo needs no lock).
 func (a *App) AssertionSigner() (*assertion.Signer, error) {
 	if a.signer == nil {
-		signer, err := assertion.LoadOrCreate(context.Background(), a.shared.db, time.Now().UTC())
+		signer, err := a.shared.signer(time.Now().UTC())
 		if err != nil {
 			return nil, fmt.Errorf("gatehouse: %w", err)
 		}

@@ -207,3 +207,26 @@ func mustAbs(t *testing.T, p string) string {
 	}
 	return abs
 }
+
+// A misspelt requirement gets the word it was probably meant to be, not
+// advice to declare the typo as a permission.
+func TestMisspeltRequirementSuggestsTheKeyword(t *testing.T) {
+	s := newServer(t)
+	const rule = "rule GET  /me                                        authenticated"
+	for typo, want := range map[string]string{
+		"authenticatd":  `unknown requirement "authenticatd": did you mean authenticated?`,
+		"Authenticated": `unknown requirement "Authenticated": did you mean authenticated?`,
+		"admin":         `unknown requirement "admin": did you mean global_admin or workspace.admin?`,
+		"message.sned":  `unknown permission "message.sned": did you mean message.send?`,
+	} {
+		cfg := strings.Replace(testCaddyfile, rule, strings.Replace(rule, "authenticated", typo, 1), 1)
+		err := validate(t, s.expand(cfg))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v\nwant it to contain %q", typo, err, want)
+			continue
+		}
+		if typo != "message.sned" && strings.Contains(err.Error(), "declare it") {
+			t.Errorf("%s: error %v tells to declare the typo", typo, err)
+		}
+	}
+}

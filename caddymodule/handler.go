@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -208,6 +209,13 @@ func (h *Handler) logDenial(r *http.Request, d *gateway.Decision) {
 	}
 	if d.Problem.RequiredPermission != "" {
 		fields = append(fields, zap.String("required_permission", d.Problem.RequiredPermission))
+	}
+	if d.Problem.Code == problem.CodeInvalidToken {
+		// Why the credential was refused (expired, issuer mismatch,
+		// signature invalid, unknown key id, malformed token, ...): the
+		// reason the client was told, a fixed text that never quotes the
+		// token.
+		fields = append(fields, zap.String("token_error", strings.TrimPrefix(d.Problem.Detail, "invalid token: ")))
 	}
 	if d.Err != nil {
 		fields = append(fields, zap.Error(d.Err))

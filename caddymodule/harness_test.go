@@ -262,7 +262,10 @@ func pooledStore(t *testing.T, path string) store.Store {
 	var found store.Store
 	storePool.Range(func(key, value any) bool {
 		if key == abs {
-			found = value.(*sharedStore).db
+			// The open database itself, so a test can close it.
+			if db := value.(*sharedStore).db.Load(); db != nil {
+				found = db
+			}
 		}
 		return true
 	})

@@ -172,7 +172,7 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func waitForPort(t *testing.T, port int, logs *bytes.Buffer) {
+func waitForPort(t *testing.T, port int, logs fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -150,8 +150,19 @@ func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error
 	default:
 		id, ok := e.catalog.ID(spec.Require)
 		if !ok {
-			if err := authz.ValidateName(spec.Require); err != nil {
-				return r, err
+			// A misspelt keyword or permission gets the word it was
+			// probably meant to be, before any advice to declare it.
+			// A word without a dot reads as a keyword, not a permission.
+			hint := authz.DidYouMean(spec.Require, e.requirementWords())
+			nameErr := authz.ValidateName(spec.Require)
+			if hint != "" && (nameErr != nil || !strings.Contains(spec.Require, ".")) {
+				return r, fmt.Errorf("unknown requirement %q: %s", spec.Require, hint)
+			}
+			if nameErr != nil {
+				return r, nameErr
+			}
+			if hint != "" {
+				return r, fmt.Errorf("unknown permission %q: %s (or declare it with \"permission %s\" in the gatehouse global option)", spec.Require, hint, spec.Require)
 			}
 			return r, fmt.Errorf("unknown permission %q: declare it with \"permission %s\" in the gatehouse global option", spec.Require, spec.Require)
 		}
@@ -218,4 +229,14 @@ func at(source string) string {
 		return ""
 	}
 	return " at " + source
+}
+
+// requirementWords are what a rule's requirement may be: the keywords and
+// the catalog's permissions (for "did you mean" hints).
+func (e *Engine) requirementWords() []string {
+	words := []string{KeywordPublic, KeywordAuthenticated, KeywordMember, KeywordGlobalAdmin}
+	for _, d := range e.catalog.Declarations() {
+		words = append(words, d.Name)
+	}
+	return words
 }

@@ -1,4 +1,8 @@
-package main
+// Package cli holds Gatehouse's own commands (keygen, token, store). They
+// register themselves with Caddy's command line when the package is
+// imported, which the module root does, so a Caddy built with xcaddy has
+// them as well as bin/gatehouse.
+package cli
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -42,9 +42,17 @@ a running server through its management API instead).`,
 
 func bootstrapCommand() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "bootstrap --store <file> --workspace <name> --owner <sub> [--email <e>] [--role owner] [--slug <slug>] [--if-empty]",
+		Use:   "bootstrap --store <file> --workspace <name> --owner <sub> [--email <e>] [--role owner] [--config <Caddyfile>] [--slug <slug>] [--if-empty]",
 		Short: "Creates a workspace with its first owner",
-		RunE:  caddycmd.WrapCommandFuncForCobra(cmdBootstrap),
+		Long: `
+Creates a workspace whose only member is its owner, with the given roles.
+
+The roles are checked against the config the server runs (--config, a
+Caddyfile or JSON config, adapted like 'gatehouse run' does): each must be
+a declared system role, and one of them must grant workspace.admin, so the
+workspace has an admin. Without --config only the default role, owner, is
+accepted.`,
+		RunE: caddycmd.WrapCommandFuncForCobra(cmdBootstrap),
 	}
 	f := c.Flags()
 	f.String("store", "", "Store file (required; created if missing)")
@@ -52,7 +60,9 @@ func bootstrapCommand() *cobra.Command {
 	f.String("slug", "", "Workspace slug (default: derived from the name)")
 	f.String("owner", "", "User id (JWT subject) of the owner (required)")
 	f.String("email", "", "Owner's email")
-	f.StringArray("role", []string{"owner"}, "Role(s) of the owner: a system role that grants workspace.admin")
+	f.StringArray("role", []string{"owner"}, "Role(s) of the owner: system roles of --config, one granting workspace.admin")
+	f.String("config", "", "The server's config (Caddyfile or JSON), to check --role against")
+	f.String("adapter", "", "Name of the config adapter of --config (default: by file name, as caddy run)")
 	f.Bool("if-empty", false, "Do nothing when the store already has a workspace")
 	return c
 }
@@ -63,6 +73,9 @@ func cmdBootstrap(fl caddycmd.Flags) (int, error) {
 		return 2, fmt.Errorf("--store, --workspace and --owner are required")
 	}
 	roles, _ := fl.GetStringArray("role")
+	if err := checkBootstrapRoles(roles, fl.String("config"), fl.String("adapter")); err != nil {
+		return 2, err
+	}
 	s, err := boltstore.Open(path, boltstore.Options{Timeout: cliLockTimeout})
 	if err != nil {
 		return 1, err
