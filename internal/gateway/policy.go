@@ -99,6 +99,8 @@ type Policy struct {
 	table  *route.Table
 	rules  []Rule
 	source WorkspaceSource
+	// queryName is the normalized query key of a "query" source.
+	queryName paramName
 }
 
 // NewPolicy compiles rules against the engine's catalog. Errors name the
@@ -131,7 +133,11 @@ func (e *Engine) NewPolicy(specs []RuleSpec, source WorkspaceSource) (*Policy, e
 		}
 		return nil, ruleError(specs[ce.Index], ce.Err)
 	}
-	return &Policy{engine: e, table: table, rules: rules, source: source}, nil
+	p := &Policy{engine: e, table: table, rules: rules, source: source}
+	if source.From == FromQuery {
+		p.queryName = normalizeParamName(source.Name)
+	}
+	return p, nil
 }
 
 func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error) {

@@ -12,6 +12,7 @@ import (
 const (
 	CodeInvalidPath       = "invalid_path"
 	CodeInvalidRequest    = "invalid_request"
+	CodeInvalidMethod     = "invalid_method"
 	CodeUnauthenticated   = "unauthenticated"
 	CodeInvalidToken      = "invalid_token"
 	CodeForbidden         = "forbidden"
