@@ -48,7 +48,7 @@ func (p *Policy) Scrub(r *http.Request, keepOverrides bool) {
 func (p *Policy) protectedName(name string, keepOverrides bool) bool {
 	return isIdentityHeader(name) ||
 		!keepOverrides && isOverrideHeader(name) ||
-		p.source.From == FromHeader && foldedEqual(name, p.source.Name)
+		p.headerKey != "" && foldedEqual(name, p.headerKey)
 }
 
 // scrubTokens removes the protected names from the comma-separated

@@ -21,8 +21,18 @@ func (p *Policy) workspaceRef(r *http.Request, ph Placeholders, params *route.Pa
 	case FromHeader:
 		return workspaceHeader(r.Header, p.source.Name)
 	case FromQuery:
-		return queryValue(r.URL.RawQuery, p.source.Name, p.queryName)
+		return queryValue(r.URL.RawQuery, p.queryKey, p.queryName)
 	case FromPlaceholder:
+		if p.queryKey != "" {
+			if _, ok := queryValue(r.URL.RawQuery, p.queryKey, p.queryName); !ok {
+				return "", false
+			}
+		}
+		if p.headerKey != "" {
+			if _, ok := workspaceHeader(r.Header, p.headerKey); !ok {
+				return "", false
+			}
+		}
 		if ph != nil {
 			ref, _ = ph.GetString(p.source.Name)
 		}

@@ -85,3 +85,26 @@ func TestDecideWorkspaceHeaderLookalikes(t *testing.T) {
 	r.Header.Set("X-Workspace-IDs", "globex")
 	check(t, "another name", decide(p, r), want{})
 }
+
+// A placeholder source that reads the query or a header gets the same
+// check: Caddy's placeholder reads the first copy, an upstream may read
+// the last.
+func TestDecideWorkspacePlaceholderNamedTwice(t *testing.T) {
+	f := newFixture(t)
+	rules := []gateway.RuleSpec{{Methods: []string{"GET"}, Path: "/messages", Require: "message.read"}}
+	alice := f.token("alice")
+	byQuery := f.policy(gateway.WorkspaceSource{From: "placeholder", Name: "{http.request.uri.query.ws}"}, rules...)
+	d := new(gateway.Decision)
+	byQuery.Decide(request("GET", "/messages?ws=acme&WS=globex", alice), placeholders{"http.request.uri.query.ws": "acme"}, d)
+	check(t, "query placeholder, twice", d, want{400, "invalid_request", ""})
+	d = new(gateway.Decision)
+	byQuery.Decide(request("GET", "/messages?ws=acme", alice), placeholders{"http.request.uri.query.ws": "acme"}, d)
+	check(t, "query placeholder, once", d, want{})
+
+	byHeader := f.policy(gateway.WorkspaceSource{From: "placeholder", Name: "{http.request.header.X-Workspace-ID}"}, rules...)
+	r := request("GET", "/messages", alice)
+	r.Header["X-Workspace-Id"] = []string{"acme", "globex"}
+	d = new(gateway.Decision)
+	byHeader.Decide(r, placeholders{"http.request.header.X-Workspace-ID": "acme"}, d)
+	check(t, "header placeholder, twice", d, want{400, "invalid_request", ""})
+}
