@@ -10,8 +10,10 @@ import (
 
 // Codes used at the gateway (spec §5). The management API adds its own.
 const (
-	CodeInvalidPath       = "invalid_path"
-	CodeInvalidRequest    = "invalid_request"
+	CodeInvalidPath    = "invalid_path"
+	CodeInvalidRequest = "invalid_request"
+	// CodeInvalidMethod: a method that is not an upper-case token (spec
+	// §4 says 400 and names no code; README's error table lists it).
 	CodeInvalidMethod     = "invalid_method"
 	CodeUnauthenticated   = "unauthenticated"
 	CodeInvalidToken      = "invalid_token"
