@@ -10,11 +10,8 @@ import (
 
 // Codes used at the gateway (spec §5). The management API adds its own.
 const (
-	CodeInvalidPath    = "invalid_path"
-	CodeInvalidRequest = "invalid_request"
-	// CodeInvalidMethod: a method that is not an upper-case token (spec
-	// §4 says 400 and names no code; README's error table lists it).
-	CodeInvalidMethod     = "invalid_method"
+	CodeInvalidPath       = "invalid_path"
+	CodeInvalidRequest    = "invalid_request"
 	CodeUnauthenticated   = "unauthenticated"
 	CodeInvalidToken      = "invalid_token"
 	CodeForbidden         = "forbidden"
@@ -25,6 +22,11 @@ const (
 	CodeNotImplemented    = "not_implemented"
 	codeInternal          = "internal_error"
 )
+
+// CodeInvalidMethod is the gateway's 400 for a method that is not an
+// upper-case token: spec §4 asks for 400 and names no code; README's
+// error table lists it.
+const CodeInvalidMethod = "invalid_method"
 
 // TypeBase prefixes every problem type URI; the code completes it, so the
 // type is as stable as the code.
