@@ -13,6 +13,7 @@ FUZZ_TARGETS := \
 	./internal/canonpath:FuzzCheck \
 	./internal/canonpath:FuzzCheckPlain \
 	./internal/route:FuzzMatch \
+	./internal/gateway:FuzzQueryWorkspace \
 	./internal/authz:FuzzMatch \
 	./internal/authz:FuzzValidateName \
 	./internal/authn:FuzzVerify \

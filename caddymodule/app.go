@@ -163,6 +163,12 @@ func (a *App) provisionPolicy() error {
 	default:
 		return fmt.Errorf("gatehouse: workspace_creation %q: use %s or %s", a.WorkspaceCreation, admin.CreationAnyone, admin.CreationGlobalAdmins)
 	}
+	// A subject no token can carry would never match: say so.
+	for _, sub := range a.GlobalAdmins {
+		if reason := authn.CheckSubject(sub); reason != "" {
+			return fmt.Errorf("gatehouse: global_admins %q: a subject %s", sub, reason)
+		}
+	}
 	catalog, err := newCatalog(a.Permissions)
 	if err != nil {
 		return err

@@ -199,6 +199,7 @@ func parseHandler(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //		workspace param|header|query|placeholder <name>
 //		rule <METHODS> <path> <requirement> [restrict <type> {<param>}]
 //		assertion on|off
+//		keep_override_headers
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive name
@@ -228,8 +229,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("assertion %q: use on or off", v)
 			}
 			h.Assertion = v == "on"
+		case "keep_override_headers":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.KeepOverrideHeaders = true
 		default:
-			return d.Errf("unknown gatehouse directive option %q: expected workspace, rule or assertion", d.Val())
+			return d.Errf("unknown gatehouse directive option %q: expected workspace, rule, assertion or keep_override_headers", d.Val())
 		}
 	}
 	return nil

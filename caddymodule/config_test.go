@@ -138,6 +138,7 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 			"rule GET /me public\n\t\t\trule GET  /me                                        authenticated", "Caddyfile:{{next}}"},
 		{"creator role lacks admin", "creator_role owner", "creator_role operator", "creator_role \"operator\" must grant workspace.admin"},
 		{"bad method", "rule GET  /healthz", "rule get  /healthz", "Caddyfile:{{line}}"},
+		{"global admin no token can name", "global_admins root", `global_admins root "alice "`, `global_admins "alice ": a subject has surrounding white space`},
 	}
 	for _, c := range cases {
 		cfg := strings.Replace(testCaddyfile, c.from, c.to, 1)

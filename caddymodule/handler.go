@@ -43,6 +43,14 @@ type Handler struct {
 	// It costs a signature per request.
 	Assertion bool `json:"assertion,omitempty"`
 
+	// KeepOverrideHeaders, when true, passes X-HTTP-Method-Override,
+	// X-HTTP-Method, X-Method-Override, X-Original-URL and X-Rewrite-URL
+	// on to the upstream. By default they are removed from every request,
+	// because an upstream that honours them would serve another method or
+	// path than the one the gateway authorized. Caddyfile:
+	// keep_override_headers.
+	KeepOverrideHeaders bool `json:"keep_override_headers,omitempty"`
+
 	policy *gateway.Policy
 	signer *assertion.Signer
 	logger *zap.Logger
@@ -142,8 +150,9 @@ func (h *Handler) workspaceSource() gateway.WorkspaceSource {
 // ServeHTTP decides the request and either denies it or passes it on.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	start := time.Now()
-	// Before anything else, allowed or not: no client-supplied identity.
-	gateway.StripIdentityHeaders(r.Header)
+	// Before anything else, allowed or not: no client-supplied identity,
+	// no override headers, no way to delete or add to ours.
+	h.policy.Scrub(r, h.KeepOverrideHeaders)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 
 	var d gateway.Decision

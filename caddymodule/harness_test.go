@@ -206,14 +206,21 @@ type recordingUpstream struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	last http.Header
-	hits int
+	// lastTrailer holds the trailers of the last request, read after its
+	// body; lastBody the body.
+	lastTrailer http.Header
+	lastBody    string
+	hits        int
 }
 
 func newRecordingUpstream(t *testing.T) *recordingUpstream {
 	u := &recordingUpstream{}
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body) // trailers arrive after the body
 		u.mu.Lock()
 		u.last = r.Header.Clone()
+		u.lastTrailer = r.Trailer.Clone()
+		u.lastBody = string(body)
 		u.hits++
 		u.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
@@ -230,6 +237,13 @@ func (u *recordingUpstream) received() (http.Header, int) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.last, u.hits
+}
+
+// receivedTrailers returns the trailers and body of the last request.
+func (u *recordingUpstream) receivedTrailers() (http.Header, string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.lastTrailer, u.lastBody
 }
 
 func freePort(t *testing.T) int {

@@ -103,6 +103,12 @@ func TestKeygenAndToken(t *testing.T) {
 	if _, stderr, ok := run(t, "token", "--key", filepath.Join(dir, "signing.jwk"), "--sub", "a", "--claim", "novalue"); ok || !strings.Contains(stderr, "key=value") {
 		t.Errorf("token with a bad claim: ok=%v %s", ok, stderr)
 	}
+	// A subject the gateway would refuse is refused here too.
+	for _, sub := range []string{"alice ", " apikey:abc", "apikey:abc", "al\tice"} {
+		if _, stderr, ok := run(t, "token", "--key", filepath.Join(dir, "signing.jwk"), "--sub", sub); ok || !strings.Contains(stderr, "--sub") {
+			t.Errorf("token --sub %q: ok=%v %s", sub, ok, stderr)
+		}
+	}
 }
 
 func TestStoreBootstrapAndStats(t *testing.T) {
@@ -110,6 +116,16 @@ func TestStoreBootstrapAndStats(t *testing.T) {
 	out, stderr, ok := run(t, "store", "bootstrap", "--store", path, "--workspace", "Acme Corp", "--owner", "alice", "--email", "alice@example.com")
 	if !ok || !strings.Contains(out, "slug acme-corp") {
 		t.Fatalf("bootstrap: %s %s", out, stderr)
+	}
+	// An owner no token could name is refused, and nothing is written.
+	other := filepath.Join(t.TempDir(), "other.db")
+	for _, owner := range []string{"alice ", " alice", "apikey:abc", "al\x7fice"} {
+		if _, stderr, ok := run(t, "store", "bootstrap", "--store", other, "--workspace", "W", "--owner", owner); ok || !strings.Contains(stderr, "--owner") {
+			t.Errorf("bootstrap --owner %q: ok=%v %s", owner, ok, stderr)
+		}
+	}
+	if _, err := os.Stat(other); !os.IsNotExist(err) {
+		t.Errorf("a refused bootstrap created the store: %v", err)
 	}
 	// --if-empty leaves a store with a workspace alone.
 	if out, stderr, ok := run(t, "store", "bootstrap", "--store", path, "--workspace", "Other", "--owner", "bob", "--if-empty"); !ok || !strings.Contains(out, "nothing to do") {

@@ -30,6 +30,9 @@ type keyChooser struct {
 // FetchKeys implements jws.KeyProvider.
 func (c *keyChooser) FetchKeys(_ context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
 	h := sig.ProtectedHeaders()
+	if reason := headerProblem(h); reason != "" {
+		return tokenError(reason)
+	}
 	alg := h.Algorithm()
 	switch {
 	case isHMAC(alg):
@@ -60,6 +63,22 @@ func (c *keyChooser) FetchKeys(_ context.Context, sink jws.KeySink, sig *jws.Sig
 		return tokenError(reasonAlgKeyMismatch)
 	}
 	return nil
+}
+
+// headerProblem judges the protected header beyond alg and kid, or
+// returns "". Any verification path (this one, or a faster one that skips
+// jwx) must call it before trusting a token.
+//
+// RFC 7515 §4.1.11: a recipient that does not understand an extension
+// listed in "crit" must reject the token. Gatehouse understands none, so a
+// crit header of any value (even an empty list, itself invalid) is
+// refused rather than ignored: the issuer asked for a meaning we would not
+// apply.
+func headerProblem(h jws.Headers) string {
+	if _, present := h.Get(jws.CriticalKey); present {
+		return reasonCritical
+	}
+	return ""
 }
 
 func (c *keyChooser) offer(sink jws.KeySink, alg jwa.SignatureAlgorithm, key any) {

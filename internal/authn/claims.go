@@ -1,21 +1,11 @@
 package authn
 
 import (
-	"strings"
-
 	"github.com/lestrrat-go/jwx/v2/jwt"
-
-	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 )
 
-const (
-	// maxSubjectLen bounds the subject: it becomes a store key and a header.
-	maxSubjectLen = 255
-	// maxEmailLen is generous for an address (RFC 5321 allows 254).
-	maxEmailLen = 320
-	// emailVerifiedClaim is the OpenID Connect claim of that name.
-	emailVerifiedClaim = "email_verified"
-)
+// emailVerifiedClaim is the OpenID Connect claim of that name.
+const emailVerifiedClaim = "email_verified"
 
 // principalOf builds the Principal of a verified token.
 func (v *Verifier) principalOf(tok jwt.Token) (Principal, error) {
@@ -36,20 +26,17 @@ func (v *Verifier) principalOf(tok jwt.Token) (Principal, error) {
 	return Principal{Subject: sub, Email: email, EmailVerified: emailVerified(tok), ExpiresAt: exp}, nil
 }
 
-// subjectClaim returns the user id. It ends up in headers, logs and store
-// keys, so it must be a short printable string.
+// subjectClaim returns the user id, checked by CheckSubject.
 func subjectClaim(tok jwt.Token, name string) (string, error) {
 	raw, _ := tok.Get(name)
 	s, ok := raw.(string)
 	if !ok || s == "" {
 		return "", tokenError(name + " claim must be a non-empty string")
 	}
-	// API keys act as "apikey:<id>": a user with such a subject would be
-	// taken for the key (its cache entries, its access).
-	if strings.HasPrefix(s, apikey.SubjectPrefix) {
-		return "", tokenError(name + " claim must not start with " + apikey.SubjectPrefix + " (reserved for API keys)")
+	if reason := CheckSubject(s); reason != "" {
+		return "", tokenError(name + " claim " + reason)
 	}
-	return s, checkText(name, s, maxSubjectLen)
+	return s, nil
 }
 
 // emailClaim returns the email, or "" when the token has none.
@@ -62,28 +49,10 @@ func emailClaim(tok jwt.Token, name string) (string, error) {
 	if !ok {
 		return "", tokenError(name + " claim must be a string")
 	}
-	return s, checkText(name, s, maxEmailLen)
-}
-
-// checkText rejects values too long or holding control characters (a CR
-// or LF forwarded in an upstream header would split it).
-func checkText(name, s string, maxLen int) error {
-	if len(s) > maxLen {
-		return tokenError(name + " claim is too long")
+	if reason := CheckEmail(s); reason != "" {
+		return "", tokenError(name + " claim " + reason)
 	}
-	if hasControl(s) {
-		return tokenError(name + " claim contains control characters")
-	}
-	return nil
-}
-
-func hasControl(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f {
-			return true
-		}
-	}
-	return false
+	return s, nil
 }
 
 // emailVerified reads email_verified. Some providers (AWS Cognito) send

@@ -35,6 +35,7 @@ const (
 	reasonIssuer         = "issuer mismatch"
 	reasonAudience       = "audience mismatch"
 	reasonInvalid        = "token invalid"
+	reasonCritical       = "unsupported critical header (crit)"
 )
 
 func tokenError(reason string) *TokenError { return &TokenError{Reason: reason} }

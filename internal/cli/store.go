@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
 )
@@ -71,6 +72,14 @@ func cmdBootstrap(fl caddycmd.Flags) (int, error) {
 	path, name, owner := fl.String("store"), fl.String("workspace"), fl.String("owner")
 	if path == "" || name == "" || owner == "" {
 		return 2, fmt.Errorf("--store, --workspace and --owner are required")
+	}
+	// The owner must be a subject a token can carry, or nobody could ever
+	// sign in as them.
+	if reason := authn.CheckSubject(owner); reason != "" {
+		return 2, fmt.Errorf("--owner %q: a subject %s", owner, reason)
+	}
+	if reason := authn.CheckEmail(fl.String("email")); reason != "" {
+		return 2, fmt.Errorf("--email %q: an email %s", fl.String("email"), reason)
 	}
 	roles, _ := fl.GetStringArray("role")
 	if err := checkBootstrapRoles(roles, fl.String("config"), fl.String("adapter")); err != nil {

@@ -9,6 +9,7 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 )
 
@@ -62,6 +63,13 @@ func tokenSpec(fl caddycmd.Flags) (signing.TokenSpec, error) {
 	}
 	if fl.String("key") == "" || spec.Subject == "" {
 		return spec, fmt.Errorf("--key and --sub are required")
+	}
+	// The gateway would refuse the token: say so now.
+	if reason := authn.CheckSubject(spec.Subject); reason != "" {
+		return spec, fmt.Errorf("--sub %q: a subject %s", spec.Subject, reason)
+	}
+	if reason := authn.CheckEmail(spec.Email); reason != "" {
+		return spec, fmt.Errorf("--email %q: an email %s", spec.Email, reason)
 	}
 	if v := fl.String("email-verified"); v != "" {
 		b, err := strconv.ParseBool(v)

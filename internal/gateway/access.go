@@ -27,6 +27,9 @@ type Access struct {
 	// have to join strings.
 	rolesHeader     string
 	restrictHeaders []headerValue
+	// restrictedToNothing is the first restriction type whose list is
+	// empty, "" when there is none (see compileAccess).
+	restrictedToNothing string
 }
 
 type headerValue struct {
@@ -60,6 +63,16 @@ func compileAccess(c *authz.Catalog, ws store.Workspace, m store.Membership, rol
 		rolesHeader:  strings.Join(m.Roles, ","),
 	}
 	for _, typ := range sortedKeys(m.Restrictions) {
+		// An empty list restricts the member to no resource of the type,
+		// but forwarded it would be an empty header, which an upstream
+		// reads as absent: unrestricted. The member is denied instead
+		// (fail closed), and the header is never built.
+		if len(m.Restrictions[typ]) == 0 {
+			if a.restrictedToNothing == "" {
+				a.restrictedToNothing = typ
+			}
+			continue
+		}
 		a.restrictHeaders = append(a.restrictHeaders, headerValue{
 			name:  RestrictHeaderName(typ),
 			value: strings.Join(m.Restrictions[typ], ","),

@@ -46,6 +46,11 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error()))
 		return
 	}
+	if !route.ValidRequestMethod(r.Method) {
+		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidMethod,
+			"the method must be an upper-case token (GET, POST, ...): methods are case-sensitive"))
+		return
+	}
 	res := p.table.Match(r.Method, r.URL.Path, &d.Params)
 	if res.Status == route.MethodNotAllowed {
 		d.deny(methodNotAllowed(r.Method, res))
@@ -168,6 +173,14 @@ func (p *Policy) authorizeWorkspace(r *http.Request, ph Placeholders, rule *Rule
 			"you need the "+rule.Permission+" permission in workspace "+access.Slug)
 		pr.RequiredPermission = rule.Permission
 		pr.Workspace = access.Slug
+		d.deny(pr)
+		return
+	}
+	if access.restrictedToNothing != "" {
+		pr := problem.New(http.StatusForbidden, problem.CodeRestricted,
+			"your membership is restricted to no "+access.restrictedToNothing+" resources in workspace "+access.Slug)
+		pr.Workspace = access.Slug
+		pr.RequiredPermission = rule.Permission
 		d.deny(pr)
 		return
 	}

@@ -23,8 +23,9 @@ const identityPrefix = "x-gatehouse-"
 
 // StripIdentityHeaders deletes every header that an upstream could read as
 // X-Gatehouse-*: any case, and '_' for '-' (frameworks such as CGI-style
-// servers fold X_Gatehouse_User into the same variable). It runs on every
-// request, before anything else.
+// servers fold X_Gatehouse_User into the same variable). Policy.Scrub
+// applies the same rule to every request, before anything else, along
+// with the Connection, trailer and override-header rules.
 func StripIdentityHeaders(h http.Header) {
 	for name := range h {
 		if isIdentityHeader(name) {

@@ -99,6 +99,13 @@ type Policy struct {
 	table  *route.Table
 	rules  []Rule
 	source WorkspaceSource
+	// queryKey and queryName are the query key of a "query" source, or
+	// of a placeholder source that reads the query, and its normalized
+	// form; headerKey the header a "header" source, or a placeholder
+	// source, reads.
+	queryKey  string
+	queryName paramName
+	headerKey string
 }
 
 // NewPolicy compiles rules against the engine's catalog. Errors name the
@@ -131,7 +138,31 @@ func (e *Engine) NewPolicy(specs []RuleSpec, source WorkspaceSource) (*Policy, e
 		}
 		return nil, ruleError(specs[ce.Index], ce.Err)
 	}
-	return &Policy{engine: e, table: table, rules: rules, source: source}, nil
+	p := &Policy{engine: e, table: table, rules: rules, source: source}
+	switch {
+	case source.From == FromQuery:
+		p.queryKey = source.Name
+	case source.From == FromHeader:
+		p.headerKey = source.Name
+	case source.From == FromPlaceholder:
+		// A placeholder that reads the query or a header reads the first
+		// copy: the request is checked for a second one as for the
+		// query and header sources.
+		for _, prefix := range []string{"http.request.uri.query.", "query."} {
+			if key, ok := strings.CutPrefix(source.Name, prefix); ok && key != "" {
+				p.queryKey = key
+			}
+		}
+		for _, prefix := range []string{"http.request.header.", "header."} {
+			if key, ok := strings.CutPrefix(source.Name, prefix); ok && key != "" {
+				p.headerKey = textproto.CanonicalMIMEHeaderKey(key)
+			}
+		}
+	}
+	if p.queryKey != "" {
+		p.queryName = normalizeParamName(p.queryKey)
+	}
+	return p, nil
 }
 
 func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error) {

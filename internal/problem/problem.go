@@ -23,6 +23,11 @@ const (
 	codeInternal          = "internal_error"
 )
 
+// CodeInvalidMethod is the gateway's 400 for a method that is not an
+// upper-case token: spec §4 asks for 400 and names no code; README's
+// error table lists it.
+const CodeInvalidMethod = "invalid_method"
+
 // TypeBase prefixes every problem type URI; the code completes it, so the
 // type is as stable as the code.
 const TypeBase = "urn:gatehouse:problem:"

@@ -90,3 +90,15 @@ func BenchmarkMatch200Typical(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidRequestMethod: the per-request method check the gateway
+// added in front of the match.
+func BenchmarkValidRequestMethod(b *testing.B) {
+	ok := true
+	for b.Loop() {
+		ok = ValidRequestMethod("GET") && ok
+	}
+	if !ok {
+		b.Fatal("GET refused")
+	}
+}

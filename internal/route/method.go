@@ -61,3 +61,31 @@ func isTokenChar(c byte) bool {
 	}
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
+
+// ValidRequestMethod reports whether a request's method m is an upper-case
+// token: RFC 9110 tchar without lower-case letters. Methods are
+// case-sensitive, so "post" is not POST and would fall through to a "*"
+// rule, yet frameworks that upper-case the method run their POST handler
+// for it; the gateway refuses such a method instead (spec §4).
+func ValidRequestMethod(m string) bool {
+	switch m {
+	case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS":
+		return true // the common case, without the loop
+	case "":
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if !upperTokenByte[m[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// upperTokenByte marks the tchar bytes that are not lower-case letters.
+var upperTokenByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isTokenChar(byte(c)) && !('a' <= c && c <= 'z')
+	}
+	return t
+}()
