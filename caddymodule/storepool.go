@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -87,6 +88,15 @@ func (s *sharedStore) Stats(ctx context.Context) (store.Stats, error) {
 	return db.Stats(ctx)
 }
 
+// Backup implements store.Store.
+func (s *sharedStore) Backup(ctx context.Context, fn func(size int64, r io.Reader) error) error {
+	db, err := s.opened(ctx)
+	if err != nil {
+		return err
+	}
+	return db.Backup(ctx, fn)
+}
+
 // storeReadyWait bounds how long a store call waits for App.Start to
 // create a new store.
 const storeReadyWait = 5 * time.Second
@@ -131,6 +141,8 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 	if s.db.Load() != nil {
 		return nil
 	}
+	_, statErr := os.Stat(s.path)
+	creating := errors.Is(statErr, fs.ErrNotExist)
 	db, err := boltstore.Open(s.path, boltstore.Options{Timeout: storeLockTimeout, Listener: s.versions})
 	if err != nil {
 		return err
@@ -161,7 +173,9 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 	}
 	s.db.Store(db)
 	close(s.ready)
-	logger.Info("created a new Gatehouse store", zap.String("path", s.path))
+	if creating {
+		logger.Info("created a new Gatehouse store", zap.String("path", s.path))
+	}
 	return nil
 }
 
