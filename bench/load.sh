@@ -6,9 +6,9 @@
 #   a  reverse_proxy                          -> upstream
 #   b  gatehouse (20 rules) + reverse_proxy   -> upstream, driven with one repeated token
 #   c  the same config as b                   -> upstream, driven with 10,000 users' tokens
-#   d  the config of b with `assertion on`    -> upstream, driven with one repeated token
-#      (spec §9: d keeps >= 95% of plain reverse_proxy's req/s; the upstream
-#      answers 500 to a request of d that lacks X-Gatehouse-Assertion)
+#   d  the config of b with `assertion on`    -> upstream-d, driven with one repeated token
+#      (spec §9: d keeps >= 95% of plain reverse_proxy's req/s; upstream-d is
+#      the upstream but answers 500 to a request without X-Gatehouse-Assertion)
 #
 # Everything runs on 127.0.0.1 from a temp dir that is removed at exit, with
 # every process this script started. Results: bench/results/latest.md (the
@@ -124,7 +124,7 @@ mkdir -p "$tmp/home" "$tmp/data" "$tmp/config" "$tmp/fixture" "$results"
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 declare -A port admin
 p=$BASE_PORT
-for name in upstream a b c d; do
+for name in upstream upstream-d a b c d; do
 	for kind in port admin; do
 		while port_in_use "$p"; do p=$((p + 1)); done
 		if [ "$kind" = port ]; then port[$name]=$p; else admin[$name]=$p; fi
@@ -155,11 +155,18 @@ $(global_options "${admin[upstream]}")
 }
 http://:${port[upstream]} {
 	bind 127.0.0.1
-	# d marks its requests: one without an assertion is an error.
-	@unsigned {
-		header X-Bench-Assertion required
-		not header X-Gatehouse-Assertion *
-	}
+	respond "ok" 200
+}
+EOF
+# d's upstream: a request without an assertion is an error (the matcher
+# runs in this process, not in d's).
+cat >"$tmp/upstream-d.caddyfile" <<EOF
+{
+$(global_options "${admin[upstream-d]}")
+}
+http://:${port[upstream-d]} {
+	bind 127.0.0.1
+	@unsigned not header X-Gatehouse-Assertion *
 	respond @unsigned "no assertion" 500
 	respond "ok" 200
 }
@@ -174,10 +181,10 @@ http://:${port[a]} {
 }
 EOF
 gateway_caddyfile() { # gateway_caddyfile PORT ADMIN_PORT STORE [ASSERTION]
-	local assertion= mark=
+	local assertion= upstream=${port[upstream]}
 	if [ "${4:-}" = on ]; then
 		assertion=$'\n\t\tassertion on'
-		mark=$'\n\trequest_header X-Bench-Assertion required'
+		upstream=${port[upstream-d]}
 	fi
 	cat <<EOF
 {
@@ -233,8 +240,8 @@ http://:$1 {
 		rule GET    /w/{workspace}/members                    workspace.members
 		rule GET    /w/{workspace}/reports/*                  report.read
 		rule GET    /billing-admin/*                          global_admin
-	}$mark
-	reverse_proxy 127.0.0.1:${port[upstream]}
+	}
+	reverse_proxy 127.0.0.1:$upstream
 }
 EOF
 }
@@ -264,8 +271,8 @@ start_server() { # start_server NAME
 	cat "$tmp/$name.log" >&2
 	die "server $name did not listen on 127.0.0.1:${port[$name]} within 20s"
 }
-log "starting upstream :${port[upstream]}, a :${port[a]}, b :${port[b]}, c :${port[c]}, d :${port[d]} (admin ports ${admin[upstream]}, ${admin[a]}, ${admin[b]}, ${admin[c]}, ${admin[d]})"
-for name in upstream a b c d; do start_server "$name"; done
+log "starting upstream :${port[upstream]}, upstream-d :${port[upstream-d]}, a :${port[a]}, b :${port[b]}, c :${port[c]}, d :${port[d]} (admin ports ${admin[upstream]}, ${admin[a]}, ${admin[b]}, ${admin[c]}, ${admin[d]})"
+for name in upstream upstream-d a b c d; do start_server "$name"; done
 
 declare -A url
 for c in a b c d; do url[$c]=http://127.0.0.1:${port[$c]}$path; done
@@ -297,10 +304,10 @@ expect 200 "c: last user's token" "${url[c]}" "$last"
 expect 401 "c: no token" "${url[c]}"
 expect 200 "d: repeated token, with an assertion" "${url[d]}" "$one"
 expect 401 "d: no token" "${url[d]}"
-# The upstream's check of d's assertion works: a marked request without one fails.
-unsigned=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'X-Bench-Assertion: required' "http://127.0.0.1:${port[upstream]}$path" || true)
-[ "$unsigned" = 500 ] || die "the upstream should answer 500 to a marked request without an assertion, got $unsigned"
-log "ok (500) upstream: a marked request without an assertion"
+# upstream-d's check works: a request without an assertion fails.
+unsigned=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:${port[upstream-d]}$path" || true)
+[ "$unsigned" = 500 ] || die "upstream-d should answer 500 to a request without an assertion, got $unsigned"
+log "ok (500) upstream-d: a request without an assertion"
 expect 404 "b: workspace that does not exist" "http://127.0.0.1:${port[b]}/w/nope/messages" "$one"
 
 # Warm c up: one pass over every token, each must answer 200 (this fills
