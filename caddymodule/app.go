@@ -105,6 +105,12 @@ type CacheConfig struct {
 	// MaxEntries bounds the number of cached (user, workspace) entries.
 	// Default: 1000000.
 	MaxEntries int64 `json:"max_entries,omitempty"`
+	// MaxUnknownKeys bounds how many API key ids that nobody issued the
+	// gateway remembers, so that repeating one costs no store read. Anyone
+	// can send made-up ids without credentials: they are kept apart from
+	// the access cache, in this fixed number of slots (about 150 bytes
+	// each), and never grow memory or evict members. Default: 4096.
+	MaxUnknownKeys int `json:"max_unknown_keys,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -144,6 +150,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		Versions:        shared.versions,
 		Authenticator:   a.verifier,
 		CacheMaxEntries: a.cacheMaxEntries(),
+		MaxUnknownKeys:  a.maxUnknownKeys(),
 		Observer:        metricsObserver{},
 		Logger:          a.logger,
 	})
@@ -203,6 +210,13 @@ func (a *App) checkCreatorRole() error {
 		return fmt.Errorf("gatehouse: creator_role %q must grant %s: a workspace always keeps one admin", a.CreatorRole, authz.PermAdmin)
 	}
 	return nil
+}
+
+func (a *App) maxUnknownKeys() int {
+	if a.Cache == nil {
+		return 0
+	}
+	return a.Cache.MaxUnknownKeys
 }
 
 func (a *App) cacheMaxEntries() int64 {

@@ -45,7 +45,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 //		permission         <name> [implies <pattern...>]
 //		role               <slug> <"Name"> [<pattern...>] [{ description <text> }]
 //		creator_role       <slug>
-//		cache { max_entries <n> }
+//		cache { max_entries <n>  max_unknown_keys <n> }
 //	}
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the option name
@@ -163,7 +163,7 @@ func (c *JWTConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// cache { max_entries <n> }
+// cache { max_entries <n>  max_unknown_keys <n> }
 func (c *CacheConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
@@ -179,8 +179,15 @@ func (c *CacheConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Err("max_entries must be positive")
 			}
 			c.MaxEntries = int64(n)
+		case "max_unknown_keys":
+			if err := intArg(d, &c.MaxUnknownKeys); err != nil {
+				return err
+			}
+			if c.MaxUnknownKeys <= 0 {
+				return d.Err("max_unknown_keys must be positive")
+			}
 		default:
-			return d.Errf("unknown cache option %q: expected max_entries", d.Val())
+			return d.Errf("unknown cache option %q: expected max_entries or max_unknown_keys", d.Val())
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,7 +271,9 @@ func TestGatewayLogsDenialsAndAccessUser(t *testing.T) {
 }
 
 // With `assertion on`, the upstream receives a JWT it can verify with the
-// keys the API publishes, bound to the request; a client cannot supply one.
+// keys the API publishes, stating the identity facts; a client cannot
+// supply one. It is not bound to the request: the same facts get the same
+// token (signed once, not per request), other facts another one.
 func TestAssertionReachesTheUpstreamAndVerifies(t *testing.T) {
 	s := newServer(t)
 	seedWorkspaces(t, s)
@@ -284,21 +287,43 @@ func TestAssertionReachesTheUpstreamAndVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := s.do("GET", "/w/acme/messages", s.token("olga"), "X-Gatehouse-Assertion", "forged"); r.StatusCode != 200 {
-		t.Fatalf("request: %d %s", r.StatusCode, r.body)
+	assertionOf := func(method, path string) (string, jwt.Token) {
+		t.Helper()
+		if r := s.do(method, path, s.token("olga"), "X-Gatehouse-Assertion", "forged"); r.StatusCode != 200 {
+			t.Fatalf("%s %s: %d %s", method, path, r.StatusCode, r.body)
+		}
+		got, _ := s.upstream.received()
+		if v := got.Values("X-Gatehouse-Assertion"); len(v) != 1 || v[0] == "forged" {
+			t.Fatalf("upstream assertion headers %q", v)
+		}
+		tok, err := jwt.Parse([]byte(got.Get("X-Gatehouse-Assertion")), jwt.WithKeySet(set), jwt.WithValidate(true), jwt.WithIssuer("gatehouse"))
+		if err != nil {
+			t.Fatalf("assertion does not verify with the published keys: %v", err)
+		}
+		return got.Get("X-Gatehouse-Assertion"), tok
 	}
-	got, _ := s.upstream.received()
-	if v := got.Values("X-Gatehouse-Assertion"); len(v) != 1 || v[0] == "forged" {
-		t.Fatalf("upstream assertion headers %q", v)
-	}
-	tok, err := jwt.Parse([]byte(got.Get("X-Gatehouse-Assertion")), jwt.WithKeySet(set), jwt.WithValidate(true), jwt.WithIssuer("gatehouse"))
-	if err != nil {
-		t.Fatalf("assertion does not verify with the published keys: %v", err)
-	}
-	for name, want := range map[string]any{"sub": "olga", "workspace": acmeID, "permission": "message.read", "htm": "GET", "htu": "/w/acme/messages"} {
+	raw, tok := assertionOf("GET", "/w/acme/messages")
+	for name, want := range map[string]any{"sub": "olga", "workspace": acmeID, "workspace_slug": "acme", "permission": "message.read"} {
 		if v, _ := tok.Get(name); v != want {
 			t.Errorf("assertion claim %s = %v, want %v", name, v, want)
 		}
+	}
+	roles, _ := tok.Get("roles")
+	restrictions, _ := tok.Get("restrictions")
+	if fmt.Sprint(roles) != "[operator]" || fmt.Sprint(restrictions) != "map[instance:[i1]]" {
+		t.Errorf("assertion roles %v, restrictions %v", roles, restrictions)
+	}
+	for _, name := range []string{"htm", "htu"} {
+		if v, ok := tok.Get(name); ok {
+			t.Errorf("assertion claim %s = %v: the assertion is not bound to the request", name, v)
+		}
+	}
+	if again, _ := assertionOf("GET", "/w/acme/instances/i1/chats"); again != raw {
+		t.Errorf("the same facts got another assertion")
+	}
+	other, tok := assertionOf("POST", "/w/acme/messages")
+	if v, _ := tok.Get("permission"); other == raw || v != "message.send" {
+		t.Errorf("another permission: same token %v, permission claim %v", other == raw, v)
 	}
 	// A reload keeps the same key: assertions stay verifiable.
 	s.load(strings.Replace(testCaddyfile, "workspace param workspace", "workspace param workspace\n\t\t\tassertion on", 1))

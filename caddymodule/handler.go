@@ -39,8 +39,10 @@ type Handler struct {
 	// Assertion, when true, adds X-Gatehouse-Assertion to allowed
 	// authenticated requests: a JWT signed by the gateway key (public half
 	// at GET /v1/jwks.json of the API), valid one minute, stating the
-	// identity headers' facts and bound to the request's method and path.
-	// It costs a signature per request.
+	// identity headers' facts (user, email, workspace id and slug, roles,
+	// permission, restrictions). It is not bound to the request's method,
+	// path or body: one token is reused for the same facts for up to 30 s,
+	// so it costs a signature per identity every 30 s, not per request.
 	Assertion bool `json:"assertion,omitempty"`
 
 	// KeepOverrideHeaders, when true, passes X-HTTP-Method-Override,
@@ -176,11 +178,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return next.ServeHTTP(w, r)
 }
 
-// assert signs the request's facts into X-Gatehouse-Assertion. An upstream
-// that requires the assertion would refuse the request without one, so a
-// signing failure fails the request closed here, with a clearer answer.
+// assert puts the signed facts of the request into X-Gatehouse-Assertion
+// (a token signed for the same facts less than 30 s ago is reused). An
+// upstream that requires the assertion would refuse the request without
+// one, so a signing failure fails the request closed here, with a clearer
+// answer.
 func (h *Handler) assert(r *http.Request, d *gateway.Decision) error {
-	token, err := h.signer.Sign(d.Facts(r), time.Now())
+	token, err := h.signer.Sign(d.Facts(), time.Now())
 	if err != nil {
 		d.Problem = problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "the gateway could not sign the request assertion")
 		return err

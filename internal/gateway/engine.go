@@ -52,8 +52,13 @@ type Options struct {
 	Authenticator Authenticator
 	// CacheMaxEntries bounds the access cache; 0 = permcache.DefaultMaxEntries.
 	CacheMaxEntries int64
-	Observer        Observer
-	Logger          *zap.Logger
+	// MaxUnknownKeys bounds how many API key ids nobody issued are
+	// remembered (so that repeating one costs no store read); 0 =
+	// permcache.DefaultMaxUnknown. Separate from the access cache: a
+	// client without credentials can fill this set, and nothing else.
+	MaxUnknownKeys int
+	Observer       Observer
+	Logger         *zap.Logger
 	// Now is the clock API key expiry is checked against; nil = time.Now.
 	Now func() time.Time
 }
@@ -70,6 +75,8 @@ type Engine struct {
 	authn          Authenticator
 	cache          *permcache.Cache[*Access]
 	keys           *permcache.Cache[*keyCredential]
+	unknownKeys    *permcache.Unknown
+	noKey          *keyCredential
 	keyUses        *keyUseRecorder
 	fills          singleflight.Group
 	observer       Observer
@@ -123,6 +130,8 @@ func NewEngine(opts Options) (*Engine, error) {
 		authn:          opts.Authenticator,
 		cache:          cache,
 		keys:           keys,
+		unknownKeys:    permcache.NewUnknown(opts.Versions, opts.MaxUnknownKeys),
+		noKey:          newNoKey(),
 		keyUses:        newKeyUseRecorder(opts.Store, logger),
 		observer:       opts.Observer,
 		logger:         logger,

@@ -6,3 +6,9 @@ func (e *Engine) WaitCaches() {
 	e.cache.Wait()
 	e.keys.Wait()
 }
+
+// UnknownKeyEntries returns how many unknown API key ids e remembers, and
+// the most it ever remembers.
+func UnknownKeyEntries(e *Engine) (n, capacity int) {
+	return e.unknownKeys.Len(), e.unknownKeys.Cap()
+}

@@ -78,9 +78,9 @@ func (d *Decision) SetIdentityHeaders(h http.Header) {
 }
 
 // Facts returns what an assertion states about an allowed, authenticated
-// request r.
-func (d *Decision) Facts(r *http.Request) assertion.Facts {
-	f := assertion.Facts{Subject: d.Principal.Subject, Email: d.Principal.Email, Method: r.Method, Path: r.URL.Path}
+// request: the identity and what was allowed, not the request itself.
+func (d *Decision) Facts() assertion.Facts {
+	f := assertion.Facts{Subject: d.Principal.Subject, Email: d.Principal.Email}
 	if a := d.Access; a != nil {
 		f.WorkspaceID, f.WorkspaceSlug, f.Roles, f.Restrictions = a.WorkspaceID, a.Slug, a.Roles, a.Restrictions
 	}

@@ -21,9 +21,12 @@ import (
 )
 
 // keyCredential is what the gateway caches about one API key id: enough to
-// authenticate a request without the store. Ids nobody issued are cached
-// too (found false, with a random hash), so an unknown key costs what a
-// known one costs: a cache hit, one SHA-256 and a constant-time compare.
+// authenticate a request without the store. Ids nobody issued are not
+// cached here (anyone can make them up, so they would let a stranger fill
+// the cache): they go to the engine's fixed-size set of unknown ids
+// (permcache.Unknown) and all share Engine.noKey, whose hash is random, so
+// an unknown key still costs what a known one costs: a lookup, one SHA-256
+// and a constant-time compare.
 type keyCredential struct {
 	found         bool
 	id            string
@@ -93,6 +96,10 @@ func (e *Engine) keyCredential(id string) (*keyCredential, error) {
 		e.observeCache(true)
 		return c, nil
 	}
+	if e.unknownKeys.Contains(id) {
+		e.observeCache(true)
+		return e.noKey, nil
+	}
 	e.observeCache(false)
 	v, err, _ := e.fills.Do("key\x00"+id, func() (any, error) {
 		return e.loadKeyCredential(id)
@@ -114,6 +121,10 @@ func (e *Engine) loadKeyCredential(id string) (*keyCredential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading API key: %w", err)
 	}
+	if cred == nil {
+		e.unknownKeys.Add(id, stamp)
+		return e.noKey, nil
+	}
 	if q := e.keyUses.lastQueued(id); q > cred.lastQueued.Load() {
 		cred.lastQueued.Store(q)
 	}
@@ -121,11 +132,12 @@ func (e *Engine) loadKeyCredential(id string) (*keyCredential, error) {
 	return cred, nil
 }
 
-// readKeyCredential reads key id and its workspace in one transaction.
+// readKeyCredential reads key id and its workspace in one transaction. It
+// returns nil when no record with that id can authenticate.
 func readKeyCredential(tx store.Tx, id string) (*keyCredential, error) {
 	key, err := tx.APIKey(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return unknownKey(id), nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
@@ -133,7 +145,7 @@ func readKeyCredential(tx store.Tx, id string) (*keyCredential, error) {
 	hash, err := hex.DecodeString(key.SecretHash)
 	if err != nil || len(hash) != 32 {
 		// A record we cannot check can never authenticate.
-		return unknownKey(id), nil
+		return nil, nil
 	}
 	ws, err := tx.Workspace(key.WorkspaceID)
 	switch {
@@ -160,8 +172,11 @@ func readKeyCredential(tx store.Tx, id string) (*keyCredential, error) {
 	return c, nil
 }
 
-func unknownKey(id string) *keyCredential {
-	c := &keyCredential{id: id}
+// newNoKey returns the credential every unknown id shares: found false,
+// and a random hash no secret is known to match, compared all the same.
+func newNoKey() *keyCredential {
+	c := new(keyCredential)
+	// crypto/rand.Read never returns an error (Go 1.24+).
 	_, _ = rand.Read(c.hash[:])
 	return c
 }
