@@ -31,7 +31,7 @@ func bogusKey(n uint64, secret string) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[8:], n)
 	b[0] = 0xb0 // unlike any id the fixture generates by chance
-	return apikey.Prefix + keyBase32.EncodeToString(b[:]) + "_" + secret
+	return apikey.Prefix + apikey.IDPrefix + keyBase32.EncodeToString(b[:]) + "_" + secret
 }
 
 func heapInUse() uint64 {
