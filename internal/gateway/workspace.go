@@ -73,7 +73,7 @@ func queryValue(raw, key string, n paramName) (value string, ok bool) {
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
-		for first, rest := true, pair; ; first = false {
+		for rest := pair; ; {
 			sub, more, found := strings.Cut(rest, ";")
 			k, _, _ := strings.Cut(sub, "=")
 			if exactKey := isKey(k, key); exactKey || n.matches(k) {
@@ -82,8 +82,11 @@ func queryValue(raw, key string, n paramName) (value string, ok bool) {
 				}
 				matches++
 				exact = true
-				if first {
-					// net/url's value runs to the next '&'.
+				if !strings.Contains(pair, ";") {
+					// net/url's value runs to the next '&'; a pair with a
+					// ';' in it is one net/url drops, so it names no
+					// workspace (a request without one is denied), while
+					// its keys still count against a second naming.
 					_, value, _ = strings.Cut(pair, "=")
 				}
 			}
