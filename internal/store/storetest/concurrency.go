@@ -24,7 +24,8 @@ func pair(t *testing.T, b Backend, l store.ChangeListener) [2]store.Store {
 }
 
 // testConcurrency: read-modify-write Updates from many goroutines on two
-// Store values lose no update, and the last-admin invariant checked inside
+// Store values lose no update and apply fn's effect once, Views alongside
+// never see the data go back, and the last-admin invariant checked inside
 // Update holds however demotions interleave; concurrent Views never see a
 // state that breaks it.
 func testConcurrency(t *testing.T, b Backend) {
@@ -45,6 +46,20 @@ func testNoLostUpdate(t *testing.T, b Backend) {
 	})
 	rec.take()
 	const writers, rounds = 8, 8 // per Store value
+	// Readers on both values alongside: a committed state never goes
+	// back (the counter only grows, for each reader).
+	lasts := [2]int{-1, -1}
+	stopReaders := readAlong(t, ss, func(v int, tx store.Tx) error {
+		_, n, err := counter(tx)
+		if err != nil {
+			return err
+		}
+		if n < lasts[v] {
+			return fmt.Errorf("the counter went back from %d to %d", lasts[v], n)
+		}
+		lasts[v] = n
+		return nil
+	})
 	var wg sync.WaitGroup
 	for v, s := range ss {
 		for g := range writers {
@@ -54,11 +69,7 @@ func testNoLostUpdate(t *testing.T, b Backend) {
 						// Both records are read, changed and written in
 						// one transaction: a counter in the workspace's
 						// description, a role appended to the membership.
-						w, err := tx.Workspace("ws_a")
-						if err != nil {
-							return err
-						}
-						n, err := strconv.Atoi(w.Description)
+						w, n, err := counter(tx)
 						if err != nil {
 							return err
 						}
@@ -82,6 +93,7 @@ func testNoLostUpdate(t *testing.T, b Backend) {
 		}
 	}
 	wg.Wait()
+	stopReaders()
 	const total = 2 * writers * rounds
 	view(t, ss[1], func(tx store.Tx) error {
 		w, err := tx.Workspace("ws_a")
@@ -102,6 +114,16 @@ func testNoLostUpdate(t *testing.T, b Backend) {
 	if calls := rec.take(); !slices.Contains(calls, "member ws_a alice") {
 		t.Errorf("listener calls after concurrent updates lack the member: %q", calls)
 	}
+}
+
+// counter reads ws_a and the counter its description holds.
+func counter(tx store.Tx) (store.Workspace, int, error) {
+	w, err := tx.Workspace("ws_a")
+	if err != nil {
+		return w, 0, err
+	}
+	n, err := strconv.Atoi(w.Description)
+	return w, n, err
 }
 
 var errLastAdmin = errors.New("storetest: the last admin cannot be demoted")
@@ -156,25 +178,13 @@ func testLastAdmin(t *testing.T, b Backend) {
 	for i := range users {
 		users[i] = fmt.Sprintf("u%d", i)
 	}
-	var stop atomic.Bool
-	var readers sync.WaitGroup
-	for _, s := range ss {
-		// Readers on both values: no committed state has zero admins.
-		readers.Go(func() {
-			for !stop.Load() {
-				err := s.View(t.Context(), func(tx store.Tx) error {
-					if ms, _, _ := tx.Members("ws_a", "", 0); len(ms) > 0 && countAdmins(t, tx, "ws_a") == 0 {
-						t.Error("a View saw no admin left")
-					}
-					return nil
-				})
-				if err != nil {
-					t.Errorf("View: %v", err)
-					return
-				}
-			}
-		})
-	}
+	// Readers on both values: no committed state has zero admins.
+	stopReaders := readAlong(t, ss, func(_ int, tx store.Tx) error {
+		if ms, _, _ := tx.Members("ws_a", "", 0); len(ms) > 0 && countAdmins(t, tx, "ws_a") == 0 {
+			return errors.New("a View saw no admin left")
+		}
+		return nil
+	})
 	for round := range rounds {
 		update(t, ss[0], func(tx store.Tx) error {
 			for _, u := range users {
@@ -211,6 +221,24 @@ func testLastAdmin(t *testing.T, b Backend) {
 			t.Errorf("round %d: %d demotions succeeded and %d were refused, want %d and 1", round, ok.Load(), refused.Load(), admins-1)
 		}
 	}
-	stop.Store(true)
-	readers.Wait()
+	stopReaders()
+}
+
+// readAlong runs one reader goroutine per Store value, each calling check
+// in a View (with its value's index) until the returned stop is called;
+// stop waits for them. An error of check fails t.
+func readAlong(t *testing.T, ss [2]store.Store, check func(v int, tx store.Tx) error) (stop func()) {
+	var done atomic.Bool
+	var readers sync.WaitGroup
+	for v, s := range ss {
+		readers.Go(func() {
+			for !done.Load() {
+				if err := s.View(t.Context(), func(tx store.Tx) error { return check(v, tx) }); err != nil {
+					t.Errorf("View: %v", err)
+					return
+				}
+			}
+		})
+	}
+	return func() { done.Store(true); readers.Wait() }
 }
