@@ -2,13 +2,17 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"testing"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // testBackup: Backup hands fn exactly size bytes; fn's error comes back as
-// is; a write after Backup returns is not in the copy; where the backend
+// is; fn can write to the store (no transaction is held while it runs); a write after Backup returns is not in the copy; where the backend
 // can open a copy (Backend.OpenBackup), it holds the store's data. A
 // cancelled context fails.
 func testBackup(t *testing.T, b Backend) {
@@ -29,6 +33,16 @@ func testBackup(t *testing.T, b Backend) {
 		t.Fatal("Backup handed over no bytes")
 	}
 	seedWorkspace(t, s, "ws_after", "after")
+
+	// No transaction is held while fn runs: a write from inside fn
+	// finishes (under a deadline, so a backend that blocks fails rather
+	// than hangs).
+	err = s.Backup(t.Context(), func(int64, io.Reader) error {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		return s.Update(ctx, func(tx store.Tx) error { return tx.PutWorkspace(ws("ws_during", "during")) })
+	})
+	noErr(t, "an Update from inside Backup's fn", err)
 
 	errFn := errors.New("client went away")
 	err = s.Backup(t.Context(), func(int64, io.Reader) error { return errFn })

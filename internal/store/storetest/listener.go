@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -62,5 +63,41 @@ func testListener(t *testing.T, b Backend) {
 		noErr(t, c.name, err)
 		// ... and everything before Update returns.
 		rec.wantCalls(t, c.name, c.want...)
+	}
+}
+
+// visibility is a listener that, when told about a member, reads that
+// membership in a new View: the contract calls the listener after the
+// commit, so the change must already be visible to new readers (what
+// makes a cache filled after the call correct).
+type visibility struct {
+	s     store.Store
+	found chan bool
+}
+
+func (v *visibility) WorkspaceChanged(string, bool) {}
+func (v *visibility) APIKeyChanged(string, string)  {}
+func (v *visibility) MemberChanged(wsID, userID string) {
+	err := v.s.View(context.Background(), func(tx store.Tx) error {
+		_, err := tx.Member(wsID, userID)
+		return err
+	})
+	v.found <- err == nil
+}
+
+// testListenerSeesCommit: a View from inside the listener call sees the
+// committed write.
+func testListenerSeesCommit(t *testing.T, b Backend) {
+	v := &visibility{found: make(chan bool, 1)}
+	v.s = b.Open(t, v)
+	seedWorkspace(t, v.s, "ws_a", "a")
+	update(t, v.s, func(tx store.Tx) error { return tx.PutMember(member("ws_a", "alice", "admin")) })
+	select {
+	case ok := <-v.found:
+		if !ok {
+			t.Error("a View inside the listener call did not see the committed membership")
+		}
+	default:
+		t.Error("Update returned before the listener heard of the member")
 	}
 }

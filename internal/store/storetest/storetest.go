@@ -6,10 +6,13 @@
 //
 // It is an ordinary (non-test) package so that any backend's tests can
 // import it; it exports only Backend and RunAll. The checks are split into
-// files by record kind (users.go, workspaces.go, members.go, ...) and by
-// property (pagination.go, rollback.go, listener.go, context.go,
-// snapshot.go, backup.go, concurrency.go), each one function RunAll calls
-// as a subtest.
+// files by record kind (users.go, workspaces.go, members.go, roles.go,
+// invites.go, apikeys.go, audit.go, purge.go, signingkeys.go) and by
+// property (stats.go, pagination.go, errors.go: ErrInvalid and Tx misuse,
+// rollback.go, listener.go, context.go, snapshot.go, backup.go,
+// concurrency.go, close.go), each one function RunAll calls as a subtest;
+// seed.go writes a store with every kind of record. Every subtest opens
+// its own store, so a failure names one property.
 //
 // # Two Store values on one database
 //
@@ -86,10 +89,12 @@ func RunAll(t *testing.T, b Backend) {
 	t.Run("Rollback", func(t *testing.T) { testRollback(t, b) })
 	t.Run("TxMisuse", func(t *testing.T) { testTxMisuse(t, b) })
 	t.Run("Listener", func(t *testing.T) { testListener(t, b) })
+	t.Run("ListenerSeesCommit", func(t *testing.T) { testListenerSeesCommit(t, b) })
 	t.Run("Context", func(t *testing.T) { testContext(t, b) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, b) })
 	t.Run("Backup", func(t *testing.T) { testBackup(t, b) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, b) })
+	t.Run("Close", func(t *testing.T) { testClose(t, b) })
 }
 
 // ---- helpers shared by the files of the suite
