@@ -7,14 +7,33 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
-// testSnapshot: store.Export of a full store, through JSON, store.Import
+// testSnapshot: store.Export of a full store (with a purged workspace's
+// tombstone and a store-wide event), through JSON, store.Import
 // into a fresh store, and Export again gives the same snapshot, indexes
 // included (the imported store answers the index reads), and appends after
 // the import follow the imported audit ids.
 func testSnapshot(t *testing.T, b Backend) {
 	src := b.Open(t, nil)
 	seedFull(t, src)
+	// A purged workspace's tombstone outlives it and travels too.
+	seedWorkspace(t, src, "ws_gone", "gone")
+	update(t, src, func(tx store.Tx) error {
+		if _, err := tx.PurgeWorkspace("ws_gone"); err != nil {
+			return err
+		}
+		_, err := tx.AppendAudit(event("ws_gone", "workspace.purge", t0))
+		return err
+	})
 	snap := export(t, src)
+	var tombs int
+	for _, ev := range snap.Audit {
+		if ev.WorkspaceID == "ws_gone" || ev.WorkspaceID == store.GlobalAuditWorkspace {
+			tombs++
+		}
+	}
+	if tombs != 2 {
+		t.Errorf("Export holds %d of the tombstone and the store-wide event, want 2", tombs)
+	}
 	if snap.Version != store.SnapshotVersion {
 		t.Errorf("Export version %d, want %d", snap.Version, store.SnapshotVersion)
 	}
