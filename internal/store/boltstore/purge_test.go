@@ -120,26 +120,6 @@ func TestPurgeWorkspace(t *testing.T) {
 	})
 }
 
-// A failed transaction purges nothing.
-func TestPurgeWorkspaceRollsBack(t *testing.T) {
-	s, _ := openT(t, Options{})
-	fullStore(t, s)
-	before := export(t, s)
-	sentinel := errors.New("no")
-	err := s.Update(context.Background(), func(tx store.Tx) error {
-		if _, err := tx.PurgeWorkspace("w1"); err != nil {
-			return err
-		}
-		return sentinel
-	})
-	if err != sentinel {
-		t.Fatal(err)
-	}
-	if after := export(t, s); !reflect.DeepEqual(before, after) {
-		t.Error("a rolled-back purge changed the store")
-	}
-}
-
 func TestFindAudit(t *testing.T) {
 	s, _ := openT(t, Options{})
 	// 30 events of w1: actors alternate, actions cycle over three, one

@@ -1,0 +1,197 @@
+package boltstore
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// ---- helpers
+
+var t0 = time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
+
+func openT(t testing.TB, opts Options) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, path
+}
+
+func update(t testing.TB, s *Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := s.Update(context.Background(), fn); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func view(t testing.TB, s *Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := s.View(context.Background(), fn); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+func ws(id, slug string) store.Workspace {
+	return store.Workspace{ID: id, Slug: slug, Name: "Workspace " + id, CreatedAt: t0, UpdatedAt: t0}
+}
+
+func member(wsID, userID string, roles ...string) store.Membership {
+	return store.Membership{WorkspaceID: wsID, UserID: userID, Roles: roles, JoinedAt: t0, UpdatedAt: t0}
+}
+
+// recorder is a ChangeListener that records its calls.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	hook   func() // called on every event, e.g. to check visibility
+}
+
+func (r *recorder) WorkspaceChanged(id string, slugs bool) {
+	r.add(fmt.Sprintf("ws %s %v", id, slugs))
+}
+
+func (r *recorder) MemberChanged(wsID, userID string) {
+	r.add(fmt.Sprintf("member %s %s", wsID, userID))
+}
+
+func (r *recorder) APIKeyChanged(wsID, keyID string) {
+	r.add(fmt.Sprintf("apikey %s %s", wsID, keyID))
+}
+
+func (r *recorder) add(e string) {
+	if r.hook != nil {
+		r.hook()
+	}
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+// take returns and clears the recorded events.
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.events
+	r.events = nil
+	return e
+}
+
+func wantEvents(t *testing.T, r *recorder, want ...string) {
+	t.Helper()
+	got := r.take()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("listener events:\n got %q\nwant %q", got, want)
+	}
+}
+
+// checkIndexes walks the raw buckets and checks every secondary index
+// against the records it indexes.
+func checkIndexes(t *testing.T, s *Store) {
+	t.Helper()
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		// slugs ↔ workspaces: a bijection.
+		wsSlug := map[string]string{}
+		err := tx.Bucket(bucketWorkspaces).ForEach(func(k, v []byte) error {
+			var w store.Workspace
+			if err := unmarshal(v, &w, bucketWorkspaces, k); err != nil {
+				return err
+			}
+			if w.ID != string(k) {
+				return fmt.Errorf("workspace key %q holds id %q", k, w.ID)
+			}
+			wsSlug[w.ID] = w.Slug
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n := 0
+		err = tx.Bucket(bucketSlugs).ForEach(func(k, v []byte) error {
+			n++
+			if wsSlug[string(v)] != string(k) {
+				return fmt.Errorf("slug %q → %q, but that workspace has slug %q", k, v, wsSlug[string(v)])
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if n != len(wsSlug) {
+			return fmt.Errorf("%d slugs for %d workspaces", n, len(wsSlug))
+		}
+		// members ↔ user_ws.
+		memberKeys := map[string]bool{}
+		err = tx.Bucket(bucketMembers).ForEach(func(k, v []byte) error {
+			var m store.Membership
+			if err := unmarshal(v, &m, bucketMembers, k); err != nil {
+				return err
+			}
+			if string(k) != m.WorkspaceID+"\x00"+m.UserID {
+				return fmt.Errorf("member key %q holds %s/%s", k, m.WorkspaceID, m.UserID)
+			}
+			if _, ok := wsSlug[m.WorkspaceID]; !ok {
+				return fmt.Errorf("member %q of a missing workspace", k)
+			}
+			memberKeys[m.UserID+"\x00"+m.WorkspaceID] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n = 0
+		err = tx.Bucket(bucketUserWS).ForEach(func(k, v []byte) error {
+			n++
+			if !memberKeys[string(k)] {
+				return fmt.Errorf("user_ws %q has no membership", k)
+			}
+			if len(v) != 0 {
+				return fmt.Errorf("user_ws %q has value %q", k, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if n != len(memberKeys) {
+			return fmt.Errorf("%d user_ws entries for %d memberships", n, len(memberKeys))
+		}
+		err = tx.Bucket(bucketRoles).ForEach(func(k, v []byte) error {
+			var r store.Role
+			if err := unmarshal(v, &r, bucketRoles, k); err != nil {
+				return err
+			}
+			if string(k) != r.WorkspaceID+"\x00"+r.Slug {
+				return fmt.Errorf("role key %q holds %s/%s", k, r.WorkspaceID, r.Slug)
+			}
+			if _, ok := wsSlug[r.WorkspaceID]; !ok {
+				return fmt.Errorf("role %q of a missing workspace", k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := checkInviteIndexes(tx, wsSlug); err != nil {
+			return err
+		}
+		return checkAPIKeyIndexes(tx, wsSlug)
+	})
+	if err != nil {
+		t.Fatalf("index check: %v", err)
+	}
+}
