@@ -1,9 +1,15 @@
 package caddymodule
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // `store bolt <path>` names the backend and means exactly `store <path>`;
@@ -58,5 +64,26 @@ func TestStoreTimeoutOption(t *testing.T) {
 		if err := validate(t, with(opt)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want it to contain %q", opt, err, want)
 		}
+	}
+}
+
+// A read of a store the app has not created yet waits for it only as long
+// as the caller's context allows (the request path's store_timeout), not
+// the pool's full wait.
+func TestStoreNotCreatedYetHonoursTheContext(t *testing.T) {
+	shared, key, err := acquireStore(filepath.Join(t.TempDir(), "later.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = releaseStore(key) })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = shared.View(ctx, func(store.Tx) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("View on a store not created yet: %v, want the context's deadline", err)
+	}
+	if took := time.Since(start); took > storeReadyWait/2 {
+		t.Errorf("View waited %s, past its context's 100ms", took)
 	}
 }
