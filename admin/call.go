@@ -34,7 +34,7 @@ type call struct {
 
 // authenticate requires a valid bearer token.
 func (c *call) authenticate() error {
-	p, present, denial, err := c.api.engine.Authenticate(c.r.Header)
+	p, present, denial, err := c.api.engine.Authenticate(c.r.Context(), c.r.Header)
 	switch {
 	case denial != nil:
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
@@ -574,10 +575,15 @@ func (h *harness) auditActions(workspaceID string) []string {
 	return out
 }
 
-// access is what the gateway itself would decide for user in ref now.
+// access is what the gateway itself would decide for user (a user id or
+// an API key's "apikey:<id>") in ref now.
 func (h *harness) access(user, ref string) *gateway.Access {
 	h.t.Helper()
-	a, err := h.engine.Access(context.Background(), user, ref)
+	p := authn.Principal{Subject: user}
+	if id, isKey := apikey.IDFromSubject(user); isKey {
+		p.KeyID = id
+	}
+	a, err := h.engine.Access(context.Background(), p, ref)
 	must(h.t, err)
 	return a
 }

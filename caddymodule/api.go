@@ -90,7 +90,7 @@ func (h *APIHandler) identify(r *http.Request) {
 	if !ok {
 		return
 	}
-	p, present, denial, _ := h.engine.Authenticate(r.Header)
+	p, present, denial, _ := h.engine.Authenticate(r.Context(), r.Header)
 	if present && denial == nil {
 		repl.Set(placeholderAuthUser, p.Subject)
 	}

@@ -35,6 +35,15 @@ type App struct {
 	// ($XDG_DATA_HOME/caddy, else ~/.local/share/caddy on Linux).
 	Store string `json:"store,omitempty"`
 
+	// StoreTimeout bounds every store read on the request path: what a
+	// cache miss reads (workspace by slug or id, membership and roles, API
+	// key) for the gateway and for authenticating the management API. It
+	// runs under the request's context, so a client that goes away ends it
+	// too. A read that takes longer fails the request closed with 503
+	// `unavailable` (never an allow, never a 404) and logs the cause.
+	// Cached decisions never touch the store. Default: 2s.
+	StoreTimeout caddy.Duration `json:"store_timeout,omitempty"`
+
 	// JWT configures bearer-token verification. Required.
 	JWT *JWTConfig `json:"jwt,omitempty"`
 
@@ -151,6 +160,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		Authenticator:   a.verifier,
 		CacheMaxEntries: a.cacheMaxEntries(),
 		MaxUnknownKeys:  a.maxUnknownKeys(),
+		StoreTimeout:    time.Duration(a.StoreTimeout),
 		Observer:        metricsObserver{},
 		Logger:          a.logger,
 	})
@@ -162,6 +172,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 func (a *App) provisionPolicy() error {
 	if a.JWT == nil {
 		return errors.New("gatehouse: a jwt block is required (jwks_file, jwks_url or hmac_secret)")
+	}
+	if a.StoreTimeout < 0 {
+		return fmt.Errorf("gatehouse: store_timeout %s: must be positive (0 = the default, %s)", time.Duration(a.StoreTimeout), gateway.DefaultStoreTimeout)
 	}
 	switch a.WorkspaceCreation {
 	case "":

@@ -38,7 +38,8 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 // UnmarshalCaddyfile sets up the app from Caddyfile tokens:
 //
 //	gatehouse {
-//		store              <path>
+//		store              [bolt] <path>
+//		store_timeout      <duration>
 //		jwt { ... }
 //		global_admins      <user-id...>
 //		workspace_creation anyone|global_admins
@@ -56,7 +57,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var err error
 		switch d.Val() {
 		case "store":
-			err = singleArg(d, &a.Store)
+			err = a.unmarshalStore(d)
+		case "store_timeout":
+			err = durationArg(d, &a.StoreTimeout)
 		case "jwt":
 			a.JWT = new(JWTConfig)
 			err = a.JWT.unmarshalCaddyfile(d)
@@ -78,11 +81,27 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			a.Cache = new(CacheConfig)
 			err = a.Cache.unmarshalCaddyfile(d)
 		default:
-			return d.Errf("unknown gatehouse option %q: expected store, jwt, global_admins, workspace_creation, permission, role, creator_role or cache", d.Val())
+			return d.Errf("unknown gatehouse option %q: expected store, store_timeout, jwt, global_admins, workspace_creation, permission, role, creator_role or cache", d.Val())
 		}
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// store [bolt] <path>: bolt, the only backend, may be named.
+func (a *App) unmarshalStore(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	switch {
+	case len(args) == 1:
+		a.Store = args[0]
+	case len(args) == 2 && args[0] == "bolt":
+		a.Store = args[1]
+	case len(args) == 2:
+		return d.Errf("store %s: unknown store backend %q: expected `store <path>` or `store bolt <path>`", strings.Join(args, " "), args[0])
+	default:
+		return d.Err("expected `store <path>` or `store bolt <path>`")
 	}
 	return nil
 }

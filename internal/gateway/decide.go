@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -56,7 +57,7 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 		d.deny(methodNotAllowed(r.Method, res))
 		return
 	}
-	if !p.engine.authenticate(r.Header, d) {
+	if !p.engine.authenticate(r.Context(), r.Header, d) {
 		return
 	}
 	if res.Status != route.Matched {
@@ -82,8 +83,8 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 // authenticate verifies the bearer token, if any. It returns false when it
 // has denied the request (invalid credentials, keys unavailable). A request
 // without credentials passes on unauthenticated.
-func (e *Engine) authenticate(h http.Header, d *Decision) bool {
-	principal, present, denial, err := e.Authenticate(h)
+func (e *Engine) authenticate(ctx context.Context, h http.Header, d *Decision) bool {
+	principal, present, denial, err := e.Authenticate(ctx, h)
 	switch {
 	case denial != nil:
 		d.Err = err
@@ -98,8 +99,10 @@ func (e *Engine) authenticate(h http.Header, d *Decision) bool {
 // Authenticate verifies the bearer token of a request, for the gateway and
 // for the management API. present is false when the request carries no
 // bearer credentials. A non-nil denial is the 401 (invalid credentials) or
-// 503 (keys unavailable, with its cause in err) to answer.
-func (e *Engine) Authenticate(h http.Header) (p authn.Principal, present bool, denial *problem.Problem, err error) {
+// 503 (keys or store unavailable, with its cause in err) to answer. An API
+// key not in the cache is read from the store under ctx, for at most the
+// store timeout.
+func (e *Engine) Authenticate(ctx context.Context, h http.Header) (p authn.Principal, present bool, denial *problem.Problem, err error) {
 	token, present, malformed := bearerToken(h)
 	if !present {
 		return p, false, nil, nil
@@ -108,7 +111,7 @@ func (e *Engine) Authenticate(h http.Header) (p authn.Principal, present bool, d
 		return p, true, invalidToken(malformed), nil
 	}
 	if apikey.LooksLikeKey(token) {
-		p, denial, err = e.authenticateKey(token)
+		p, denial, err = e.authenticateKey(ctx, token)
 		return p, true, denial, err
 	}
 	p, err = e.authn.Verify(token)
@@ -152,7 +155,7 @@ func (p *Policy) authorizeWorkspace(r *http.Request, ph Placeholders, rule *Rule
 			"the workspace is named more than once ("+p.source.From+" "+p.source.Name+")"))
 		return
 	}
-	access, err := p.engine.Access(r.Context(), d.Principal.Subject, ref)
+	access, err := p.engine.Access(r.Context(), d.Principal, ref)
 	if err != nil {
 		d.Err = err
 		d.deny(unavailable("the membership store is unavailable"))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 )
 
@@ -298,7 +299,7 @@ func TestCustomRoleShadowsALaterSystemRole(t *testing.T) {
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	// eve holds member + the custom exporter (contact.manage).
 	check(t, "custom exporter", decide(p, request("GET", "/w/acme/contacts/export", f.token("eve"))), want{})
-	a, err := f.engine.Access(t0(), "eve", "acme")
+	a, err := f.engine.Access(t0(), authn.Principal{Subject: "eve"}, "acme")
 	must(t, err)
 	if f.engine.Catalog().HasName(a.Permissions, "workspace.admin") {
 		t.Fatal("the new system role exporter (workspace.admin) reached the holders of the custom role exporter")

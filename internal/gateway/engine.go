@@ -57,8 +57,12 @@ type Options struct {
 	// permcache.DefaultMaxUnknown. Separate from the access cache: a
 	// client without credentials can fill this set, and nothing else.
 	MaxUnknownKeys int
-	Observer       Observer
-	Logger         *zap.Logger
+	// StoreTimeout bounds every store read on the request path (a cache
+	// miss: workspace, membership, API key); a read that takes longer
+	// fails the request closed with 503. 0 = DefaultStoreTimeout.
+	StoreTimeout time.Duration
+	Observer     Observer
+	Logger       *zap.Logger
 	// Now is the clock API key expiry is checked against; nil = time.Now.
 	Now func() time.Time
 }
@@ -79,6 +83,7 @@ type Engine struct {
 	noKey          *keyCredential
 	keyUses        *keyUseRecorder
 	fills          singleflight.Group
+	storeTimeout   time.Duration
 	observer       Observer
 	logger         *zap.Logger
 	now            func() time.Time
@@ -136,11 +141,15 @@ func NewEngine(opts Options) (*Engine, error) {
 		observer:       opts.Observer,
 		logger:         logger,
 		now:            opts.Now,
+		storeTimeout:   opts.StoreTimeout,
 		seen:           seen,
 		stop:           make(chan struct{}),
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if e.storeTimeout <= 0 {
+		e.storeTimeout = DefaultStoreTimeout
 	}
 	go expireLoop(opts.Versions, e.stop)
 	return e, nil
@@ -193,24 +202,29 @@ func (e *Engine) SystemRole(slug string) (SystemRole, bool) {
 // SystemRoles returns the system roles in config order.
 func (e *Engine) SystemRoles() []SystemRole { return e.systemRoleList }
 
-// Access returns what user may do in the workspace named by ref (id or
-// slug). It answers from the cache when it can and never returns a value
-// older than the last committed write. An error means the store failed:
-// the caller must fail closed.
-func (e *Engine) Access(ctx context.Context, user, ref string) (*Access, error) {
+// Access returns what principal p may do in the workspace named by ref (id
+// or slug). It answers from the cache when it can and never returns a value
+// older than the last committed write. A miss reads the store under ctx,
+// for at most the store timeout. An error means the store failed, was too
+// slow, or ctx ended: the caller must fail closed.
+func (e *Engine) Access(ctx context.Context, p authn.Principal, ref string) (*Access, error) {
 	if !plausibleRef(ref) {
 		return notMember, nil
 	}
-	if a, ok := e.cache.Get(user, ref); ok {
+	if a, ok := e.cache.Get(p.Subject, ref); ok {
 		e.observeCache(true)
 		return a, nil
 	}
 	e.observeCache(false)
-	// Concurrent misses for the same key share one store read.
-	// The fill outlives a cancelled first caller: the others still wait on it.
-	fillCtx := context.WithoutCancel(ctx)
-	v, err, _ := e.fills.Do(user+"\x00"+ref, func() (any, error) {
-		return e.loadAccess(fillCtx, user, ref)
+	return e.accessMiss(ctx, p, ref)
+}
+
+// accessMiss is Access's store read, apart so that what its closure
+// captures never costs the cached path an allocation.
+func (e *Engine) accessMiss(ctx context.Context, p authn.Principal, ref string) (*Access, error) {
+	// Concurrent misses for the same key share one store read (see fill).
+	v, err := e.fill(ctx, p.Subject+"\x00"+ref, func(ctx context.Context) (any, error) {
+		return e.loadAccess(ctx, p.Subject, p.KeyID, ref)
 	})
 	if err != nil {
 		return nil, err
@@ -218,9 +232,10 @@ func (e *Engine) Access(ctx context.Context, user, ref string) (*Access, error) 
 	return v.(*Access), nil
 }
 
-// loadAccess reads the store and fills the cache. The stamp is taken before
-// each read it guards (see permcache).
-func (e *Engine) loadAccess(ctx context.Context, user, ref string) (*Access, error) {
+// loadAccess reads the store and fills the cache. keyID is set when user
+// is an API key's subject. The stamp is taken before each read it guards
+// (see permcache).
+func (e *Engine) loadAccess(ctx context.Context, user, keyID, ref string) (*Access, error) {
 	stamp := e.versions.IDStamp()
 	workspaceID := ref
 	if !ident.IsWorkspaceID(ref) {
@@ -236,13 +251,13 @@ func (e *Engine) loadAccess(ctx context.Context, user, ref string) (*Access, err
 		workspaceID = id
 	}
 	stamp = e.versions.Target(stamp, workspaceID, user)
-	if keyID, isKey := apikey.IDFromSubject(user); isKey {
+	if keyID != "" {
 		stamp = e.versions.WithKey(stamp, keyID)
 	}
 	var access *Access
 	err := e.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		access, err = e.readAccess(tx, workspaceID, user, ref)
+		access, err = e.readAccess(tx, workspaceID, user, keyID, ref)
 		return err
 	})
 	if err != nil {
@@ -272,7 +287,7 @@ func (e *Engine) resolveSlug(ctx context.Context, slug string) (id string, found
 
 // readAccess loads the workspace, the membership and its custom roles in
 // one transaction, so they are mutually consistent.
-func (e *Engine) readAccess(tx store.Tx, workspaceID, user, ref string) (*Access, error) {
+func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (*Access, error) {
 	ws, err := tx.Workspace(workspaceID)
 	if errors.Is(err, store.ErrNotFound) {
 		return notMember, nil
@@ -284,9 +299,9 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, ref string) (*Access
 	if ws.Deleted() || (!ident.IsWorkspaceID(ref) && ws.Slug != ref) {
 		return notMember, nil
 	}
-	if keyID, isKey := apikey.IDFromSubject(user); isKey {
-		// JWT subjects cannot start with "apikey:" (authn refuses them),
-		// so this is an API key principal, never a user.
+	if keyID != "" {
+		// The principal is an API key (authenticateKey set KeyID): no
+		// membership, the key's own grants.
 		return e.readKeyAccess(tx, ws, keyID)
 	}
 	m, err := tx.Member(workspaceID, user)

@@ -55,12 +55,12 @@ const (
 )
 
 // authenticateKey checks an API key (README "The decision", step 4, and "API keys").
-func (e *Engine) authenticateKey(token string) (authn.Principal, *problem.Problem, error) {
+func (e *Engine) authenticateKey(ctx context.Context, token string) (authn.Principal, *problem.Problem, error) {
 	id, secret, ok := apikey.Parse(token)
 	if !ok {
 		return authn.Principal{}, invalidToken(reasonMalformedKey), nil
 	}
-	cred, err := e.keyCredential(id)
+	cred, err := e.keyCredential(ctx, id)
 	if err != nil {
 		return authn.Principal{}, unavailable("the API key cannot be checked right now: the store is unavailable"), err
 	}
@@ -90,8 +90,9 @@ func (e *Engine) authenticateKey(token string) (authn.Principal, *problem.Proble
 
 // keyCredential returns the cached credential of key id, reading the store
 // on a miss. Like Access, it never returns a value older than the last
-// committed write: revoking a key fails its very next request.
-func (e *Engine) keyCredential(id string) (*keyCredential, error) {
+// committed write: revoking a key fails its very next request. A miss
+// reads the store under ctx, for at most the store timeout.
+func (e *Engine) keyCredential(ctx context.Context, id string) (*keyCredential, error) {
 	if c, ok := e.keys.Get(id, ""); ok {
 		e.observeCache(true)
 		return c, nil
@@ -101,8 +102,14 @@ func (e *Engine) keyCredential(id string) (*keyCredential, error) {
 		return e.noKey, nil
 	}
 	e.observeCache(false)
-	v, err, _ := e.fills.Do("key\x00"+id, func() (any, error) {
-		return e.loadKeyCredential(id)
+	return e.keyCredentialMiss(ctx, id)
+}
+
+// keyCredentialMiss is keyCredential's store read, apart so that what its
+// closure captures never costs the cached path an allocation.
+func (e *Engine) keyCredentialMiss(ctx context.Context, id string) (*keyCredential, error) {
+	v, err := e.fill(ctx, "key\x00"+id, func(ctx context.Context) (any, error) {
+		return e.loadKeyCredential(ctx, id)
 	})
 	if err != nil {
 		return nil, err
@@ -110,10 +117,10 @@ func (e *Engine) keyCredential(id string) (*keyCredential, error) {
 	return v.(*keyCredential), nil
 }
 
-func (e *Engine) loadKeyCredential(id string) (*keyCredential, error) {
+func (e *Engine) loadKeyCredential(ctx context.Context, id string) (*keyCredential, error) {
 	stamp := e.versions.KeyStamp(id)
 	var cred *keyCredential
-	err := e.store.View(context.Background(), func(tx store.Tx) error {
+	err := e.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		cred, err = readKeyCredential(tx, id)
 		return err

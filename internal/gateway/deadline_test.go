@@ -1,0 +1,182 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
+)
+
+// stuckStore is the real bbolt store whose reads, while stuck is set, hang
+// until released — ignoring ctx, as a bbolt read waiting on a remap or a
+// network backend that does not answer would.
+type stuckStore struct {
+	*boltstore.Store
+	stuck   atomic.Bool
+	views   atomic.Int32 // reads that got stuck
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func newStuckStore(f *fixture) *stuckStore {
+	s := &stuckStore{Store: f.store, entered: make(chan struct{}, 64), release: make(chan struct{})}
+	s.stuck.Store(true)
+	return s
+}
+
+func (s *stuckStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	if s.stuck.Load() {
+		s.views.Add(1)
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.Store.View(ctx, fn)
+}
+
+// unstick lets every stuck read through, once.
+func (s *stuckStore) unstick() {
+	s.once.Do(func() {
+		s.stuck.Store(false)
+		close(s.release)
+	})
+}
+
+// engineOn returns an engine reading from s with the given store timeout;
+// the store is unstuck before the engine closes.
+func (f *fixture) engineOn(s store.Store, timeout time.Duration) *gateway.Engine {
+	f.t.Helper()
+	e := f.newEngineWith(func(o *gateway.Options) {
+		o.Store = s
+		o.StoreTimeout = timeout
+	})
+	if st, ok := s.(*stuckStore); ok {
+		f.t.Cleanup(st.unstick) // runs before the engine's Close
+	}
+	return e
+}
+
+// decideWithin runs the decision for r and fails the test if it does not
+// return within limit (the old code waited for the store forever).
+func decideWithin(t *testing.T, limit time.Duration, p *gateway.Policy, r *http.Request) (*gateway.Decision, time.Duration) {
+	t.Helper()
+	done := make(chan *gateway.Decision, 1)
+	start := time.Now()
+	go func() { done <- decide(p, r) }()
+	select {
+	case d := <-done:
+		return d, time.Since(start)
+	case <-time.After(limit):
+		t.Fatalf("%s %s: no decision after %s: the store read has no deadline", r.Method, r.URL.Path, limit)
+		return nil, 0
+	}
+}
+
+// A cache miss whose store read hangs is answered 503 unavailable within
+// about the store timeout — not an allow, not a 404 — for a membership by
+// slug and by id and for an API key lookup, with the cause for the log.
+func TestStoreReadDeadlineFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	key, _ := f.putKey(f.acme, []string{"message.read"}, nil)
+	stuck := newStuckStore(f)
+	const timeout = 150 * time.Millisecond
+	f.engine = f.engineOn(stuck, timeout)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+
+	for _, c := range []struct{ name, path, token string }{
+		{"member by slug", "/w/acme/messages", f.token("alice")},
+		{"member by id", "/w/" + f.acme.ID + "/messages", f.token("olga")},
+		{"API key", "/w/acme/messages", key},
+	} {
+		d, took := decideWithin(t, 3*time.Second, p, request("GET", c.path, c.token))
+		check(t, c.name, d, want{503, "unavailable", ""})
+		if took < timeout || took > timeout+time.Second {
+			t.Errorf("%s: answered after %s, want about %s", c.name, took, timeout)
+		}
+		if !errors.Is(d.Err, context.DeadlineExceeded) || !strings.Contains(d.Err.Error(), "store_timeout") {
+			t.Errorf("%s: the logged cause is %v, want the store timeout", c.name, d.Err)
+		}
+	}
+	if stuck.views.Load() == 0 {
+		t.Fatal("no read reached the store")
+	}
+
+	// Once the store answers again, the same requests are decided normally:
+	// nothing about the failure was cached.
+	stuck.unstick()
+	check(t, "member by slug, store back", decide(p, request("GET", "/w/acme/messages", f.token("alice"))), want{})
+	check(t, "API key, store back", decide(p, request("GET", "/w/acme/messages", key)), want{})
+}
+
+// A request whose context has ended (its client went away) is never
+// allowed on a cache miss, even when the store would answer.
+func TestCancelledRequestIsNotAllowed(t *testing.T) {
+	f := newFixture(t)
+	key, _ := f.putKey(f.acme, []string{"message.read"}, nil)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct{ name, token string }{
+		{"member", f.token("alice")},
+		{"API key", key},
+	} {
+		r := request("GET", "/w/acme/messages", c.token).WithContext(ctx)
+		d := decide(p, r)
+		check(t, c.name+", cancelled", d, want{503, "unavailable", ""})
+		if !errors.Is(d.Err, context.Canceled) {
+			t.Errorf("%s: the logged cause is %v, want context.Canceled", c.name, d.Err)
+		}
+		// The same request from a client still there is allowed.
+		check(t, c.name+", live", decide(p, request("GET", "/w/acme/messages", c.token)), want{})
+	}
+}
+
+// Concurrent misses share one store read. The client that started it
+// hanging up stops its own wait at once, and does not fail the read the
+// others are waiting for.
+func TestCancelledWaiterDoesNotFailTheSharedFill(t *testing.T) {
+	f := newFixture(t)
+	stuck := newStuckStore(f)
+	f.engine = f.engineOn(stuck, 5*time.Second)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	tok := f.token("alice")
+
+	ctxA, cancelA := context.WithCancel(context.Background())
+	doneA := make(chan *gateway.Decision, 1)
+	go func() { doneA <- decide(p, request("GET", "/w/acme/messages", tok).WithContext(ctxA)) }()
+	<-stuck.entered // A's read is in the store
+
+	doneB := make(chan *gateway.Decision, 1)
+	go func() { doneB <- decide(p, request("GET", "/w/acme/messages", tok)) }()
+
+	cancelA()
+	select {
+	case d := <-doneA:
+		check(t, "A, cancelled while waiting", d, want{503, "unavailable", ""})
+	case <-time.After(2 * time.Second):
+		t.Fatal("A's wait did not end with its context")
+	}
+	select {
+	case d := <-doneB:
+		t.Fatalf("B was answered (%v) before the store: the shared read failed with A", d.Problem)
+	case <-time.After(100 * time.Millisecond):
+	}
+	stuck.unstick()
+	select {
+	case d := <-doneB:
+		check(t, "B, waiting on the read A started", d, want{})
+	case <-time.After(3 * time.Second):
+		t.Fatal("B got no decision")
+	}
+	if n := stuck.views.Load(); n != 1 {
+		t.Errorf("%d store reads for one key, want 1 (misses coalesced)", n)
+	}
+}
