@@ -185,10 +185,7 @@ func (a *API) getInvite(c *call) error {
 		if err != nil {
 			return err
 		}
-		inv, err := tx.Invite(c.param("id"))
-		if errors.Is(err, store.ErrNotFound) || err == nil && inv.WorkspaceID != st.ws.ID {
-			return notFound(codeInviteNotFound, "no invite "+quote(c.param("id"))+" in this workspace")
-		}
+		inv, err := workspaceInvite(tx, st, c.param("id"))
 		view = newInviteView(inv, a.now())
 		return err
 	})
@@ -205,10 +202,7 @@ func (a *API) revokeInvite(c *call) error {
 		if err != nil {
 			return err
 		}
-		inv, err := tx.Invite(c.param("id"))
-		if errors.Is(err, store.ErrNotFound) || err == nil && inv.WorkspaceID != st.ws.ID {
-			return notFound(codeInviteNotFound, "no invite "+quote(c.param("id"))+" in this workspace")
-		}
+		inv, err := workspaceInvite(tx, st, c.param("id"))
 		if err != nil {
 			return err
 		}
@@ -448,4 +442,14 @@ func roleHolder(tx store.Tx, workspaceID, role string, now time.Time) (string, e
 		}
 		cursor = next
 	}
+}
+
+// workspaceInvite returns the invite id of the caller's workspace: one of
+// another workspace is as unknown as a missing one (no IDOR).
+func workspaceInvite(tx store.Tx, st *standing, id string) (store.Invite, error) {
+	inv, err := tx.Invite(id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && inv.WorkspaceID != st.ws.ID {
+		return inv, notFound(codeInviteNotFound, "no invite "+quote(id)+" in this workspace")
+	}
+	return inv, err
 }
