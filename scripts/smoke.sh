@@ -76,7 +76,7 @@ grep -q '"code":"last_admin"' "$work/body" || { echo "smoke: expected last_admin
 # An API key made through the API works at the gateway, and stops when revoked.
 api 201 --json '{"name":"smoke","permissions":["message.read"]}' http://127.0.0.1:8080/gatehouse/v1/workspaces/acme/api-keys
 key=$(sed -E 's/.*"key":"(ghk_[a-z2-7_]+)".*/\1/' "$work/body")
-key_id=$(sed -E 's/.*"id":"([a-z2-7]+)".*/\1/' "$work/body")
+key_id=$(sed -E 's/.*"id":"(key_[a-z2-7]+)".*/\1/' "$work/body")
 gateway_status() { curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $key" http://127.0.0.1:8080/w/acme/messages; }
 [ "$(gateway_status)" = 200 ] || { echo "smoke: the API key was refused at the gateway:" >&2; cat "$work/body" >&2; exit 1; }
 echo "smoke: ok (200) gateway with an API key"
@@ -84,8 +84,9 @@ api 204 -X DELETE "http://127.0.0.1:8080/gatehouse/v1/workspaces/acme/api-keys/$
 [ "$(gateway_status)" = 401 ] || { echo "smoke: a revoked API key still works:" >&2; cat "$work/body" >&2; exit 1; }
 echo "smoke: ok (401) gateway with the revoked key"
 
-# Caddyfile.example loads with `gatehouse validate` (the demo's store must
-# be free for that, so stop the demo first).
+# Caddyfile.example loads with `gatehouse validate` (validation opens no
+# store, so it would work next to the demo too; stop the demo first all the
+# same, so the demo's own store is not touched).
 kill "$demo_pid"; wait "$demo_pid" 2>/dev/null || true; demo_pid=
 (cd "$work" && ./bin/gatehouse validate --config Caddyfile.example --adapter caddyfile >/dev/null 2>"$work/validate.err") || {
 	echo "smoke: gatehouse validate failed:" >&2; cat "$work/validate.err" >&2; exit 1
