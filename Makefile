@@ -18,7 +18,8 @@ FUZZ_TARGETS := \
 	./internal/authz:FuzzValidateName \
 	./internal/authn:FuzzVerify \
 	./internal/apikey:FuzzParse \
-	./internal/store/boltstore:FuzzFastDecode
+	./internal/store/boltstore:FuzzFastDecode \
+	./internal/store:FuzzParseToken
 
 .PHONY: all deps build run test unit xcaddy fuzz smoke bench lint clean
 

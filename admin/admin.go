@@ -144,6 +144,11 @@ func (a *API) serve(c *call) error {
 			return err
 		}
 	}
+	// After authentication (a caller with a bad credential learns nothing
+	// about the store from its token's fate), before the handler reads.
+	if prob := gateway.CheckConsistency(c.r.Header, a.store); prob != nil {
+		return prob
+	}
 	if err := c.checkQuery(ep.query); err != nil {
 		return err
 	}

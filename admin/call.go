@@ -127,6 +127,9 @@ func (c *call) fail(err error) {
 	if !errors.As(err, &p) {
 		p = c.api.internalError(c, err)
 	}
+	// Only a 2xx carries a revision token: a failed request changed
+	// nothing the caller may wait for.
+	c.w.Header().Del(gateway.HeaderRevisionToken)
 	gateway.WriteDenial(c.w, p)
 }
 

@@ -343,6 +343,10 @@ func (s failingRoles) Update(ctx context.Context, fn func(store.Tx) error) error
 	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(failingRolesTx{tx, s.fail}) })
 }
 
+func (s failingRoles) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64, error) {
+	return s.Store.UpdateRev(ctx, func(tx store.Tx) error { return fn(failingRolesTx{tx, s.fail}) })
+}
+
 type failingRolesTx struct {
 	store.Tx
 	fail *atomic.Bool

@@ -29,14 +29,19 @@ func (c *call) view(fn func(tx store.Tx) error) error {
 // update runs fn in a write transaction of the request: a returned error
 // (a problem included) rolls everything back. Once it has committed, each
 // audit event it appended is logged.
+//
+// Every mutation of the API goes through here, so this is where its
+// answer gets Gatehouse-Revision: the token of this commit (spec §10).
+// c.fail removes it again if the request fails after all.
 func (c *call) update(fn func(tx store.Tx) error) error {
 	var events []store.AuditEvent
-	err := c.api.store.Update(c.r.Context(), func(tx store.Tx) error {
+	rev, err := c.api.store.UpdateRev(c.r.Context(), func(tx store.Tx) error {
 		events = events[:0] // a backend may run fn again: only the last run counts
 		return fn(recordingTx{Tx: tx, events: &events})
 	})
 	if err == nil {
 		c.api.logChanges(events)
+		c.w.Header().Set(gateway.HeaderRevisionToken, store.FormatToken(c.api.store.ID(), rev))
 	}
 	return err
 }

@@ -79,6 +79,33 @@ func (s *sharedStore) Update(ctx context.Context, fn func(store.Tx) error) error
 	return db.Update(ctx, fn)
 }
 
+// UpdateRev implements store.Store.
+func (s *sharedStore) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64, error) {
+	db, err := s.opened(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return db.UpdateRev(ctx, fn)
+}
+
+// Revision implements store.Store: 0 while the store is not created yet
+// (it has no commits either).
+func (s *sharedStore) Revision() uint64 {
+	if db := s.db.Load(); db != nil {
+		return db.Revision()
+	}
+	return 0
+}
+
+// ID implements store.Store: "" while the store is not created yet, so
+// no token matches it.
+func (s *sharedStore) ID() string {
+	if db := s.db.Load(); db != nil {
+		return db.ID()
+	}
+	return ""
+}
+
 // Stats implements store.Store.
 func (s *sharedStore) Stats(ctx context.Context) (store.Stats, error) {
 	db, err := s.opened(ctx)

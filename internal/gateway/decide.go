@@ -38,6 +38,10 @@ type Decision struct {
 	Problem *problem.Problem
 	// Err is the internal cause of a 503, for the log only.
 	Err error
+	// Revision is the store revision (decimal) read before the decision:
+	// the data it was decided on is at least that fresh. Forwarded
+	// upstream as X-Gatehouse-Revision on allow.
+	Revision string
 }
 
 // Decide runs the decision steps of README "The decision" for r. It never writes to r or
@@ -57,8 +61,19 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 		d.deny(methodNotAllowed(r.Method, res))
 		return
 	}
+	// Read before anything the decision reads: a change committed after
+	// this load may or may not be seen, one committed before it is.
+	d.Revision = p.engine.revision.get(p.engine.store)
 	if !p.engine.authenticate(r.Context(), r.Header, d) {
 		return
+	}
+	// After authentication, so that a caller with a bad credential learns
+	// nothing about the store from its token's fate.
+	if _, ok := r.Header[HeaderConsistency]; ok {
+		if prob := CheckConsistency(r.Header, p.engine.store); prob != nil {
+			d.deny(prob)
+			return
+		}
 	}
 	if res.Status != route.Matched {
 		d.denyUnmatched(r)

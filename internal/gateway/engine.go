@@ -90,6 +90,8 @@ type Engine struct {
 	seen           *seenRecorder
 	stop           chan struct{}
 	closeOnce      sync.Once
+	// revision is the decimal store revision forwarded upstream.
+	revision revisionText
 }
 
 // maxRefLen bounds a workspace reference from a request before it reaches

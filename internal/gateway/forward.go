@@ -54,8 +54,19 @@ func isIdentityHeader(name string) bool {
 
 // SetIdentityHeaders writes the trusted identity of an allowed request onto
 // the upstream request's headers.
+//
+// X-Gatehouse-Revision goes with every allow, public ones included (spec
+// §10: "allowed requests"): it names the data, not the caller. The
+// Gatehouse-Consistency header, consumed here, is not forwarded.
 func (d *Decision) SetIdentityHeaders(h http.Header) {
-	if !d.Allowed || !d.Authenticated {
+	if !d.Allowed {
+		return
+	}
+	if d.Revision != "" {
+		h.Set(HeaderRevision, d.Revision)
+	}
+	h.Del(HeaderConsistency)
+	if !d.Authenticated {
 		return
 	}
 	h.Set(HeaderUser, d.Principal.Subject)

@@ -28,6 +28,11 @@ const (
 // error table lists it.
 const CodeInvalidMethod = "invalid_method"
 
+// CodeInvalidConsistencyToken is the 400 of the gateway and the API for a
+// Gatehouse-Consistency header that is malformed, from another database,
+// or names a revision the store has not reached (spec §10).
+const CodeInvalidConsistencyToken = "invalid_consistency_token"
+
 // TypeBase prefixes every problem type URI; the code completes it, so the
 // type is as stable as the code.
 const TypeBase = "urn:gatehouse:problem:"

@@ -227,6 +227,24 @@ type Store interface {
 	// (fsync) before returning nil. If fn returns an error nothing is
 	// written. fn runs exactly once. Concurrent Updates are serialized.
 	Update(ctx context.Context, fn func(Tx) error) error
+	// UpdateRev is Update that also returns the revision the commit
+	// made (see Revision); 0 with the error when nothing was committed.
+	// Update is UpdateRev with the revision dropped, so a caller that
+	// does not hand out consistency tokens keeps the short form.
+	UpdateRev(ctx context.Context, fn func(Tx) error) (uint64, error)
+	// Revision is the revision of the latest committed Update: it starts
+	// at 0 for a new store and grows by exactly 1 with every committed
+	// Update (a rolled-back one or a View leaves it unchanged). It is
+	// durable (written in the committing transaction, so in commit
+	// order) and cheap to call (no I/O, no lock). It is what this Store
+	// value has committed or seen at open: another value on the same
+	// database (another process) may be ahead of it.
+	Revision() uint64
+	// ID identifies the database: random, created once when the store is
+	// created and never changed. A store filled by Import is a different
+	// database with its own ID, so a consistency token of the old one is
+	// refused rather than silently misread.
+	ID() string
 	// Stats counts the records.
 	Stats(ctx context.Context) (Stats, error)
 	// Backup takes a consistent copy of the whole store, in the backend's

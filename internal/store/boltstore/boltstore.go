@@ -52,11 +52,15 @@ package boltstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,6 +118,14 @@ var (
 		bucketInvites, bucketInviteWS, bucketInviteTok, bucketInviteMail, bucketAPIKeys, bucketAPIKeyWS, bucketAudit}
 
 	keySchemaVersion = []byte("schema_version")
+	// keyRevision is the store's revision (store.Store.Revision), 8 bytes
+	// big-endian, written by every committed Update in its own
+	// transaction; absent = 0.
+	keyRevision = []byte("revision")
+	// keyStoreID is the store's random id (store.Store.ID), written once
+	// when the file is created (or first opened read-write by a build
+	// that knows it).
+	keyStoreID = []byte("store_id")
 )
 
 // Options configures Open.
@@ -139,6 +151,11 @@ type Store struct {
 	path     string
 	listener store.ChangeListener
 	readOnly bool
+
+	// id and rev mirror keyStoreID and keyRevision: id is set by Open,
+	// rev after every commit, so Revision and ID need no transaction.
+	id  string
+	rev atomic.Uint64
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -239,6 +256,9 @@ func (s *Store) init() error {
 			if err == nil && fresh {
 				err = fmt.Errorf("%w (empty file)", ErrNotGatehouseStore)
 			}
+			if err == nil {
+				s.loadMeta(tx)
+			}
 			return err
 		})
 	}
@@ -246,7 +266,10 @@ func (s *Store) init() error {
 	var fresh, complete bool
 	if err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		fresh, err = check(tx)
-		complete = hasAllBuckets(tx)
+		complete = hasAllBuckets(tx) && tx.Bucket(bucketMeta).Get(keyStoreID) != nil
+		if complete {
+			s.loadMeta(tx)
+		}
 		return err
 	}); err != nil || complete {
 		return err
@@ -257,11 +280,69 @@ func (s *Store) init() error {
 				return err
 			}
 		}
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keyStoreID) == nil {
+			id, err := newStoreID()
+			if err != nil {
+				return err
+			}
+			if err := meta.Put(keyStoreID, []byte(id)); err != nil {
+				return err
+			}
+		}
+		s.loadMeta(tx)
 		if !fresh {
 			return nil
 		}
-		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
+		return meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
 	})
+}
+
+// loadMeta copies the store id and the revision into s. A file from a
+// build before store ids, opened read-only, has none: its id is "" and
+// no token matches it.
+func (s *Store) loadMeta(tx *bbolt.Tx) {
+	meta := tx.Bucket(bucketMeta)
+	s.id = string(meta.Get(keyStoreID))
+	s.rev.Store(readRevision(meta))
+}
+
+// readRevision decodes keyRevision; absent (or, defensively, not 8 bytes)
+// is 0.
+func readRevision(meta *bbolt.Bucket) uint64 {
+	raw := meta.Get(keyRevision)
+	if len(raw) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(raw)
+}
+
+// newStoreID returns 128 random bits in lower-case unpadded base32 (26
+// characters, the alphabet store.ParseToken accepts).
+func newStoreID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])), nil
+}
+
+// ID implements store.Store.
+func (s *Store) ID() string { return s.id }
+
+// Revision implements store.Store.
+func (s *Store) Revision() uint64 { return s.rev.Load() }
+
+// publishRevision raises the mirrored revision to rev. Commit handlers of
+// two transactions may run concurrently (bbolt runs them after releasing
+// the writer lock), so the later revision must win whatever the order.
+func (s *Store) publishRevision(rev uint64) {
+	for {
+		cur := s.rev.Load()
+		if rev <= cur || s.rev.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
 }
 
 func hasAllBuckets(tx *bbolt.Tx) bool {
@@ -306,20 +387,31 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 // The Listener runs after the writer lock is released, so it may read the
 // store.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	_, err := s.UpdateRev(ctx, fn)
+	return err
+}
+
+// UpdateRev implements store.Store: Update, returning the revision of the
+// commit. The revision is incremented inside the transaction, after fn,
+// so it commits (durably, in commit order) or rolls back with fn's
+// writes, and it is published to Revision before UpdateRev returns.
+func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	if s.readOnly {
-		return fmt.Errorf("store %s: %w", s.path, ErrReadOnly)
+		return 0, fmt.Errorf("store %s: %w", s.path, ErrReadOnly)
 	}
 	if s.closed.Load() {
-		return ErrClosed
+		return 0, ErrClosed
 	}
 	var (
-		ch       *changes
-		entered  bool // the transaction began
-		fnOK     bool // fn returned nil
-		notified bool
+		rev       uint64
+		committed bool
+		ch        *changes
+		entered   bool // the transaction began
+		fnOK      bool // fn returned nil
+		notified  bool
 	)
 	if s.listener != nil {
 		ch = new(changes)
@@ -337,6 +429,17 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 			return err
 		}
 		fnOK = true
+		meta := btx.Bucket(bucketMeta)
+		rev = readRevision(meta) + 1
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], rev)
+		if err := meta.Put(keyRevision, buf[:]); err != nil {
+			return err
+		}
+		btx.OnCommit(func() {
+			committed = true
+			s.publishRevision(rev)
+		})
 		if !ch.empty() {
 			// Why the listener runs in OnCommit, and why that is what
 			// makes the permission cache safe (see internal/permcache):
@@ -377,10 +480,13 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if entered && !fnOK {
 		// fn's own error (or ctx's), unchanged, so that errors.Is/As on
 		// the caller's types and identity comparisons keep working.
-		return err
+		return 0, err
+	}
+	if err == nil && committed {
+		return rev, nil
 	}
 	// Begin or Commit failed.
-	return s.mapErr(err)
+	return 0, s.mapErr(err)
 }
 
 // mapErr turns bbolt's lifecycle errors into this package's.

@@ -23,7 +23,9 @@ func TestConformance(t *testing.T) {
 		// closing the first closes the database under both.
 		Second: func(t testing.TB, s store.Store) store.Store {
 			first := s.(*Store)
-			return &Store{db: first.db, path: first.path, listener: first.listener}
+			second := &Store{db: first.db, path: first.path, listener: first.listener, id: first.id}
+			second.rev.Store(first.Revision())
+			return second
 		},
 		OpenBackup: func(t testing.TB, data []byte) store.Store {
 			path := filepath.Join(t.TempDir(), "backup.db")

@@ -9,7 +9,7 @@
 // files by record kind (users.go, workspaces.go, members.go, roles.go,
 // invites.go, apikeys.go, audit.go, purge.go, signingkeys.go) and by
 // property (stats.go, pagination.go, errors.go: ErrInvalid and Tx misuse,
-// rollback.go, listener.go, context.go, snapshot.go, backup.go,
+// rollback.go, revision.go, listener.go, context.go, snapshot.go, backup.go,
 // concurrency.go, close.go), each one function RunAll calls as a subtest;
 // seed.go writes a store with every kind of record. Every subtest opens
 // its own store, so a failure names one property.
@@ -95,6 +95,8 @@ func RunAll(t *testing.T, b Backend) {
 	t.Run("Backup", func(t *testing.T) { testBackup(t, b) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, b) })
 	t.Run("Close", func(t *testing.T) { testClose(t, b) })
+	t.Run("Revision", func(t *testing.T) { testRevision(t, b) })
+	t.Run("RevisionConcurrent", func(t *testing.T) { testRevisionConcurrent(t, b) })
 }
 
 // ---- helpers shared by the files of the suite
