@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/canonpath"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
@@ -52,6 +53,11 @@ type Options struct {
 	// handle_path /gatehouse/*), so that Location headers name absolute
 	// paths. nil: the API is mounted at the root.
 	MountPrefix func(r *http.Request) string
+	// Authenticated, when set, is told the principal of every request whose
+	// credential verified, before any permission check: a front-end uses
+	// it to name the caller in its access log (Caddy's {http.auth.user.id})
+	// without authenticating the request a second time.
+	Authenticated func(r *http.Request, p authn.Principal)
 }
 
 // API serves the management API.
@@ -65,6 +71,7 @@ type API struct {
 	logger     *zap.Logger
 	now        func() time.Time
 	prefix     func(*http.Request) string
+	onAuth     func(*http.Request, authn.Principal)
 	table      *route.Table
 	endpoints  []endpoint
 	builtinIDs builtinPerms
@@ -90,6 +97,7 @@ func New(opts Options) (*API, error) {
 		logger:   opts.Logger,
 		now:      opts.Now,
 		prefix:   opts.MountPrefix,
+		onAuth:   opts.Authenticated,
 	}
 	if a.creation == "" {
 		a.creation = CreationAnyone

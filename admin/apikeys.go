@@ -28,7 +28,7 @@ type apiKeyView struct {
 	WorkspaceID string   `json:"workspace_id"`
 	Name        string   `json:"name"`
 	Permissions []string `json:"permissions"`
-	// Restrictions are the creator's, carried by the key (spec §6).
+	// Restrictions are the creator's, carried by the key (README "Management API").
 	Restrictions map[string][]string `json:"restrictions,omitempty"`
 	Status       string              `json:"status"`
 	CreatedBy    string              `json:"created_by"`

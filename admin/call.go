@@ -44,6 +44,9 @@ func (c *call) authenticate() error {
 	case !present:
 		return gateway.Unauthenticated()
 	}
+	if c.api.onAuth != nil {
+		c.api.onAuth(c.r, p)
+	}
 	if p.KeyID != "" {
 		// The API's invariants are about members (who outranks whom, the
 		// last admin); a key is not one. Keys are for the gateway.

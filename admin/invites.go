@@ -38,7 +38,7 @@ type inviteView struct {
 	WorkspaceName string   `json:"workspace_name,omitempty"`
 	Email         string   `json:"email"`
 	Roles         []string `json:"roles"`
-	// Restrictions the invitee gets: the creator's own (spec §6).
+	// Restrictions the invitee gets: the creator's own (README "Management API").
 	Restrictions map[string][]string `json:"restrictions,omitempty"`
 	Status       string              `json:"status"`
 	CreatedBy    string              `json:"created_by"`

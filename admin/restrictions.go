@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 )
 
-// Restrictions and no escalation (spec §6, README "Restrictions").
+// Restrictions and no escalation (README "Management API").
 //
 // A restriction narrows access: a member restricted on type T to the list
 // L reaches only the resources of L, and a member without a restriction on

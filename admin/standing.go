@@ -31,7 +31,7 @@ func (c *call) view(fn func(tx store.Tx) error) error {
 // audit event it appended is logged.
 //
 // Every mutation of the API goes through here, so this is where its
-// answer gets Gatehouse-Revision: the token of this commit (spec §10).
+// answer gets Gatehouse-Revision: the token of this commit (README "Consistency tokens").
 // c.fail removes it again if the request fails after all.
 func (c *call) update(fn func(tx store.Tx) error) error {
 	var events []store.AuditEvent

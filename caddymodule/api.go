@@ -10,7 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
-	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
 )
 
 func init() {
@@ -22,8 +22,7 @@ func init() {
 // mounted. It authenticates requests by itself, with the same tokens as
 // the gateway, and terminates the request.
 type APIHandler struct {
-	api    *admin.API
-	engine *gateway.Engine
+	api *admin.API
 }
 
 // CaddyModule returns the Caddy module information.
@@ -44,7 +43,6 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	h.engine = app.Engine()
 	h.api, err = admin.New(admin.Options{
 		Store:             app.shared,
 		Engine:            app.Engine(),
@@ -53,6 +51,7 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 		JWKS:              signer.JWKS(),
 		Logger:            ctx.Logger(),
 		MountPrefix:       mountPrefix,
+		Authenticated:     identify,
 	})
 	return err
 }
@@ -75,23 +74,15 @@ func mountPrefix(r *http.Request) string {
 
 // ServeHTTP serves the API; it never calls next.
 func (h *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
-	h.identify(r)
 	h.api.ServeHTTP(w, r)
 	return nil
 }
 
-// identify sets {http.auth.user.id} to the caller, as the gateway does, so
-// Caddy's access log shows who called the management API. The API
-// authenticates the request again by itself (admin stays free of Caddy);
-// the second verification of a token hits the verified-token cache. An
-// invalid or missing credential leaves the placeholder unset.
-func (h *APIHandler) identify(r *http.Request) {
-	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	if !ok {
-		return
-	}
-	p, present, denial, _ := h.engine.Authenticate(r.Context(), r.Header)
-	if present && denial == nil {
+// identify sets {http.auth.user.id} to the caller the API authenticated,
+// as the gateway does, so Caddy's access log shows who called the
+// management API. A request without a valid credential leaves it unset.
+func identify(r *http.Request, p authn.Principal) {
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set(placeholderAuthUser, p.Subject)
 	}
 }

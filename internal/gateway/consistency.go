@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
-// Consistency tokens (spec §10) and the upstream revision header.
+// Consistency tokens (README "Consistency tokens") and the upstream revision header.
 const (
 	// HeaderConsistency is the request header asking for data at least
 	// as fresh as a token the management API handed out.

@@ -69,11 +69,9 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	}
 	// After authentication, so that a caller with a bad credential learns
 	// nothing about the store from its token's fate.
-	if _, ok := r.Header[HeaderConsistency]; ok {
-		if prob := CheckConsistency(r.Header, p.engine.store); prob != nil {
-			d.deny(prob)
-			return
-		}
+	if prob := CheckConsistency(r.Header, p.engine.store); prob != nil {
+		d.deny(prob)
+		return
 	}
 	if res.Status != route.Matched {
 		d.denyUnmatched(r)

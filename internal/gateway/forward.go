@@ -21,19 +21,10 @@ const (
 // identityPrefix is compared case-insensitively, with '_' read as '-'.
 const identityPrefix = "x-gatehouse-"
 
-// StripIdentityHeaders deletes every header that an upstream could read as
+// isIdentityHeader reports whether an upstream could read header name as
 // X-Gatehouse-*: any case, and '_' for '-' (frameworks such as CGI-style
 // servers fold X_Gatehouse_User into the same variable). Policy.Scrub
-// applies the same rule to every request, before anything else, along
-// with the Connection, trailer and override-header rules.
-func StripIdentityHeaders(h http.Header) {
-	for name := range h {
-		if isIdentityHeader(name) {
-			delete(h, name)
-		}
-	}
-}
-
+// deletes every such header on every request, before anything else.
 func isIdentityHeader(name string) bool {
 	if len(name) < len(identityPrefix) {
 		return false
@@ -55,8 +46,8 @@ func isIdentityHeader(name string) bool {
 // SetIdentityHeaders writes the trusted identity of an allowed request onto
 // the upstream request's headers.
 //
-// X-Gatehouse-Revision goes with every allow, public ones included (spec
-// §10: "allowed requests"): it names the data, not the caller. The
+// X-Gatehouse-Revision goes with every allow, public ones included
+// (README "Consistency tokens"): it names the data, not the caller. The
 // Gatehouse-Consistency header, consumed here, is not forwarded.
 func (d *Decision) SetIdentityHeaders(h http.Header) {
 	if !d.Allowed {

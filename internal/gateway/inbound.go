@@ -17,7 +17,7 @@ var overrideHeaders = [...]string{
 	"x-rewrite-url",
 }
 
-// Scrub applies spec §4 step 2 to r, before anything else, on every
+// Scrub applies README "What a client cannot change" to r, before anything else, on every
 // request, allowed or not: what the client sends can never remove, replace
 // or add to what the gateway tells the upstream.
 //

@@ -24,13 +24,12 @@ const (
 )
 
 // CodeInvalidMethod is the gateway's 400 for a method that is not an
-// upper-case token: spec §4 asks for 400 and names no code; README's
-// error table lists it.
+// upper-case token (README "Errors").
 const CodeInvalidMethod = "invalid_method"
 
 // CodeInvalidConsistencyToken is the 400 of the gateway and the API for a
 // Gatehouse-Consistency header that is malformed, from another database,
-// or names a revision the store has not reached (spec §10).
+// or names a revision the store has not reached (README "Consistency tokens").
 const CodeInvalidConsistencyToken = "invalid_consistency_token"
 
 // TypeBase prefixes every problem type URI; the code completes it, so the

@@ -66,7 +66,7 @@ func isTokenChar(c byte) bool {
 // token: RFC 9110 tchar without lower-case letters. Methods are
 // case-sensitive, so "post" is not POST and would fall through to a "*"
 // rule, yet frameworks that upper-case the method run their POST handler
-// for it; the gateway refuses such a method instead (spec §4).
+// for it; the gateway refuses such a method instead (README "What a client cannot change").
 func ValidRequestMethod(m string) bool {
 	switch m {
 	case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS":

@@ -115,7 +115,7 @@ type Invite struct {
 	Roles []string `json:"roles"`
 	// Restrictions the invitee gets on acceptance: the creator's own when
 	// the invite was made, so an invite never grants wider access than its
-	// creator holds (spec §6, no escalation).
+	// creator holds (README "Management API", no escalation).
 	Restrictions map[string][]string `json:"restrictions,omitempty"`
 	// TokenHash is the hex SHA-256 of the secret token.
 	TokenHash  string     `json:"token_hash"`

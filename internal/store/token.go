@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Consistency tokens (spec §10): a 2xx answer of the management API that
+// Consistency tokens (README "Consistency tokens"): a 2xx answer of the management API that
 // changed something carries Gatehouse-Revision: <token>, and a request may
 // carry Gatehouse-Consistency: <token> to be decided on data at least that
 // fresh. The format is "r1.<store id>.<revision>" — opaque to clients; the
