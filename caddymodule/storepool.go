@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -207,8 +208,8 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 }
 
 // signer returns the gateway's assertion signer, creating its key on first
-// use. For a store not created yet the key is made in a scratch store that
-// is removed at once, and kept for open to write into the real file.
+// use. For a store not created yet the key is made in memory and kept for
+// open to write into the real file, so validation touches no disk.
 func (s *sharedStore) signer(now time.Time) (*assertion.Signer, error) {
 	if s.db.Load() != nil {
 		return assertion.LoadOrCreate(context.Background(), s, now)
@@ -218,40 +219,15 @@ func (s *sharedStore) signer(now time.Time) (*assertion.Signer, error) {
 	if db := s.db.Load(); db != nil {
 		return assertion.LoadOrCreate(context.Background(), db, now)
 	}
-	dir, err := os.MkdirTemp("", "gatehouse-keys-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	scratch, err := boltstore.Open(filepath.Join(dir, "scratch.db"), boltstore.Options{})
-	if err != nil {
-		return nil, err
-	}
-	defer scratch.Close()
-	if len(s.pendingKeys) > 0 {
-		if err := scratch.Update(context.Background(), func(tx store.Tx) error {
-			for _, k := range s.pendingKeys {
-				if err := tx.PutSigningKey(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
+	if len(s.pendingKeys) == 0 {
+		key, err := assertion.NewStoredKey(now)
+		if err != nil {
 			return nil, err
 		}
+		s.pendingKeys = []store.SigningKey{key}
 	}
-	signer, err := assertion.LoadOrCreate(context.Background(), scratch, now)
-	if err != nil {
-		return nil, err
-	}
-	err = scratch.View(context.Background(), func(tx store.Tx) (err error) {
-		s.pendingKeys, err = tx.SigningKeys()
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return signer, nil
+	// A copy: NewSigner sorts its argument.
+	return assertion.NewSigner(slices.Clone(s.pendingKeys))
 }
 
 // acquireStore returns the shared store for path, opening it on first use

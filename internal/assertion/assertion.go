@@ -71,7 +71,7 @@ func LoadOrCreate(ctx context.Context, s store.Store, now time.Time) (*Signer, e
 		if keys, err = tx.SigningKeys(); err != nil || len(keys) > 0 {
 			return err
 		}
-		key, err := newStoredKey(now)
+		key, err := NewStoredKey(now)
 		if err != nil {
 			return err
 		}
@@ -81,10 +81,11 @@ func LoadOrCreate(ctx context.Context, s store.Store, now time.Time) (*Signer, e
 	if err != nil {
 		return nil, fmt.Errorf("loading the gateway signing key: %w", err)
 	}
-	return newSigner(keys)
+	return NewSigner(keys)
 }
 
-func newStoredKey(now time.Time) (store.SigningKey, error) {
+// NewStoredKey makes a new gateway signing key, as the store keeps it.
+func NewStoredKey(now time.Time) (store.SigningKey, error) {
 	priv, _, err := signing.NewKeyPair()
 	if err != nil {
 		return store.SigningKey{}, err
@@ -96,9 +97,9 @@ func newStoredKey(now time.Time) (store.SigningKey, error) {
 	return store.SigningKey{ID: priv.KeyID(), JWK: raw, CreatedAt: now}, nil
 }
 
-// newSigner signs with the newest key and publishes all of them, so that
-// assertions signed just before a rotation still verify.
-func newSigner(stored []store.SigningKey) (*Signer, error) {
+// NewSigner signs with the newest of the stored keys and publishes all of
+// them, so that assertions signed just before a rotation still verify.
+func NewSigner(stored []store.SigningKey) (*Signer, error) {
 	slices.SortFunc(stored, func(a, b store.SigningKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	public := jwk.NewSet()
 	var newest jwk.Key
