@@ -125,9 +125,11 @@ func (l *listener) session(ctx context.Context) bool {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{notifyChannel}.Sanitize()); err != nil {
 		return false
 	}
+	// Wake first, then report up: whoever waits for Up has had the
+	// reconnect's wake-up already.
+	l.s.wake()
 	l.up.Store(true)
 	defer l.up.Store(false)
-	l.s.wake()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {

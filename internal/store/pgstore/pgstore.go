@@ -56,7 +56,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultChangeRetention = 10000
-	DefaultMaxAttempts     = 30
+	DefaultMaxAttempts     = 50
 	// DefaultChangesLimit is the page of Changes for limit <= 0.
 	DefaultChangesLimit = 1000
 	// maxChangesLimit bounds one Changes page.
@@ -113,6 +113,10 @@ type Store struct {
 	subs   map[chan struct{}]struct{}
 
 	listener *listener
+
+	// retries and contended count transactions run again after a
+	// serialization failure, and Updates that gave up (TxStats).
+	retries, contended atomic.Uint64
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -251,15 +255,34 @@ func (s *Store) run(ctx context.Context, write bool, fn func(store.Tx) error) (u
 		if !retry {
 			return rev, err
 		}
+		s.retries.Add(1)
 		lastErr = err
 	}
+	s.contended.Add(1)
 	return 0, fmt.Errorf("pgstore: %w (%d attempts; last: %v)", ErrContended, s.opts.MaxAttempts, lastErr)
 }
 
-// backoff sleeps a random time in [0, min(1ms·2^attempt, 64ms)): full
-// jitter, so that transactions that conflicted do not meet again.
+// TxStats are the transaction counters, for metrics.
+type TxStats struct {
+	// Retries counts transactions run again after a serialization
+	// failure or deadlock.
+	Retries uint64
+	// Contended counts Updates and Views that gave up with ErrContended.
+	Contended uint64
+}
+
+// TxStats returns the transaction counters.
+func (s *Store) TxStats() TxStats {
+	return TxStats{Retries: s.retries.Load(), Contended: s.contended.Load()}
+}
+
+// backoff sleeps a random time in [0, min(2ms·2^attempt, 128ms)): full
+// jitter, so that transactions that conflicted do not meet again. Every
+// writer updates the revision row, so concurrent writers always conflict
+// and all but one run again: the ceiling grows with the attempts so that
+// a crowd of writers spreads out.
 func backoff(ctx context.Context, attempt int) error {
-	ceil := time.Millisecond << min(attempt, 6)
+	ceil := 2 * time.Millisecond << min(attempt, 6)
 	n, err := rand.Int(rand.Reader, big.NewInt(int64(ceil)))
 	if err != nil {
 		return err

@@ -167,6 +167,9 @@ func TestRetryOnSerializationFailure(t *testing.T) {
 	if got := runs.Load(); got < 3 {
 		t.Errorf("fn ran %d times for 2 conflicting Updates: no retry happened", got)
 	}
+	if r := s1.TxStats().Retries + s2.TxStats().Retries; r < 1 {
+		t.Errorf("TxStats count %d retries, want at least 1", r)
+	}
 	if err := s2.View(context.Background(), func(tx store.Tx) error {
 		w, err := tx.Workspace("ws_a")
 		if err == nil && w.Description != "2" {
@@ -202,6 +205,9 @@ func TestContended(t *testing.T) {
 		default:
 			t.Errorf("Update: %v", err)
 		}
+	}
+	if c := s1.TxStats().Contended + s2.TxStats().Contended; c != 1 {
+		t.Errorf("TxStats count %d contended Updates, want 1", c)
 	}
 	if ok != 1 || contended != 1 {
 		t.Errorf("%d succeeded and %d were contended, want 1 and 1 (errors %v)", ok, contended, errs)
@@ -522,7 +528,7 @@ func TestListenerReconnects(t *testing.T) {
 	s2 := openURL(t, u, Options{})
 	wake, cancel := s2.Subscribe()
 	defer cancel()
-	waitFor(t, "the listener", 5*time.Second, func() bool { return s2.ListenerStats().Up })
+	waitFor(t, "the listeners", 5*time.Second, func() bool { return s1.ListenerStats().Up && s2.ListenerStats().Up })
 	drain(wake)
 	if n := pgtest.TerminateListeners(t, u); n != 2 {
 		t.Fatalf("terminated %d listener connections, want 2 (one per Store)", n)

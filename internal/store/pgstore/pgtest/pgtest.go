@@ -12,6 +12,9 @@
 // log: a missing PostgreSQL is an error, never a skip (`make test` installs
 // Debian's postgresql package when it is missing).
 //
+// GATEHOUSE_PG_BIN, when set, names the directory of initdb and postgres
+// instead.
+//
 // initdb and postgres refuse to run as root. Running as root (CI does), the
 // data directory is owned by the `postgres` user and both programs run under
 // its uid and gid (set on the child process directly, rather than through

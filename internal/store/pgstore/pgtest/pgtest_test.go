@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -43,5 +44,25 @@ func TestServer(t *testing.T) {
 	}
 	if fi, err := os.Stat(Shared(t).dir); err != nil || !fi.IsDir() {
 		t.Errorf("server directory: %v", err)
+	}
+}
+
+// TestStartFails: without PostgreSQL's binaries the start fails with an
+// error that says so (NewDatabase turns it into a test failure, never a
+// skip), and leaves no directory behind.
+func TestStartFails(t *testing.T) {
+	t.Setenv("GATEHOUSE_PG_BIN", t.TempDir())
+	before, _ := os.ReadDir(os.TempDir())
+	s, err := start()
+	if err == nil {
+		s.shutdown()
+		t.Fatal("start succeeded without binaries")
+	}
+	if !strings.Contains(err.Error(), "initdb") {
+		t.Errorf("start error %q does not name initdb", err)
+	}
+	after, _ := os.ReadDir(os.TempDir())
+	if len(after) > len(before) {
+		t.Errorf("a failed start left %d entries in %s", len(after)-len(before), os.TempDir())
 	}
 }
