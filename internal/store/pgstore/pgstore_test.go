@@ -453,6 +453,11 @@ func TestChangesTruncated(t *testing.T) {
 	}
 }
 
+// wakeDeadline bounds the wait for a wake-up. A notification takes about
+// a millisecond and a reconnect tens of milliseconds; the margin is for a
+// loaded machine (CI runs several test binaries at once).
+const wakeDeadline = 3 * time.Second
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
@@ -495,7 +500,7 @@ func TestNotifyWakesOtherValue(t *testing.T) {
 	drain(wake)
 	since := s2.Revision()
 	rev := mustUpdate(t, s1, func(tx store.Tx) error { return tx.PutWorkspace(ws("ws_a", "a")) })
-	wantWake(t, "a commit of the other value", wake, 2*time.Second)
+	wantWake(t, "a commit of the other value", wake, wakeDeadline)
 	cs, err := s2.Changes(context.Background(), since, 0)
 	if err != nil || len(cs) != 1 || cs[0].Revision != rev {
 		t.Errorf("Changes after the wake-up = %v, %v; want revision %d", cs, err, rev)
@@ -533,14 +538,14 @@ func TestListenerReconnects(t *testing.T) {
 	if n := pgtest.TerminateListeners(t, u); n != 2 {
 		t.Fatalf("terminated %d listener connections, want 2 (one per Store)", n)
 	}
-	wantWake(t, "the reconnect", wake, 2*time.Second)
-	waitFor(t, "the listener to reconnect", 2*time.Second, func() bool {
+	wantWake(t, "the reconnect", wake, wakeDeadline)
+	waitFor(t, "the listener to reconnect", wakeDeadline, func() bool {
 		st := s2.ListenerStats()
 		return st.Up && st.Reconnects >= 1
 	})
 	drain(wake)
 	mustUpdate(t, s1, func(tx store.Tx) error { return tx.PutWorkspace(ws("ws_a", "a")) })
-	wantWake(t, "a commit after the reconnect", wake, 2*time.Second)
+	wantWake(t, "a commit after the reconnect", wake, wakeDeadline)
 
 	// A server restart: the listener comes back too.
 	pgtest.Restart(t)
@@ -551,7 +556,7 @@ func TestListenerReconnects(t *testing.T) {
 		// drops them, the next attempt gets a new one.
 		mustUpdate(t, s1, func(tx store.Tx) error { return nil })
 	}
-	wantWake(t, "a commit after a server restart", wake, 2*time.Second)
+	wantWake(t, "a commit after a server restart", wake, wakeDeadline)
 
 	s2.Close()
 	if st := s2.ListenerStats(); st.Up {
@@ -624,5 +629,49 @@ func TestRevisionAtOpen(t *testing.T) {
 	}
 	if !slices.Contains([]uint64{4}, s1.Revision()) {
 		t.Errorf("s1.Revision() = %d", s1.Revision())
+	}
+}
+
+// TestConcurrentSlug: two replicas creating workspaces with the same slug
+// at once: one commits, the other gets ErrSlugTaken (its retry sees the
+// winner), never a raw unique-violation error.
+func TestConcurrentSlug(t *testing.T) {
+	s1, u := openT(t, Options{})
+	s2 := openURL(t, u, Options{})
+	var read sync.WaitGroup
+	read.Add(2)
+	var wg sync.WaitGroup
+	var errs [2]error
+	for i, s := range []*Store{s1, s2} {
+		wg.Go(func() {
+			first := true
+			errs[i] = s.Update(context.Background(), func(tx store.Tx) error {
+				_, err := tx.WorkspaceBySlug("acme")
+				if first {
+					first = false
+					read.Done()
+					read.Wait()
+				}
+				if err == nil {
+					return store.ErrSlugTaken
+				}
+				return tx.PutWorkspace(ws(fmt.Sprintf("ws_%d", i), "acme"))
+			})
+		})
+	}
+	wg.Wait()
+	ok, taken := 0, 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrSlugTaken):
+			taken++
+		default:
+			t.Errorf("Update: %v", err)
+		}
+	}
+	if ok != 1 || taken != 1 {
+		t.Errorf("%d created and %d refused the slug, want 1 and 1: %v", ok, taken, errs)
 	}
 }
