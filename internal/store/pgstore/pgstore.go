@@ -324,12 +324,14 @@ func (s *Store) attempt(ctx context.Context, write bool, fn func(store.Tx) error
 	if write {
 		t.ch = new(changes)
 	}
+	committed := false
 	defer func() {
 		t.done = true
-		if err != nil || !write {
-			// Rollback after a failure, and always for a View (nothing
-			// to commit). A rollback error changes nothing: the
-			// transaction is over either way.
+		if !committed {
+			// After a failure, and when fn panics: the connection goes
+			// back to the pool only once its transaction is over. A
+			// rollback error changes nothing: the transaction is over
+			// either way (a broken connection is dropped by the pool).
 			_ = ptx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
@@ -343,6 +345,7 @@ func (s *Store) attempt(ctx context.Context, write bool, fn func(store.Tx) error
 		return 0, fnErr, retryable(fnErr)
 	}
 	if !write {
+		committed = true // ended either way
 		if err := ptx.Commit(ctx); err != nil {
 			return 0, s.txErr(ctx, "ending a read transaction", err), retryable(err)
 		}
@@ -352,6 +355,7 @@ func (s *Store) attempt(ctx context.Context, write bool, fn func(store.Tx) error
 	if err != nil {
 		return 0, s.txErr(ctx, "committing", err), retryable(err)
 	}
+	committed = true
 	return rev, nil, false
 }
 

@@ -675,3 +675,39 @@ func TestConcurrentSlug(t *testing.T) {
 		t.Errorf("%d created and %d refused the slug, want 1 and 1: %v", ok, taken, errs)
 	}
 }
+
+// TestPanicReleasesConnection: fn panicking ends its transaction, so the
+// pool's only connection is free for the next Update.
+func TestPanicReleasesConnection(t *testing.T) {
+	s, _ := openT(t, Options{MaxConns: 1})
+	for _, write := range []bool{true, false} {
+		func() {
+			defer func() { _ = recover() }()
+			fn := func(tx store.Tx) error {
+				if write {
+					_ = tx.PutUser(store.User{ID: "ghost", FirstSeen: t0, LastSeen: t0})
+				}
+				panic("fn fails hard")
+			}
+			if write {
+				_ = s.Update(context.Background(), fn)
+			} else {
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				defer cancel()
+				_ = s.View(ctx, fn)
+			}
+		}()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.View(ctx, func(tx store.Tx) error {
+		_, err := tx.User("ghost")
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the panicking Update's write: %v, want not found", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("View after panics: %v (a connection leaked?)", err)
+	}
+}

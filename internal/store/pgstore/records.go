@@ -176,8 +176,8 @@ func (t *tx) APIKeys(workspaceID, cursor string, limit int) ([]store.APIKey, str
 
 // ---- purge
 
-// PurgeWorkspace implements store.Tx with one statement: data-modifying
-// CTEs delete the workspace's memberships, roles, invites, API keys,
+// PurgeWorkspace implements store.Tx with an existence check and one
+// statement: data-modifying CTEs delete the workspace's memberships, roles, invites, API keys,
 // audit events and the record (its slug goes with it) and return what the
 // Changes and the counts need.
 func (t *tx) PurgeWorkspace(id string) (store.Purged, error) {

@@ -211,12 +211,42 @@ func binDir() (string, error) {
 	return filepath.Dir(matches[len(matches)-1]), nil
 }
 
+// dirPrefix names the servers' directories: the prefix, the pid of the
+// test binary, a random suffix.
+const dirPrefix = "gatehouse-pgtest-"
+
+// removeStale removes the directories of test binaries that died without
+// stopping their server (killed: their server died with them, through
+// Pdeathsig, but the directory stays).
+func removeStale() {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, m := range matches {
+		rest := strings.TrimPrefix(filepath.Base(m), dirPrefix)
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			// Only once its server is gone too: postmaster.pid names it.
+			if raw, err := os.ReadFile(filepath.Join(m, "data", "postmaster.pid")); err == nil {
+				line, _, _ := strings.Cut(string(raw), "\n")
+				if spid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && syscall.Kill(spid, 0) == nil {
+					continue
+				}
+			}
+			_ = os.RemoveAll(m)
+		}
+	}
+}
+
 func start() (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "gatehouse-pgtest-")
+	removeStale()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}

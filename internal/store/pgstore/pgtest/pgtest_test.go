@@ -2,7 +2,10 @@ package pgtest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,5 +67,30 @@ func TestStartFails(t *testing.T) {
 	after, _ := os.ReadDir(os.TempDir())
 	if len(after) > len(before) {
 		t.Errorf("a failed start left %d entries in %s", len(after)-len(before), os.TempDir())
+	}
+}
+
+// TestRemoveStale: the directory of a test binary that died without
+// stopping its server is removed by the next start; a live one's is kept.
+func TestRemoveStale(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(os.TempDir(), fmt.Sprintf("%s%d-x", dirPrefix, dead.Process.Pid))
+	live := filepath.Join(os.TempDir(), fmt.Sprintf("%s%d-x", dirPrefix, os.Getppid()))
+	for _, d := range []string{stale, live} {
+		if err := os.MkdirAll(filepath.Join(d, "data"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer os.RemoveAll(live)
+	defer os.RemoveAll(stale)
+	removeStale()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the dead binary's directory is still there (%v)", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live process's directory was removed: %v", err)
 	}
 }
