@@ -15,10 +15,10 @@ var errRollback = errors.New("storetest: fn fails on purpose")
 // purge, and every index (slug, user → workspace, token hash, email, audit
 // workspaces) — and the listener hears nothing.
 func testRollback(t *testing.T, b Backend) {
-	rec := &recorder{}
-	s := b.Open(t, rec)
+	s := b.Open(t)
+	rec := newRecorder(s)
 	seedFull(t, s)
-	rec.take()
+	rec.take(t)
 	before := export(t, s)
 
 	err := s.Update(t.Context(), func(tx store.Tx) error {
@@ -60,7 +60,7 @@ func testRollback(t *testing.T, b Backend) {
 		return errRollback
 	})
 	wantErr(t, "Update whose fn fails", err, errRollback)
-	rec.wantCalls(t, "a rolled-back Update")
+	rec.wantNoCommit(t, "a rolled-back Update")
 	equal(t, "the store after a rolled-back Update", export(t, s), before)
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.WorkspaceBySlug("new-slug")
