@@ -43,8 +43,8 @@ const (
 type Versions struct {
 	seed      maphash.Seed
 	clock     *atomic.Uint32 // the coarse clock entries expire on
-	epoch     atomic.Uint64 // bumped by ExpireAll: every entry dies
-	slugs     atomic.Uint64 // any change of the slug → workspace mapping
+	epoch     atomic.Uint64  // bumped by ExpireAll: every entry dies
+	slugs     atomic.Uint64  // any change of the slug → workspace mapping
 	workspace [workspaceStripes]atomic.Uint64
 	member    [memberStripes]atomic.Uint64
 	key       [keyStripes]atomic.Uint64
