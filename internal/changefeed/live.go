@@ -140,6 +140,11 @@ func (l *Live) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64, 
 	return rev, nil
 }
 
+// Sync applies everything the feed holds now, without waiting for the
+// follower: for a store that became readable later than New (a file
+// created or unlocked at start-up).
+func (l *Live) Sync(ctx context.Context) error { return l.catchUp(ctx, 0) }
+
 // Close stops the follower, waits for it, and closes the wrapped store. It
 // is safe to call more than once.
 func (l *Live) Close() error {
