@@ -27,7 +27,10 @@ type fixture struct {
 	key jwk.Key
 	// store is the bbolt store wired to its caches: every write of a
 	// test goes through it, as every write of the API does.
-	store    *changefeed.Live
+	store *changefeed.Live
+	// raw is the bbolt store under it: a write there bypasses the Live,
+	// like a write of another process on the same database.
+	raw      *boltstore.Store
 	engine   *gateway.Engine
 	verifier *authn.Verifier
 	acme     store.Workspace // members: alice (owner), olga, dave, eve
@@ -88,7 +91,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(verifier.Close)
-	f := &fixture{t: t, dir: dir, key: key, store: s, verifier: verifier}
+	f := &fixture{t: t, dir: dir, key: key, store: s, raw: raw, verifier: verifier}
 	f.engine = f.newEngine(verifier)
 	f.seed()
 	return f
