@@ -33,7 +33,7 @@ import (
 )
 
 // The harness serves the real management API over real HTTP on loopback:
-// a bbolt file in a temp dir (with the permcache listener), a JWK set
+// a bbolt file in a temp dir (wired to its caches by changefeed.New), a JWK set
 // written by internal/signing, the real JWT verifier, the real engine, and
 // tokens signed with the matching private key.
 

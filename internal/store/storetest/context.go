@@ -9,7 +9,7 @@ import (
 
 // testContext: a cancelled context makes View, Update and Stats fail with
 // the context's error; Update's fn never runs, so nothing is written and
-// the listener hears nothing.
+// the change feed gets no commit.
 func testContext(t *testing.T, b Backend) {
 	s := b.Open(t)
 	rec := newRecorder(s)

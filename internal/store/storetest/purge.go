@@ -8,7 +8,7 @@ import (
 
 // testPurge: PurgeWorkspace removes the workspace and everything of it
 // (users stay with their other memberships), counts what it removed, frees
-// the slug, hears the promised listener calls, and leaves room for the
+// the slug, records the promised changes in the feed, and leaves room for the
 // tombstone in the same transaction.
 func testPurge(t *testing.T, b Backend) {
 	s := b.Open(t)

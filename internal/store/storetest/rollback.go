@@ -13,7 +13,7 @@ var errRollback = errors.New("storetest: fn fails on purpose")
 // testRollback: when fn returns an error, Update returns it (errors.Is) and
 // nothing fn wrote is kept — new records, replaced and deleted ones, a
 // purge, and every index (slug, user → workspace, token hash, email, audit
-// workspaces) — and the listener hears nothing.
+// workspaces) — and the change feed gets no commit.
 func testRollback(t *testing.T, b Backend) {
 	s := b.Open(t)
 	rec := newRecorder(s)
