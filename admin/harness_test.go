@@ -25,15 +25,15 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
-	"github.com/gatehouse-authz/gatehouse/internal/permcache"
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
 )
 
 // The harness serves the real management API over real HTTP on loopback:
-// a bbolt file in a temp dir (with the permcache listener), a JWK set
+// a bbolt file in a temp dir (wired to its caches by changefeed.New), a JWK set
 // written by internal/signing, the real JWT verifier, the real engine, and
 // tokens signed with the matching private key.
 
@@ -81,7 +81,7 @@ type harness struct {
 	dir    string
 	key    jwk.Key
 	jwks   []byte
-	store  *boltstore.Store
+	store  *changefeed.Live
 	engine *gateway.Engine
 	api    *admin.API
 	srv    *httptest.Server
@@ -98,8 +98,12 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	must(t, err)
 	jwks, err := os.ReadFile(filepath.Join(dir, signing.JWKSFile))
 	must(t, err)
-	versions := permcache.NewVersions()
-	s, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{Listener: versions})
+	raw, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{})
+	must(t, err)
+	t.Cleanup(func() { raw.Close() })
+	// The API and the engine share one store wired to its caches, as in
+	// the module; the tests' own writes go through it too.
+	s, err := changefeed.New(raw, changefeed.Options{})
 	must(t, err)
 	t.Cleanup(func() { s.Close() })
 	verifier, err := authn.NewVerifier(context.Background(), authn.Config{JWKSFile: filepath.Join(dir, signing.JWKSFile)})
@@ -112,8 +116,7 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 		Catalog:       catalog,
 		SystemRoles:   testRoles,
 		GlobalAdmins:  []string{"root"},
-		Store:         s,
-		Versions:      versions,
+		Live:          s,
 		Authenticator: verifier,
 		Now:           clk.Now,
 	})

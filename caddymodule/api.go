@@ -44,7 +44,7 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.api, err = admin.New(admin.Options{
-		Store:             app.shared,
+		Store:             app.shared.live,
 		Engine:            app.Engine(),
 		WorkspaceCreation: app.WorkspaceCreation,
 		CreatorRole:       app.CreatorRole,

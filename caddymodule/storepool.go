@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-authz/gatehouse/internal/assertion"
-	"github.com/gatehouse-authz/gatehouse/internal/permcache"
+	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
 )
@@ -38,8 +38,9 @@ const storeLockTimeout = time.Second
 // file of a new store is created by Start, never by Provision.
 var errStoreNotCreated = errors.New("the store is not created yet: the gatehouse app has not started")
 
-// sharedStore is the pooled value: one database and its versions. It is
-// the store.Store every part of the app uses.
+// sharedStore is the pooled value: one database and the changefeed.Live
+// that wires it to its caches (one Versions per database). The Live, which
+// wraps the sharedStore, is the store.Store every part of the app uses.
 //
 // An existing file is opened at once (Provision). A missing one is created
 // only by open, which App.Start calls: `caddy validate` runs Provision but
@@ -47,9 +48,9 @@ var errStoreNotCreated = errors.New("the store is not created yet: the gatehouse
 // for a path that may well be mistyped. A file locked by another process
 // is also left to Start, so validating next to a running server works.
 type sharedStore struct {
-	path     string // absolute
-	versions *permcache.Versions
-	db       atomic.Pointer[boltstore.Store]
+	path string // absolute
+	live *changefeed.Live
+	db   atomic.Pointer[boltstore.Store]
 	// ready is closed once db is set. Caddy starts apps in no fixed
 	// order, so the HTTP server may take a request before App.Start has
 	// created a new store: such a request waits for it (briefly).
@@ -147,13 +148,33 @@ func (s *sharedStore) opened(ctx context.Context) (*boltstore.Store, error) {
 	}
 }
 
+// Changes implements store.Store. A store not created yet has no commits:
+// the list is empty (no wait, so the feed's follower never stalls on it).
+func (s *sharedStore) Changes(ctx context.Context, since uint64, limit int) ([]store.Commit, error) {
+	if db := s.db.Load(); db != nil {
+		return db.Changes(ctx, since, limit)
+	}
+	return nil, nil
+}
+
+// Subscribe implements store.Store. Subscribed before the database is
+// opened (a store created or unlocked by Start), the channel never fires:
+// the Live's writes catch up on their own and its follower polls.
+func (s *sharedStore) Subscribe() (<-chan struct{}, func()) {
+	if db := s.db.Load(); db != nil {
+		return db.Subscribe()
+	}
+	return make(chan struct{}), func() {}
+}
+
 // Close implements store.Store. It does nothing: the file is shared by
 // every config that uses it, and the pool closes it (Destruct).
 func (s *sharedStore) Close() error { return nil }
 
 // Destruct implements caddy.Destructor; the pool calls it when the last
-// config using the file is cleaned up.
+// config using the file is cleaned up. The Live's follower stops first.
 func (s *sharedStore) Destruct() error {
+	_ = s.live.Close() // closes only the follower: sharedStore.Close is a no-op
 	if db := s.db.Load(); db != nil {
 		return db.Close()
 	}
@@ -171,7 +192,7 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 	}
 	_, statErr := os.Stat(s.path)
 	creating := errors.Is(statErr, fs.ErrNotExist)
-	db, err := boltstore.Open(s.path, boltstore.Options{Timeout: storeLockTimeout, Listener: s.versions})
+	db, err := boltstore.Open(s.path, boltstore.Options{Timeout: storeLockTimeout})
 	if err != nil {
 		return err
 	}
@@ -201,6 +222,12 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 	}
 	s.db.Store(db)
 	close(s.ready)
+	// A file that was locked at Provision may hold commits the Live's
+	// cursor (0) has not seen; its caches are empty, so this only moves
+	// the cursor (and Revision) to the file's.
+	if err := s.live.Sync(context.Background()); err != nil {
+		logger.Warn("reading the store's change feed at start failed; the follower retries", zap.Error(err))
+	}
 	if creating {
 		logger.Info("created a new Gatehouse store", zap.String("path", s.path))
 	}
@@ -239,29 +266,43 @@ func acquireStore(path string) (*sharedStore, string, error) {
 		return nil, "", fmt.Errorf("store %s: %v", path, err)
 	}
 	v, _, err := storePool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		s := &sharedStore{path: key, versions: permcache.NewVersions(), ready: make(chan struct{})}
+		s := &sharedStore{path: key, ready: make(chan struct{})}
 		if _, err := os.Stat(key); errors.Is(err, fs.ErrNotExist) {
-			return s, nil // created by Start (open)
+			return s.wire()
 		}
-		db, err := boltstore.Open(key, boltstore.Options{Timeout: storeLockTimeout, Listener: s.versions})
+		db, err := boltstore.Open(key, boltstore.Options{Timeout: storeLockTimeout})
 		if errors.Is(err, store.ErrLocked) {
 			// Another process (a running server) holds the file. That is
 			// no config error: `caddy validate` next to a running server
 			// must succeed. A second `caddy run` fails at Start instead,
 			// with the same lock error.
-			return s, nil
+			return s.wire()
 		}
 		if err != nil {
 			return nil, err
 		}
 		s.db.Store(db)
 		close(s.ready)
-		return s, nil
+		return s.wire()
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return v.(*sharedStore), key, nil
+}
+
+// wire builds the Live of s (its caches and feed follower). It starts
+// from the database's revision when the file is open, else from 0.
+func (s *sharedStore) wire() (caddy.Destructor, error) {
+	live, err := changefeed.New(s, changefeed.Options{Logger: caddy.Log().Named("gatehouse.changefeed")})
+	if err != nil {
+		if db := s.db.Load(); db != nil {
+			_ = db.Close()
+		}
+		return nil, err
+	}
+	s.live = live
+	return s, nil
 }
 
 func releaseStore(key string) error {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -254,6 +255,25 @@ type Store interface {
 	// client downloading over the network) never holds up writers. r is
 	// valid only until fn returns. Backup returns fn's error as is.
 	Backup(ctx context.Context, fn func(size int64, r io.Reader) error) error
+	// Changes returns the committed Updates with revision > since, oldest first, at most
+	// limit of them (limit <= 0: a backend default, at least 1). Revisions are gapless:
+	// the i-th commit returned has revision since+1+i. Fewer than limit means the end of
+	// the log as of the read; since >= the latest revision gives an empty list. Changes
+	// reads the database, so it sees the commits of every Store value and process on it.
+	// A since older than the retained log gives a *ChangesTruncatedError (the consumer
+	// flushes its caches and continues from Oldest-1).
+	//
+	// Every committed Update gets the next revision and exactly one Commit in
+	// the log, written in the committing transaction (possibly with no
+	// Changes); the log keeps at least the latest N commits (a backend
+	// option, default 10,000) and later writes prune older ones.
+	Changes(ctx context.Context, since uint64, limit int) ([]Commit, error)
+	// Subscribe returns a channel that receives a value (capacity 1, sent without
+	// blocking) after each commit the backend hears of: its own and, for a networked
+	// backend, other processes' (LISTEN/NOTIFY). A wake-up is only a hint: the subscriber
+	// reads Changes from its own cursor, so a lost or merged wake-up delays a change but
+	// never loses it (consumers poll as well). cancel releases the channel.
+	Subscribe() (wake <-chan struct{}, cancel func())
 	// Close releases the store. It is safe to call more than once.
 	Close() error
 }
@@ -326,11 +346,11 @@ type Tx interface {
 	// APIKey returns an API key by id, or ErrNotFound.
 	APIKey(id string) (APIKey, error)
 	// PutAPIKey creates or replaces an API key. The workspace must exist
-	// (ErrNotFound). The listener hears APIKeyChanged.
+	// (ErrNotFound). The commit records a ChangeAPIKey.
 	PutAPIKey(k APIKey) error
 	// TouchAPIKey sets the key's LastUsedAt to at when that is later than
-	// the stored value. It changes no access decision and notifies no
-	// listener (so recording use never invalidates a cache). ErrNotFound
+	// the stored value. It changes no access decision and records no
+	// Change (so recording use never invalidates a cache). ErrNotFound
 	// if the key does not exist.
 	TouchAPIKey(id string, at time.Time) error
 	// APIKeys lists a workspace's API keys (revoked ones too) ordered by id.
@@ -357,9 +377,9 @@ type Tx interface {
 	// PurgeWorkspace removes a workspace for good: its memberships (users
 	// stay, with their other memberships), custom roles, invites, API
 	// keys and audit events, the record itself, and its slug, which is
-	// free again. ErrNotFound if there is no such workspace. The listener
-	// hears WorkspaceChanged(id, true), MemberChanged for every member and
-	// APIKeyChanged for every key. The caller appends the tombstone event
+	// free again. ErrNotFound if there is no such workspace. The commit
+	// records ChangeWorkspace(id, Slugs), a ChangeMember for every member
+	// and a ChangeAPIKey for every key. The caller appends the tombstone event
 	// in the same transaction.
 	PurgeWorkspace(id string) (Purged, error)
 
@@ -369,20 +389,58 @@ type Tx interface {
 	PutSigningKey(k SigningKey) error
 }
 
-// ChangeListener is told about committed changes that can alter an access
-// decision. A backend calls it after the transaction has committed and
-// before Update returns, so that the next read of any cache keyed on these
-// versions observes the change (see internal/permcache).
-type ChangeListener interface {
-	// WorkspaceChanged: the workspace record (name, slug, deletion) or one
-	// of its custom roles changed. slugsChanged is true when the
-	// slug → workspace mapping changed (create, slug edit, delete,
-	// restore).
-	WorkspaceChanged(workspaceID string, slugsChanged bool)
-	// MemberChanged: the membership of userID in workspaceID was created,
-	// replaced or removed.
-	MemberChanged(workspaceID, userID string)
-	// APIKeyChanged: API key keyID of workspaceID was created or replaced
-	// (revoked, for one). Not called by TouchAPIKey.
-	APIKeyChanged(workspaceID, keyID string)
+// ChangeKind says what a Change is about.
+type ChangeKind uint8
+
+const (
+	// ChangeWorkspace: the workspace record (name, slug, deletion, purge) or one of its
+	// custom roles changed.
+	ChangeWorkspace ChangeKind = 1
+	// ChangeMember: the membership of UserID in WorkspaceID was created, replaced or removed.
+	ChangeMember ChangeKind = 2
+	// ChangeAPIKey: API key KeyID of WorkspaceID was created or replaced (revoked, for one).
+	ChangeAPIKey ChangeKind = 3
+)
+
+// Change is one change, made by a commit, that can alter an access decision.
+type Change struct {
+	Kind        ChangeKind `json:"kind"`
+	WorkspaceID string     `json:"workspace_id"`
+	UserID      string     `json:"user_id,omitempty"` // ChangeMember
+	KeyID       string     `json:"key_id,omitempty"`  // ChangeAPIKey
+	// Slugs (ChangeWorkspace): the slug → workspace mapping changed (create, slug
+	// edit, delete, restore, purge).
+	Slugs bool `json:"slugs,omitempty"`
 }
+
+// Commit is what one committed Update changed.
+type Commit struct {
+	Revision uint64 `json:"revision"`
+	// Changes are deduplicated (a workspace's Slugs OR-ed over the commit), workspaces
+	// first, then members, then API keys, each in first-change order. Empty for a
+	// commit that changed nothing a decision depends on (users, invites, audit, signing
+	// keys, touch writes).
+	Changes []Change `json:"changes,omitempty"`
+}
+
+// ErrChangesTruncated: the change log no longer holds the commits after the requested
+// revision (retention). errors.As gives a *ChangesTruncatedError.
+var ErrChangesTruncated = errors.New("the change log no longer holds the requested revisions")
+
+// ChangesTruncatedError is the error Changes returns for a since older
+// than the retained log.
+type ChangesTruncatedError struct {
+	// Since is the revision the caller asked to read after.
+	Since uint64
+	// Oldest is the revision of the oldest retained commit: the caller
+	// flushes its caches and continues from Oldest-1.
+	Oldest uint64
+}
+
+// Error implements error.
+func (e *ChangesTruncatedError) Error() string {
+	return fmt.Sprintf("%v: asked for the commits after revision %d, the oldest retained is %d", ErrChangesTruncated, e.Since, e.Oldest)
+}
+
+// Is reports whether target is ErrChangesTruncated.
+func (e *ChangesTruncatedError) Is(target error) bool { return target == ErrChangesTruncated }

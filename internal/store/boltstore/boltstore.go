@@ -133,8 +133,11 @@ type Options struct {
 	// Timeout for acquiring the file lock; default 1s. bbolt's ErrTimeout
 	// becomes store.ErrLocked wrapped with the path.
 	Timeout time.Duration
-	// Listener is told about committed changes (may be nil).
-	Listener store.ChangeListener
+	// ChangeRetention is how many of the latest commits the change log
+	// (Store.Changes) keeps; older entries are pruned by later writes.
+	// Zero: DefaultChangeRetention. A consumer further behind than this
+	// gets store.ErrChangesTruncated and flushes its caches.
+	ChangeRetention int
 	// ReadOnly opens the file read-only (for `gatehouse store stats/export`).
 	// The file must exist. Several read-only opens may share a file; a
 	// read-write open excludes all others.
@@ -147,10 +150,11 @@ type Options struct {
 
 // Store is a store.Store on a bbolt file. It is safe for concurrent use.
 type Store struct {
-	db       *bbolt.DB
-	path     string
-	listener store.ChangeListener
-	readOnly bool
+	db        *bbolt.DB
+	path      string
+	retention int
+	readOnly  bool
+	subs      subscribers
 
 	// id and rev mirror keyStoreID and keyRevision: id is set by Open,
 	// rev after every commit, so Revision and ID need no transaction.
@@ -202,7 +206,11 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, listener: opts.Listener, readOnly: opts.ReadOnly}
+	retention := opts.ChangeRetention
+	if retention <= 0 {
+		retention = DefaultChangeRetention
+	}
+	s := &Store{db: db, path: path, retention: retention, readOnly: opts.ReadOnly}
 	if err := s.init(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -379,13 +387,12 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 //
 // fn runs exactly once, in a bbolt read-write transaction. If it returns an
 // error the transaction is rolled back and that error is returned as is. If
-// it returns nil the transaction is committed with fsync, the Listener is
-// told about the changes, and only then does Update return nil.
+// it returns nil, the next revision and its entry in the change log are
+// written in the same transaction, which is committed with fsync; then
+// subscribers are woken and Update returns nil.
 //
 // fn must use only the Tx it is given: a nested Update deadlocks (bbolt
 // has one writer), and a nested View would not see fn's uncommitted writes.
-// The Listener runs after the writer lock is released, so it may read the
-// store.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	_, err := s.UpdateRev(ctx, fn)
 	return err
@@ -395,6 +402,12 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 // commit. The revision is incremented inside the transaction, after fn,
 // so it commits (durably, in commit order) or rolls back with fn's
 // writes, and it is published to Revision before UpdateRev returns.
+//
+// Why the change log is written in the transaction and not told to anyone
+// from a commit hook: a consumer (internal/changefeed) reads the log from
+// its own cursor, so whatever it reads is exactly what committed, in order,
+// from this process or any other; and an entry is visible exactly when the
+// data it describes is (same bbolt meta page), never before.
 func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -408,14 +421,10 @@ func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64,
 	var (
 		rev       uint64
 		committed bool
-		ch        *changes
 		entered   bool // the transaction began
 		fnOK      bool // fn returned nil
-		notified  bool
 	)
-	if s.listener != nil {
-		ch = new(changes)
-	}
+	ch := new(changes)
 	err := s.db.Update(func(btx *bbolt.Tx) error {
 		entered = true
 		// The caller may have given up while we waited for the writer
@@ -436,51 +445,26 @@ func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64,
 		if err := meta.Put(keyRevision, buf[:]); err != nil {
 			return err
 		}
+		if err := appendCommit(btx, ch.commit(rev), s.retention); err != nil {
+			return err
+		}
 		btx.OnCommit(func() {
 			committed = true
 			s.publishRevision(rev)
 		})
-		if !ch.empty() {
-			// Why the listener runs in OnCommit, and why that is what
-			// makes the permission cache safe (see internal/permcache):
-			//
-			// A cache fill reads the version counters first, then the
-			// store, and keeps the entry only while the counters are
-			// unchanged. The listener bumps those counters. bbolt runs
-			// commit handlers after the new meta page is fsync'd and the
-			// writer lock is released, and before db.Update returns, so:
-			//
-			//  - the bump happens AFTER the data is visible to new
-			//    readers. Had we bumped earlier (inside fn, or before
-			//    commit), a reader could take its stamp after the bump,
-			//    read the still-old data, and cache it under the current
-			//    counters — stale access, valid forever. With the bump
-			//    after commit, a reader that saw old data necessarily took
-			//    its stamp before the bump, so its entry is dead on
-			//    arrival however late it lands.
-			//  - the bump happens BEFORE Update returns, so once the
-			//    caller acknowledges the write (2xx), every later request
-			//    misses the cache and reads the committed data.
-			//  - a rolled-back transaction never bumps: nothing changed.
-			btx.OnCommit(func() {
-				notified = true
-				ch.notify(s.listener)
-			})
-		}
 		return nil
 	})
-	if err != nil && fnOK && !notified && !ch.empty() {
-		// fn succeeded but the commit failed (disk full, fsync error,
-		// MaxSize). bbolt may already have written the new meta page to
-		// the shared mmap before failing (a failed fsync after a
-		// successful write), so readers can see the "failed" data. An
-		// extra invalidation is always harmless; a missing one is not.
-		ch.notify(s.listener)
-	}
 	if entered && !fnOK {
 		// fn's own error (or ctx's), unchanged, so that errors.Is/As on
 		// the caller's types and identity comparisons keep working.
 		return 0, err
+	}
+	if fnOK {
+		// Also after a failed commit: bbolt may have written the new meta
+		// page to the shared mmap before failing (a failed fsync after a
+		// successful write), so the commit may be visible; a spurious
+		// wake-up only makes a consumer read the log.
+		s.wake()
 	}
 	if err == nil && committed {
 		return rev, nil

@@ -152,7 +152,7 @@ func crashChild(path string) {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		os.Exit(3)
 	}
-	s, err := Open(path, Options{Timeout: 5 * time.Second, Listener: &recorder{}})
+	s, err := Open(path, Options{Timeout: 5 * time.Second})
 	if err != nil {
 		fail(err)
 	}

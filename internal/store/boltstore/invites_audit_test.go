@@ -157,8 +157,8 @@ func TestUsersList(t *testing.T) {
 // ---- invites
 
 func TestInviteCRUD(t *testing.T) {
-	rec := &recorder{}
-	s, _ := openT(t, Options{Listener: rec})
+	s, _ := openT(t, Options{})
+	rec := newRecorder(s)
 	update(t, s, func(tx store.Tx) error {
 		for _, id := range []string{"w1", "w2"} {
 			if err := tx.PutWorkspace(ws(id, "slug-"+id)); err != nil {
@@ -167,7 +167,7 @@ func TestInviteCRUD(t *testing.T) {
 		}
 		return nil
 	})
-	rec.take()
+	rec.take(t)
 
 	inv1 := invite("i1", "w1", "a@example.com", "h1")
 	inv2 := invite("i2", "w1", "b@example.com", "h2")
@@ -489,8 +489,8 @@ func event(wsID, action string) store.AuditEvent {
 }
 
 func TestAuditAppendAndList(t *testing.T) {
-	rec := &recorder{}
-	s, _ := openT(t, Options{Listener: rec})
+	s, _ := openT(t, Options{})
+	rec := newRecorder(s)
 	wss := []string{"w1", "w10", "w1-"}
 	update(t, s, func(tx store.Tx) error {
 		for _, w := range wss {
@@ -500,7 +500,7 @@ func TestAuditAppendAndList(t *testing.T) {
 		}
 		return nil
 	})
-	rec.take()
+	rec.take(t)
 
 	const n = 12
 	byWS := map[string][]store.AuditEvent{} // oldest first

@@ -27,7 +27,7 @@ type tx struct {
 	btx      *bbolt.Tx
 	writable bool
 	done     bool
-	ch       *changes // nil in View and when the store has no listener
+	ch       *changes // nil in View
 
 	// Bucket handles, opened on first use. A read-only bbolt transaction
 	// does not cache them: each tx.Bucket call is a seek in the root plus an

@@ -9,7 +9,7 @@ import (
 // testStats: Stats counts every kind of record, deleted workspaces apart.
 // FileSizeBytes is the backend's own measure and is not checked.
 func testStats(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	st, err := s.Stats(t.Context())
 	noErr(t, "Stats of an empty store", err)
 	st.FileSizeBytes = 0
