@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,37 +16,38 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/assertion"
 	"github.com/gatehouse-authz/gatehouse/internal/permcache"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
-	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
 )
 
-// storePool keeps each bbolt file open across config reloads. A reload
-// provisions and starts the new config before the old one is cleaned up,
-// and bbolt's file lock cannot be taken twice, so the new config must share
-// the old config's open database instead of reopening it. The invalidation
-// versions live with the database: a write through either config must
-// invalidate the caches of both.
+// storePool keeps each store open across config reloads, keyed by its
+// backend's PoolKey. A reload provisions and starts the new config before
+// the old one is cleaned up, and bbolt's file lock cannot be taken twice,
+// so the new config must share the old config's open database instead of
+// reopening it. The invalidation versions live with the database: a write
+// through either config must invalidate the caches of both.
 var storePool = caddy.NewUsagePool()
 
 // storeLockTimeout bounds the wait for another process's file lock, so a
 // second `caddy run` against a running server fails fast with a clear error.
 const storeLockTimeout = time.Second
 
-// errStoreNotCreated answers store calls made before the app started: the
-// file of a new store is created by Start, never by Provision.
+// errStoreNotCreated answers store calls made before the app started: a
+// store not opened at Provision (a new bbolt file, PostgreSQL) is opened
+// by Start.
 var errStoreNotCreated = errors.New("the store is not created yet: the gatehouse app has not started")
 
 // sharedStore is the pooled value: one database and its versions. It is
 // the store.Store every part of the app uses.
 //
-// An existing file is opened at once (Provision). A missing one is created
-// only by open, which App.Start calls: `caddy validate` runs Provision but
-// not Start, and validation must create nothing — no file, no directory —
-// for a path that may well be mistyped. A file locked by another process
-// is also left to Start, so validating next to a running server works.
+// The backend opens the store at Provision when that is free of side
+// effects (StoreBackend.OpenEarly: bbolt, an existing file no other
+// process holds), else only open does, which App.Start calls: `caddy
+// validate` runs Provision but not Start, and validation must create
+// nothing and work next to a running server.
 type sharedStore struct {
-	path     string // absolute
+	backend  StoreBackend // the backend of the config that made the value
+	desc     string       // backend.Describe(): what logs and errors name
 	versions *permcache.Versions
-	db       atomic.Pointer[boltstore.Store]
+	db       atomic.Pointer[openStore]
 	// ready is closed once db is set. Caddy starts apps in no fixed
 	// order, so the HTTP server may take a request before App.Start has
 	// created a new store: such a request waits for it (briefly).
@@ -60,6 +58,27 @@ type sharedStore struct {
 	// not exist yet; open writes them into the new file, so assertions
 	// signed and JWKS served by this config stay valid.
 	pendingKeys []store.SigningKey
+}
+
+// openStore holds the opened store (atomic.Pointer needs a concrete type).
+type openStore struct{ store.Store }
+
+// load returns the opened store, nil before.
+func (s *sharedStore) load() store.Store {
+	if o := s.db.Load(); o != nil {
+		return o.Store
+	}
+	return nil
+}
+
+// set publishes the opened store and wakes the calls waiting for it.
+func (s *sharedStore) set(db store.Store) {
+	s.db.Store(&openStore{db})
+	close(s.ready)
+}
+
+func (s *sharedStore) env(logger *zap.Logger) StoreEnv {
+	return StoreEnv{Listener: s.versions, Logger: logger}
 }
 
 // View implements store.Store.
@@ -92,7 +111,7 @@ func (s *sharedStore) UpdateRev(ctx context.Context, fn func(store.Tx) error) (u
 // Revision implements store.Store: 0 while the store is not created yet
 // (it has no commits either).
 func (s *sharedStore) Revision() uint64 {
-	if db := s.db.Load(); db != nil {
+	if db := s.load(); db != nil {
 		return db.Revision()
 	}
 	return 0
@@ -101,7 +120,7 @@ func (s *sharedStore) Revision() uint64 {
 // ID implements store.Store: "" while the store is not created yet, so
 // no token matches it.
 func (s *sharedStore) ID() string {
-	if db := s.db.Load(); db != nil {
+	if db := s.load(); db != nil {
 		return db.ID()
 	}
 	return ""
@@ -131,15 +150,15 @@ const storeReadyWait = 5 * time.Second
 
 // opened returns the open database, waiting for App.Start if the store is
 // being created.
-func (s *sharedStore) opened(ctx context.Context) (*boltstore.Store, error) {
-	if db := s.db.Load(); db != nil {
+func (s *sharedStore) opened(ctx context.Context) (store.Store, error) {
+	if db := s.load(); db != nil {
 		return db, nil
 	}
 	t := time.NewTimer(storeReadyWait)
 	defer t.Stop()
 	select {
 	case <-s.ready:
-		return s.db.Load(), nil
+		return s.load(), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-t.C:
@@ -147,31 +166,28 @@ func (s *sharedStore) opened(ctx context.Context) (*boltstore.Store, error) {
 	}
 }
 
-// Close implements store.Store. It does nothing: the file is shared by
+// Close implements store.Store. It does nothing: the store is shared by
 // every config that uses it, and the pool closes it (Destruct).
 func (s *sharedStore) Close() error { return nil }
 
 // Destruct implements caddy.Destructor; the pool calls it when the last
-// config using the file is cleaned up.
+// config using the store is cleaned up.
 func (s *sharedStore) Destruct() error {
-	if db := s.db.Load(); db != nil {
+	if db := s.load(); db != nil {
 		return db.Close()
 	}
 	return nil
 }
 
-// open creates the store file if it is still missing (App.Start). The
-// creation is logged with the absolute path: a store appearing somewhere
-// unexpected is the first thing an operator needs to see.
+// open opens the store if Provision did not (App.Start), creating what
+// is missing; the backend logs a creation.
 func (s *sharedStore) open(logger *zap.Logger) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.db.Load() != nil {
+	if s.load() != nil {
 		return nil
 	}
-	_, statErr := os.Stat(s.path)
-	creating := errors.Is(statErr, fs.ErrNotExist)
-	db, err := boltstore.Open(s.path, boltstore.Options{Timeout: storeLockTimeout, Listener: s.versions})
+	db, err := s.backend.Open(context.Background(), s.env(logger))
 	if err != nil {
 		return err
 	}
@@ -185,7 +201,7 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 				// Another process created or released the file between
 				// Provision and Start: its keys win, and this config's
 				// signer is unusable.
-				return fmt.Errorf("store %s changed hands while this config loaded (another process created or held it): load the config again", s.path)
+				return fmt.Errorf("store %s changed hands while this config loaded (another process created or held it): load the config again", s.desc)
 			}
 			for _, k := range s.pendingKeys {
 				if err := tx.PutSigningKey(k); err != nil {
@@ -199,24 +215,20 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 		}
 		s.pendingKeys = nil
 	}
-	s.db.Store(db)
-	close(s.ready)
-	if creating {
-		logger.Info("created a new Gatehouse store", zap.String("path", s.path))
-	}
+	s.set(db)
 	return nil
 }
 
 // signer returns the gateway's assertion signer, creating its key on first
-// use. For a store not created yet the key is made in memory and kept for
-// open to write into the real file, so validation touches no disk.
+// use. For a store not opened yet the key is made in memory and kept for
+// open to write into the real store, so validation writes nothing.
 func (s *sharedStore) signer(now time.Time) (*assertion.Signer, error) {
-	if s.db.Load() != nil {
+	if s.load() != nil {
 		return assertion.LoadOrCreate(context.Background(), s, now)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if db := s.db.Load(); db != nil {
+	if db := s.load(); db != nil {
 		return assertion.LoadOrCreate(context.Background(), db, now)
 	}
 	if len(s.pendingKeys) == 0 {
@@ -230,32 +242,20 @@ func (s *sharedStore) signer(now time.Time) (*assertion.Signer, error) {
 	return assertion.NewSigner(slices.Clone(s.pendingKeys))
 }
 
-// acquireStore returns the shared store for path, opening it on first use
-// if the file exists. The caller must call releaseStore with the returned
-// key exactly once.
-func acquireStore(path string) (*sharedStore, string, error) {
-	key, err := filepath.Abs(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("store %s: %v", path, err)
-	}
+// acquireStore returns the shared store of backend's database, opening it
+// on first use if the backend can at Provision. The caller must call
+// releaseStore with the returned key exactly once.
+func acquireStore(backend StoreBackend, logger *zap.Logger) (*sharedStore, string, error) {
+	key := backend.PoolKey()
 	v, _, err := storePool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		s := &sharedStore{path: key, versions: permcache.NewVersions(), ready: make(chan struct{})}
-		if _, err := os.Stat(key); errors.Is(err, fs.ErrNotExist) {
-			return s, nil // created by Start (open)
-		}
-		db, err := boltstore.Open(key, boltstore.Options{Timeout: storeLockTimeout, Listener: s.versions})
-		if errors.Is(err, store.ErrLocked) {
-			// Another process (a running server) holds the file. That is
-			// no config error: `caddy validate` next to a running server
-			// must succeed. A second `caddy run` fails at Start instead,
-			// with the same lock error.
-			return s, nil
-		}
+		s := &sharedStore{backend: backend, desc: backend.Describe(), versions: permcache.NewVersions(), ready: make(chan struct{})}
+		db, err := backend.OpenEarly(context.Background(), s.env(logger))
 		if err != nil {
 			return nil, err
 		}
-		s.db.Store(db)
-		close(s.ready)
+		if db != nil {
+			s.set(db)
+		}
 		return s, nil
 	})
 	if err != nil {
