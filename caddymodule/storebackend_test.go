@@ -2,14 +2,18 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/gatehouse-authz/gatehouse/internal/store/storeopen"
 )
@@ -164,5 +168,58 @@ func TestStorePostgresStart(t *testing.T) {
 	t.Setenv("GATEHOUSE_TEST_DATABASE_URL", "")
 	if err := validate(t, s.expand(cfg)); err == nil || !strings.Contains(err.Error(), "empty once its placeholders are resolved") {
 		t.Errorf("validate with the URL's variable unset: %v", err)
+	}
+}
+
+// Two configs of one PostgreSQL database share one pooled store; when the
+// second changes its options, a warning says they wait for a restart, and
+// names the store without its password.
+func TestStorePostgresReloadWithOtherOptionsWarns(t *testing.T) {
+	url := "postgres://gh:" + testDBPassword + "@127.0.0.1:1/reload"
+	backend := func(staleness time.Duration) *PostgresStore {
+		p := &PostgresStore{URL: url, MaxStaleness: caddy.Duration(staleness)}
+		if err := p.Provision(caddy.Context{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	core, logs := observer.New(zap.InfoLevel)
+	logger := zap.New(core)
+	first, key1, err := acquireStore(backend(time.Second), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseStore(key1)
+	same, key2, err := acquireStore(backend(time.Second), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseStore(key2)
+	if same != first || logs.Len() != 0 {
+		t.Fatalf("same options: shared=%v, %d log lines", same == first, logs.Len())
+	}
+	other, key3, err := acquireStore(backend(3*time.Second), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseStore(key3)
+	if other != first {
+		t.Fatal("one database, two pooled stores")
+	}
+	entries := logs.FilterMessageSnippet("take effect when the process restarts").All()
+	if len(entries) != 1 {
+		t.Fatalf("%d warnings, want 1: %v", len(entries), logs.All())
+	}
+	fields := entries[0].ContextMap()
+	if fields["store"] != "postgres://gh:xxxxx@127.0.0.1:1/reload" || fields["options_configured"] != "max_staleness=3s consistency_wait=50ms" {
+		t.Errorf("warning fields %v", fields)
+	}
+	for _, e := range logs.All() {
+		if strings.Contains(fmt.Sprint(e.Message, e.ContextMap()), testDBPassword) {
+			t.Errorf("a log line shows the password: %v", e)
+		}
 	}
 }

@@ -247,7 +247,7 @@ func (s *sharedStore) signer(now time.Time) (*assertion.Signer, error) {
 // releaseStore with the returned key exactly once.
 func acquireStore(backend StoreBackend, logger *zap.Logger) (*sharedStore, string, error) {
 	key := backend.PoolKey()
-	v, _, err := storePool.LoadOrNew(key, func() (caddy.Destructor, error) {
+	v, loaded, err := storePool.LoadOrNew(key, func() (caddy.Destructor, error) {
 		s := &sharedStore{backend: backend, desc: backend.Describe(), versions: permcache.NewVersions(), ready: make(chan struct{})}
 		db, err := backend.OpenEarly(context.Background(), s.env(logger))
 		if err != nil {
@@ -261,7 +261,29 @@ func acquireStore(backend StoreBackend, logger *zap.Logger) (*sharedStore, strin
 	if err != nil {
 		return nil, "", err
 	}
-	return v.(*sharedStore), key, nil
+	shared := v.(*sharedStore)
+	if loaded {
+		warnOptionsKept(logger, shared, backend)
+	}
+	return shared, key, nil
+}
+
+// tunedBackend is a backend whose options are not part of its PoolKey.
+type tunedBackend interface {
+	// options describes them, to compare two configs of one database.
+	options() string
+}
+
+// warnOptionsKept says so when a reload changes options of a store it
+// shares with the config it replaces: the open store keeps the options it
+// was opened with until the process restarts.
+func warnOptionsKept(logger *zap.Logger, shared *sharedStore, backend StoreBackend) {
+	old, ok1 := shared.backend.(tunedBackend)
+	now, ok2 := backend.(tunedBackend)
+	if ok1 && ok2 && old.options() != now.options() {
+		logger.Warn("the store's options changed, but the store stays open across the reload: the new options take effect when the process restarts",
+			zap.String("store", shared.desc), zap.String("options_in_effect", old.options()), zap.String("options_configured", now.options()))
+	}
 }
 
 func releaseStore(key string) error {

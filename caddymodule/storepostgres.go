@@ -108,6 +108,11 @@ func (p *PostgresStore) Describe() string {
 	return storeopen.Describe(p.url)
 }
 
+// options implements tunedBackend.
+func (p *PostgresStore) options() string {
+	return fmt.Sprintf("max_staleness=%s consistency_wait=%s", time.Duration(p.MaxStaleness), time.Duration(p.ConsistencyWait))
+}
+
 // OpenEarly implements StoreBackend: never at Provision. Opening migrates
 // the schema, and `caddy validate` must have no side effects.
 func (p *PostgresStore) OpenEarly(context.Context, StoreEnv) (store.Store, error) {
@@ -135,4 +140,5 @@ var (
 	_ StoreBackend      = (*PostgresStore)(nil)
 	_ caddy.Provisioner = (*PostgresStore)(nil)
 	_ caddy.Validator   = (*PostgresStore)(nil)
+	_ tunedBackend      = (*PostgresStore)(nil)
 )
