@@ -223,3 +223,18 @@ func TestStorePostgresReloadWithOtherOptionsWarns(t *testing.T) {
 		}
 	}
 }
+
+// A bolt path may be a placeholder, resolved when the config loads.
+func TestStoreBoltPathPlaceholder(t *testing.T) {
+	s := newServer(t)
+	path := filepath.Join(s.dir, "from-env.db")
+	t.Setenv("GATEHOUSE_TEST_STORE", path)
+	s.load(strings.Replace(testCaddyfile, "store {{dir}}/gatehouse.db", "store bolt {env.GATEHOUSE_TEST_STORE}", 1))
+	if r := s.do(http.MethodGet, "/healthz", ""); r.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz: %d %s", r.StatusCode, r.body)
+	}
+	pooledStore(t, path)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the placeholder's path was not created: %v", err)
+	}
+}
