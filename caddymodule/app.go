@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
-	"github.com/gatehouse-authz/gatehouse/internal/assertion"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
@@ -86,7 +85,7 @@ type App struct {
 	engine      *gateway.Engine
 	logger      *zap.Logger
 
-	signer *assertion.Signer
+	signer *gatewaySigner
 }
 
 // PermissionConfig declares one catalog permission.
@@ -285,7 +284,7 @@ func (a *App) Engine() *gateway.Engine { return a.engine }
 // gateway key in the store on first use. Only configs that use assertions
 // or the API ask for it, from their Provision (Caddy provisions a config's
 // modules one at a time, so the memo needs no lock).
-func (a *App) AssertionSigner() (*assertion.Signer, error) {
+func (a *App) AssertionSigner() (*gatewaySigner, error) {
 	if a.signer == nil {
 		signer, err := a.shared.signer(time.Now().UTC())
 		if err != nil {

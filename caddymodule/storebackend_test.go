@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +17,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/gatehouse-authz/gatehouse/internal/assertion"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/storeopen"
 )
 
@@ -237,4 +241,75 @@ func TestStoreBoltPathPlaceholder(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("the placeholder's path was not created: %v", err)
 	}
+}
+
+// A store that opens at Start and turns out to hold gateway keys already
+// (another process or replica made them after this config provisioned)
+// is no error: the signer handed out at Provision takes the store's keys
+// before any request can use it, so every gateway on one database signs
+// and publishes the same keys. A request that asks for the keys before
+// the store opened waits for them.
+func TestSignerAdoptsTheKeysOfAStoreOpenedAtStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "later.db")
+	backend := &BoltStore{Path: path}
+	if err := backend.Provision(caddy.Context{}); err != nil {
+		t.Fatal(err)
+	}
+	shared, key, err := acquireStore(backend, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseStore(key)
+	signer, err := shared.signer(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := shared.signer(time.Now())
+	if err != nil || again != signer {
+		t.Fatalf("a second config got another pending signer (%v)", err)
+	}
+	early := make(chan []byte, 1)
+	go func() {
+		jwks, _ := signer.JWKS() // before the store opens: waits
+		early <- jwks
+	}()
+
+	// Another process creates the store, with its key, meanwhile.
+	stored, err := assertion.NewStoredKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, path, func(tx store.Tx) error { return tx.PutSigningKey(stored) })
+
+	if err := shared.open(zap.NewNop()); err != nil {
+		t.Fatalf("open of a store that has keys: %v", err)
+	}
+	want := `"kid":"` + stored.ID + `"`
+	for name, jwks := range map[string][]byte{"waiting": <-early, "after": must(signer.JWKS())} {
+		if !strings.Contains(string(jwks), want) || strings.Count(string(jwks), `"kid"`) != 1 {
+			t.Errorf("JWKS (%s) %s, want only the store's key %s", name, jwks, stored.ID)
+		}
+	}
+	token, err := signer.Sign(assertion.Facts{Subject: "alice"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	if !strings.Contains(string(header), want) {
+		t.Errorf("assertion header %s, want it signed with the store's key", header)
+	}
+	var keys []store.SigningKey
+	if err := shared.View(context.Background(), func(tx store.Tx) (err error) {
+		keys, err = tx.SigningKeys()
+		return err
+	}); err != nil || len(keys) != 1 {
+		t.Errorf("the store holds %d keys (%v), want its own one only", len(keys), err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

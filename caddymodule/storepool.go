@@ -53,11 +53,13 @@ type sharedStore struct {
 	// created a new store: such a request waits for it (briefly).
 	ready chan struct{}
 
-	mu sync.Mutex // serializes open and the pending keys
-	// pendingKeys are the gateway signing keys made for a store that does
-	// not exist yet; open writes them into the new file, so assertions
-	// signed and JWKS served by this config stay valid.
-	pendingKeys []store.SigningKey
+	mu sync.Mutex // serializes open and the pending signer
+	// pendingKeys are the gateway signing keys made for a store not open
+	// yet, and pendingSigner the signer every config gets meanwhile: open
+	// writes the keys into a store that has none, or gives the signer the
+	// store's own keys (another process or replica made them first).
+	pendingKeys   []store.SigningKey
+	pendingSigner *gatewaySigner
 }
 
 // openStore holds the opened store (atomic.Pointer needs a concrete type).
@@ -191,55 +193,85 @@ func (s *sharedStore) open(logger *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	if len(s.pendingKeys) > 0 {
-		if err := db.Update(context.Background(), func(tx store.Tx) error {
-			existing, err := tx.SigningKeys()
-			if err != nil {
-				return err
-			}
-			if len(existing) > 0 {
-				// Another process created or released the file between
-				// Provision and Start: its keys win, and this config's
-				// signer is unusable.
-				return fmt.Errorf("store %s changed hands while this config loaded (another process created or held it): load the config again", s.desc)
-			}
-			for _, k := range s.pendingKeys {
-				if err := tx.PutSigningKey(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
+	if s.pendingSigner != nil {
+		if err := s.settleKeys(db, logger); err != nil {
 			_ = db.Close()
 			return err
 		}
-		s.pendingKeys = nil
 	}
+	// The signer is final before ready is closed: requests that waited
+	// for the store sign with the keys it publishes.
 	s.set(db)
 	return nil
 }
 
+// settleKeys gives the pending signer its final keys: the store's, when
+// it has some, else the pending ones, written now. The transaction
+// function only assigns keys, which it recomputes on every run.
+func (s *sharedStore) settleKeys(db store.Store, logger *zap.Logger) error {
+	var keys []store.SigningKey
+	adopted := false
+	err := db.Update(context.Background(), func(tx store.Tx) error {
+		existing, err := tx.SigningKeys()
+		if err != nil {
+			return err
+		}
+		if len(existing) > 0 {
+			keys, adopted = existing, true
+			return nil
+		}
+		keys, adopted = s.pendingKeys, false
+		for _, k := range s.pendingKeys {
+			if err := tx.PutSigningKey(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store %s: loading the gateway signing key: %w", s.desc, err)
+	}
+	if adopted {
+		signer, err := assertion.NewSigner(slices.Clone(keys))
+		if err != nil {
+			return fmt.Errorf("store %s: %w", s.desc, err)
+		}
+		s.pendingSigner.cur.Store(signer)
+		logger.Info("the store already had gateway signing keys: using them", zap.String("store", s.desc), zap.Int("keys", len(keys)))
+	}
+	s.pendingKeys = nil
+	return nil
+}
+
 // signer returns the gateway's assertion signer, creating its key on first
-// use. For a store not opened yet the key is made in memory and kept for
-// open to write into the real store, so validation writes nothing.
-func (s *sharedStore) signer(now time.Time) (*assertion.Signer, error) {
-	if s.load() != nil {
-		return assertion.LoadOrCreate(context.Background(), s, now)
+// use. For a store not open yet the key is made in memory and kept for
+// open to settle (settleKeys), so validation writes nothing.
+func (s *sharedStore) signer(now time.Time) (*gatewaySigner, error) {
+	if s.load() == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if db := s.load(); db != nil {
-		return assertion.LoadOrCreate(context.Background(), db, now)
+		signer, err := assertion.LoadOrCreate(context.Background(), db, now)
+		if err != nil {
+			return nil, err
+		}
+		return settledSigner(signer), nil
 	}
-	if len(s.pendingKeys) == 0 {
+	if s.pendingSigner == nil {
 		key, err := assertion.NewStoredKey(now)
 		if err != nil {
 			return nil, err
 		}
+		signer, err := assertion.NewSigner([]store.SigningKey{key})
+		if err != nil {
+			return nil, err
+		}
 		s.pendingKeys = []store.SigningKey{key}
+		s.pendingSigner = &gatewaySigner{ready: s.ready}
+		s.pendingSigner.cur.Store(signer)
 	}
-	// A copy: NewSigner sorts its argument.
-	return assertion.NewSigner(slices.Clone(s.pendingKeys))
+	return s.pendingSigner, nil
 }
 
 // acquireStore returns the shared store of backend's database, opening it
