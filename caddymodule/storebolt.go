@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
@@ -109,6 +110,10 @@ func (b *BoltStore) Open(_ context.Context, env StoreEnv) (store.Store, error) {
 	}
 	return db, nil
 }
+
+// storeLockTimeout bounds the wait for another process's file lock, so a
+// second `caddy run` against a running server fails fast with a clear error.
+const storeLockTimeout = time.Second
 
 // openBolt is the one place the app opens a bbolt file.
 func openBolt(path string, listener store.ChangeListener) (*boltstore.Store, error) {

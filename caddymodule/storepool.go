@@ -26,10 +26,6 @@ import (
 // through either config must invalidate the caches of both.
 var storePool = caddy.NewUsagePool()
 
-// storeLockTimeout bounds the wait for another process's file lock, so a
-// second `caddy run` against a running server fails fast with a clear error.
-const storeLockTimeout = time.Second
-
 // errStoreNotCreated answers store calls made before the app started: a
 // store not opened at Provision (a new bbolt file, PostgreSQL) is opened
 // by Start.
