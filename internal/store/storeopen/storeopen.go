@@ -62,6 +62,10 @@ func Classify(pathOrURL string) (Kind, error) {
 		if pathOrURL == "" {
 			return 0, errors.New("no store given: expected " + Accepted)
 		}
+		// postgres:host/db is a mistyped URL, not a file to create.
+		if lower := strings.ToLower(pathOrURL); strings.HasPrefix(lower, "postgres:") || strings.HasPrefix(lower, "postgresql:") {
+			return 0, errors.New("store " + Describe(pathOrURL) + ": a PostgreSQL URL starts with postgres:// (expected " + Accepted + ")")
+		}
 		return Bolt, nil
 	}
 	switch strings.ToLower(scheme) {

@@ -48,7 +48,7 @@ func TestClassify(t *testing.T) {
 			t.Errorf("Classify(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"mysql://u:" + password + "@x/db", "file:///tmp/x.db", "sqlite://x", ""} {
+	for _, in := range []string{"mysql://u:" + password + "@x/db", "file:///tmp/x.db", "sqlite://x", "", "postgres:db/x", "PostgreSQL:/db"} {
 		_, err := Classify(in)
 		if err == nil {
 			t.Errorf("Classify(%q): no error, want a refusal", in)
