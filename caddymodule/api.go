@@ -48,7 +48,7 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 		Engine:            app.Engine(),
 		WorkspaceCreation: app.WorkspaceCreation,
 		CreatorRole:       app.CreatorRole,
-		JWKS:              signer.JWKS(),
+		JWKSSource:        signer.JWKS,
 		Logger:            ctx.Logger(),
 		MountPrefix:       mountPrefix,
 		Authenticated:     identify,
