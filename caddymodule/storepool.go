@@ -244,7 +244,7 @@ func acquireStore(path string) (*sharedStore, string, error) {
 			return s, nil // created by Start (open)
 		}
 		db, err := boltstore.Open(key, boltstore.Options{Timeout: storeLockTimeout, Listener: s.versions})
-		if errors.Is(err, store.ErrLocked) {
+		if errors.Is(err, boltstore.ErrLocked) {
 			// Another process (a running server) holds the file. That is
 			// no config error: `caddy validate` next to a running server
 			// must succeed. A second `caddy run` fails at Start instead,

@@ -94,6 +94,9 @@ var (
 	ErrTxDone = errors.New("transaction used after its function returned")
 	// ErrTxReadOnly: a write method was called inside View.
 	ErrTxReadOnly = errors.New("write in a read-only transaction (View)")
+	// ErrLocked: another handle (in this process or another) holds the
+	// store file's lock.
+	ErrLocked = errors.New("store is locked by another process — is Gatehouse running? use `gatehouse reload` or stop it first")
 )
 
 // Bucket and key names.
@@ -131,7 +134,7 @@ var (
 // Options configures Open.
 type Options struct {
 	// Timeout for acquiring the file lock; default 1s. bbolt's ErrTimeout
-	// becomes store.ErrLocked wrapped with the path.
+	// becomes ErrLocked wrapped with the path.
 	Timeout time.Duration
 	// Listener is told about committed changes (may be nil).
 	Listener store.ChangeListener
@@ -170,7 +173,7 @@ var _ store.Store = (*Store)(nil)
 // missing) and initialized with the buckets and the schema version. A file
 // that another handle holds — in this process or another — makes Open fail
 // after Options.Timeout with an error satisfying errors.Is(err,
-// store.ErrLocked).
+// ErrLocked).
 func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -198,7 +201,7 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, bopts)
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("store %s: %w", path, store.ErrLocked)
+			return nil, fmt.Errorf("store %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
@@ -377,10 +380,13 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 
 // Update implements store.Store.
 //
-// fn runs exactly once, in a bbolt read-write transaction. If it returns an
-// error the transaction is rolled back and that error is returned as is. If
-// it returns nil the transaction is committed with fsync, the Listener is
-// told about the changes, and only then does Update return nil.
+// fn runs once (bbolt serializes writers, so it never needs a retry), in a
+// bbolt read-write transaction. If it returns an error the transaction is
+// rolled back and that error is returned as is. If it returns nil after a
+// write method failed with anything but ErrNotFound (doom.go), the
+// transaction is rolled back and that failure is returned. Otherwise the
+// transaction is committed with fsync, the Listener is told about the
+// changes, and only then does Update return nil.
 //
 // fn must use only the Tx it is given: a nested Update deadlocks (bbolt
 // has one writer), and a nested View would not see fn's uncommitted writes.
@@ -425,8 +431,13 @@ func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64,
 		}
 		t := newTx(btx, true, ch)
 		defer t.finish() // also when fn panics: a leaked Tx must not reach bbolt
-		if err := fn(t); err != nil {
+		if err := fn(updateTx{t}); err != nil {
 			return err
+		}
+		if t.doomed != nil {
+			// fn went on after a failed write (the failed-statement rule,
+			// doom.go): nothing of it commits.
+			return t.doomed
 		}
 		fnOK = true
 		meta := btx.Bucket(bucketMeta)
@@ -542,9 +553,10 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		if err != nil {
 			return err
 		}
-		st.FileSizeBytes = tx.Size()
+		// bbolt's measure of its storage: the file size.
+		st.SizeBytes = tx.Size()
 		if fi, err := os.Stat(s.db.Path()); err == nil {
-			st.FileSizeBytes = fi.Size()
+			st.SizeBytes = fi.Size()
 		}
 		return nil
 	})
