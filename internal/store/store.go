@@ -232,15 +232,15 @@ const GlobalAuditWorkspace = "_global"
 
 // Stats counts the records in a store.
 type Stats struct {
-	Users             int   `json:"users"`
-	Workspaces        int   `json:"workspaces"`
-	DeletedWorkspaces int   `json:"deleted_workspaces"`
-	Memberships       int   `json:"memberships"`
-	Roles             int   `json:"roles"`
-	Invites           int   `json:"invites"`
-	APIKeys           int   `json:"api_keys"`
-	AuditEvents       int   `json:"audit_events"`
-	SigningKeys       int   `json:"signing_keys"`
+	Users             int `json:"users"`
+	Workspaces        int `json:"workspaces"`
+	DeletedWorkspaces int `json:"deleted_workspaces"`
+	Memberships       int `json:"memberships"`
+	Roles             int `json:"roles"`
+	Invites           int `json:"invites"`
+	APIKeys           int `json:"api_keys"`
+	AuditEvents       int `json:"audit_events"`
+	SigningKeys       int `json:"signing_keys"`
 	// SizeBytes is the backend's own measure of its storage: bbolt the
 	// file size, PostgreSQL the database size.
 	SizeBytes int64 `json:"size_bytes"`
