@@ -5,12 +5,16 @@
 // the store.Store and store.Tx interfaces alone what the contract promises.
 //
 // It is an ordinary (non-test) package so that any backend's tests can
-// import it; it exports only Backend and RunAll. The checks are split into
+// import it; it exports Backend, RunAll and Retrying (retrying.go: a Store
+// that runs every Update twice, for callers to prove their closures
+// retry-safe). The checks are split into
 // files by record kind (users.go, workspaces.go, members.go, roles.go,
 // invites.go, apikeys.go, audit.go, purge.go, signingkeys.go) and by
 // property (stats.go, pagination.go, errors.go: ErrInvalid and Tx misuse,
 // rollback.go, revision.go, listener.go, context.go, snapshot.go, backup.go,
-// concurrency.go, close.go), each one function RunAll calls as a subtest;
+// concurrency.go, close.go, transactions.go: the failed-statement rule,
+// touch writes and set-based reads), each one function RunAll calls as a
+// subtest;
 // seed.go writes a store with every kind of record. Every subtest opens
 // its own store, so a failure names one property.
 //
@@ -97,6 +101,12 @@ func RunAll(t *testing.T, b Backend) {
 	t.Run("Close", func(t *testing.T) { testClose(t, b) })
 	t.Run("Revision", func(t *testing.T) { testRevision(t, b) })
 	t.Run("RevisionConcurrent", func(t *testing.T) { testRevisionConcurrent(t, b) })
+	t.Run("Doom", func(t *testing.T) { testDoom(t, b) })
+	t.Run("NotFoundKeepsTx", func(t *testing.T) { testNotFoundKeepsTx(t, b) })
+	t.Run("TouchUser", func(t *testing.T) { testTouchUser(t, b) })
+	t.Run("TouchAPIKeyAfterRevoke", func(t *testing.T) { testTouchAPIKeyAfterRevoke(t, b) })
+	t.Run("ByID", func(t *testing.T) { testByID(t, b) })
+	t.Run("Retrying", func(t *testing.T) { testRetrying(t, b) })
 }
 
 // ---- helpers shared by the files of the suite
