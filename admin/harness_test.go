@@ -30,12 +30,20 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
+	"github.com/gatehouse-authz/gatehouse/internal/store/storetest"
 )
 
 // The harness serves the real management API over real HTTP on loopback:
 // a bbolt file in a temp dir (with the permcache listener), a JWK set
 // written by internal/signing, the real JWT verifier, the real engine, and
 // tokens signed with the matching private key.
+//
+// The API and the engine get the store through storetest.Retrying: every
+// Update runs its fn twice, the first run rolled back, as a networked
+// backend may (store "Transactions"). So every test of the API also proves
+// that its handlers' closures are retry-safe. h.store is the bare store: a
+// test's direct writes are the "other process". h.between sets what runs
+// between the two runs of the following Updates.
 
 // testPermissions is the spec's catalog, plus campaign.admin so that a
 // chain of two implications (campaign.admin → campaign.run →
@@ -82,6 +90,9 @@ type harness struct {
 	key    jwk.Key
 	jwks   []byte
 	store  *boltstore.Store
+	// retry holds the between function of the Retrying store (nil:
+	// nothing); set it with h.between.
+	retry  *atomic.Pointer[func()]
 	engine *gateway.Engine
 	api    *admin.API
 	srv    *httptest.Server
@@ -102,6 +113,12 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	s, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{Listener: versions})
 	must(t, err)
 	t.Cleanup(func() { s.Close() })
+	retry := new(atomic.Pointer[func()])
+	retried := storetest.Retrying(s, func() {
+		if f := retry.Load(); f != nil {
+			(*f)()
+		}
+	})
 	verifier, err := authn.NewVerifier(context.Background(), authn.Config{JWKSFile: filepath.Join(dir, signing.JWKSFile)})
 	must(t, err)
 	t.Cleanup(verifier.Close)
@@ -112,16 +129,16 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 		Catalog:       catalog,
 		SystemRoles:   testRoles,
 		GlobalAdmins:  []string{"root"},
-		Store:         s,
+		Store:         retried,
 		Versions:      versions,
 		Authenticator: verifier,
 		Now:           clk.Now,
 	})
 	must(t, err)
 	t.Cleanup(engine.Close)
-	h := &harness{t: t, dir: dir, key: key, jwks: jwks, store: s, engine: engine, clock: clk}
+	h := &harness{t: t, dir: dir, key: key, jwks: jwks, store: s, retry: retry, engine: engine, clock: clk}
 	o := admin.Options{
-		Store:             s,
+		Store:             retried,
 		Engine:            engine,
 		WorkspaceCreation: admin.CreationAnyone,
 		CreatorRole:       "owner",
@@ -136,6 +153,17 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// between makes f run between the two runs of every following Update of
+// the API and the engine (nil: nothing), typically a direct write to
+// h.store playing a concurrent writer. f runs without a transaction open.
+func (h *harness) between(f func()) {
+	if f == nil {
+		h.retry.Store(nil)
+		return
+	}
+	h.retry.Store(&f)
 }
 
 // in returns the harness bound to a subtest's t.

@@ -248,9 +248,11 @@ func (a *API) putMember(c *call) error {
 		next := store.Membership{WorkspaceID: st.ws.ID, UserID: user, Roles: req.Roles, Grants: req.Grants,
 			Denies: req.Denies, Restrictions: req.Restrictions, JoinedAt: now, UpdatedAt: now}
 		before, err := tx.Member(st.ws.ID, user)
+		// Assigned on every run, never only set: a retried run (store
+		// "Transactions") may find the member a concurrent writer added.
+		created = errors.Is(err, store.ErrNotFound)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			created = true
+		case created:
 		case err != nil:
 			return err
 		default:
