@@ -85,11 +85,11 @@ func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c
 func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 type harness struct {
-	t      testing.TB
-	dir    string
-	key    jwk.Key
-	jwks   []byte
-	store  *boltstore.Store
+	t     testing.TB
+	dir   string
+	key   jwk.Key
+	jwks  []byte
+	store *boltstore.Store
 	// retry holds the between function of the Retrying store (nil:
 	// nothing); set it with h.between.
 	retry  *atomic.Pointer[func()]
