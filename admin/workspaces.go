@@ -224,11 +224,12 @@ func (a *API) listWorkspaces(c *call) error {
 			return err
 		}
 		next = n
+		wss, err := membershipWorkspaces(tx, ms)
+		if err != nil {
+			return err
+		}
 		for _, m := range ms {
-			ws, err := tx.Workspace(m.WorkspaceID)
-			if err != nil {
-				return err
-			}
+			ws := wss[m.WorkspaceID]
 			if ws.Deleted() != trash {
 				continue
 			}
