@@ -166,6 +166,22 @@ func (h *harness) between(f func()) {
 	h.retry.Store(&f)
 }
 
+// sighted waits (up to 5s) for the gateway's background write that records
+// sub's first request (the seen recorder touches the user some 200ms
+// later), so that a test counting revisions is not overtaken by it. The
+// API records a new user at once (FirstSeen = LastSeen); the sighting
+// moves LastSeen on.
+func (h *harness) sighted(sub string) {
+	h.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var u store.User
+		err := h.store.View(context.Background(), func(tx store.Tx) (err error) { u, err = tx.User(sub); return err })
+		if err == nil && u.LastSeen.After(u.FirstSeen) {
+			return
+		}
+	}
+}
+
 // in returns the harness bound to a subtest's t.
 func (h *harness) in(t testing.TB) *harness {
 	c := *h

@@ -1,6 +1,8 @@
 package boltstore
 
 import (
+	"go.etcd.io/bbolt"
+
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -25,7 +27,7 @@ func (t *tx) WorkspacesByID(ids []string) (map[string]store.Workspace, error) {
 
 // byID reads the records of ids from bucket b. An id that cannot be a key
 // is absent, like a missing one (it comes from an index or a request).
-func byID[T any](t *tx, b interface{ Get([]byte) []byte }, bucket []byte, ids []string,
+func byID[T any](t *tx, b *bbolt.Bucket, bucket []byte, ids []string,
 	decode func(v []byte, dst *T, bucket, key []byte) error) (map[string]T, error) {
 	out := make(map[string]T, len(ids))
 	for _, id := range ids {
