@@ -22,10 +22,11 @@
 // usable (a backend checks existence before it writes), so fn may look a
 // record up and create it when missing. Any other error from a WRITE
 // method dooms the transaction: every later call returns that error, and
-// Update commits nothing and returns it when fn returns nil (when fn
-// returns an error of its own, that error is returned: the transaction
-// failed either way). A caller that wants to handle a conflict (a taken
-// slug, say) checks for it with a read first instead of provoking it.
+// Update returns it and commits nothing, whatever fn returns (an error of
+// fn's own that wraps it may be returned instead: errors.Is holds either
+// way). A caller that wants to handle a conflict (a taken slug, say)
+// checks for it with a read first instead of provoking it: a 409 made
+// from a provoked ErrSlugTaken would be replaced by the ErrSlugTaken.
 // (PostgreSQL aborts a transaction at a failed statement; every backend
 // enforces the same rule so that code written against one behaves alike
 // on the other.)

@@ -382,9 +382,10 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 //
 // fn runs once (bbolt serializes writers, so it never needs a retry), in a
 // bbolt read-write transaction. If it returns an error the transaction is
-// rolled back and that error is returned as is. If it returns nil after a
-// write method failed with anything but ErrNotFound (doom.go), the
-// transaction is rolled back and that failure is returned. Otherwise the
+// rolled back and that error is returned as is. If a write method failed
+// with anything but ErrNotFound (doom.go), the transaction is rolled back
+// and that failure is returned whatever fn returned (fn's own error when
+// it wraps the failure, for its context). Otherwise the
 // transaction is committed with fsync, the Listener is told about the
 // changes, and only then does Update return nil.
 //
@@ -431,13 +432,15 @@ func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64,
 		}
 		t := newTx(btx, true, ch)
 		defer t.finish() // also when fn panics: a leaked Tx must not reach bbolt
-		if err := fn(updateTx{t}); err != nil {
-			return err
-		}
-		if t.doomed != nil {
-			// fn went on after a failed write (the failed-statement rule,
-			// doom.go): nothing of it commits.
+		err := fn(updateTx{t})
+		if t.doomed != nil && !errors.Is(err, t.doomed) {
+			// A write failed (the failed-statement rule, doom.go): that
+			// failure is the Update's, whatever fn made of it (nil, or
+			// an error of its own), and nothing commits.
 			return t.doomed
+		}
+		if err != nil {
+			return err
 		}
 		fnOK = true
 		meta := btx.Bucket(bucketMeta)

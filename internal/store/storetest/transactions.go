@@ -59,8 +59,8 @@ func testDoom(t *testing.T, b Backend) {
 		return nil
 	})
 
-	// fn's own error, returned after a failure, is what Update returns
-	// (errors.Is on the caller's types keeps working); nothing commits.
+	// Whatever fn returns: an error of fn's own after the failure does
+	// not replace it (errors.Is finds the failure), and nothing commits.
 	mine := errors.New("storetest: the caller's own error")
 	err = s.Update(t.Context(), func(tx store.Tx) error {
 		noErr(t, "PutUser", tx.PutUser(store.User{ID: "kept-out", FirstSeen: t0, LastSeen: t0}))
@@ -69,7 +69,7 @@ func testDoom(t *testing.T, b Backend) {
 		}
 		return mine
 	})
-	wantErr(t, "Update returning fn's error", err, mine)
+	wantErr(t, "Update of a doomed transaction whose fn failed too", err, store.ErrSlugTaken)
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.User("kept-out")
 		wantErr(t, "User of a failed transaction", err, store.ErrNotFound)
