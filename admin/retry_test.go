@@ -56,3 +56,37 @@ func TestPutMemberRetriedAfterConcurrentCreate(t *testing.T) {
 		t.Errorf("audit event %s %s: the replaced membership is missing: %s", ev.Action, ev.Target, ev.Summary)
 	}
 }
+
+// TestLastAdminDecidedByTheCommittingRun: carol (an admin) leaves the
+// workspace while, between the two runs of her DELETE, another writer
+// demotes alice, the other admin. The first run saw two admins; the
+// second, the one that would commit, sees carol as the last one and
+// refuses: the invariant is checked on the data the change commits
+// against, and nothing of the DELETE is written.
+func TestLastAdminDecidedByTheCommittingRun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ws := h.newWorkspace("alice", "Acme")
+	h.knownTo("alice", "carol")
+	h.putMember("alice", ws, "carol", map[string]any{"roles": []string{"owner"}})
+	h.known("carol")
+
+	h.between(once(func() {
+		must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
+			m, err := tx.Member(ws.ID, "alice")
+			if err != nil {
+				return err
+			}
+			m.Roles = []string{"member"}
+			return tx.PutMember(m)
+		}))
+	}))
+	h.do("DELETE", "/v1/workspaces/acme/members/carol", h.token("carol"), nil).problem(http.StatusConflict, "last_admin")
+	h.between(nil)
+	if _, ok := h.member(ws.ID, "carol"); !ok {
+		t.Fatal("carol, the last admin, was removed")
+	}
+	if got := h.auditActions(ws.ID)[0]; got != "member.put" {
+		t.Errorf("newest audit event %s, want the member.put before the refused DELETE", got)
+	}
+}
