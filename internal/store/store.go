@@ -282,8 +282,9 @@ type Store interface {
 	// Backup takes a consistent copy of the whole store, in a format the
 	// backend restores from (bbolt a database file; PostgreSQL the
 	// portable snapshot, Export's format, that `gatehouse store import`
-	// reads), and hands it to fn as size bytes to read from r. The copy is complete before fn
-	// runs and no transaction is held while fn runs, so a slow fn (a
+	// reads), and hands it to fn as size bytes to read from r. The copy
+	// is complete before fn runs and no transaction is held while fn
+	// runs, so a slow fn (a
 	// client downloading over the network) never holds up writers. r is
 	// valid only until fn returns. Backup returns fn's error as is.
 	Backup(ctx context.Context, fn func(size int64, r io.Reader) error) error

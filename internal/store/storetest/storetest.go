@@ -5,17 +5,17 @@
 // the store.Store and store.Tx interfaces alone what the contract promises.
 //
 // It is an ordinary (non-test) package so that any backend's tests can
-// import it; it exports Backend, RunAll and Retrying (retrying.go: a Store
-// that runs every Update twice, for callers to prove their closures
-// retry-safe). The checks are split into
+// import it. It exports Backend and RunAll, and two store wrappers for the
+// tests of the store's callers: Retrying (retrying.go: every Update runs
+// its fn twice, to prove closures retry-safe) and Counting (counting.go:
+// counts Tx calls, to prove reads set-based). The checks are split into
 // files by record kind (users.go, workspaces.go, members.go, roles.go,
 // invites.go, apikeys.go, audit.go, purge.go, signingkeys.go) and by
 // property (stats.go, pagination.go, errors.go: ErrInvalid and Tx misuse,
 // rollback.go, revision.go, listener.go, context.go, snapshot.go, backup.go,
 // concurrency.go, close.go, transactions.go: the failed-statement rule,
 // touch writes and set-based reads), each one function RunAll calls as a
-// subtest;
-// seed.go writes a store with every kind of record. Every subtest opens
+// subtest; seed.go writes a store with every kind of record. Every subtest opens
 // its own store, so a failure names one property.
 //
 // # Two Store values on one database
