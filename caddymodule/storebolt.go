@@ -85,7 +85,7 @@ func (b *BoltStore) OpenEarly(_ context.Context, env StoreEnv) (store.Store, err
 		return nil, nil
 	}
 	db, err := openBolt(b.abs)
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, boltstore.ErrLocked) {
 		return nil, nil
 	}
 	if err != nil {

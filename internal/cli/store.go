@@ -99,33 +99,23 @@ func cmdBootstrap(fl caddycmd.Flags) (int, error) {
 		return 1, err
 	}
 	defer s.Close()
-	if fl.Bool("if-empty") {
-		stats, err := s.Stats(ctx)
-		if err != nil {
-			return 1, err
-		}
-		if stats.Workspaces > 0 {
-			fmt.Printf("store %s already has %d workspace(s); nothing to do\n", storeopen.Describe(target), stats.Workspaces)
-			return 0, nil
-		}
-	}
-	var ws store.Workspace
-	err = s.Update(ctx, func(tx store.Tx) error {
-		ws, err = admin.CreateWorkspace(tx, admin.NewWorkspace{
-			Name:       name,
-			Slug:       fl.String("slug"),
-			Owner:      owner,
-			OwnerEmail: fl.String("email"),
-			OwnerRoles: roles,
-			Actor:      admin.ActorCLI,
-		}, time.Now().UTC())
-		return err
-	})
+	ws, created, err := bootstrap(ctx, s, admin.NewWorkspace{
+		Name:       name,
+		Slug:       fl.String("slug"),
+		Owner:      owner,
+		OwnerEmail: fl.String("email"),
+		OwnerRoles: roles,
+		Actor:      admin.ActorCLI,
+	}, fl.Bool("if-empty"), time.Now().UTC())
 	if errors.Is(err, store.ErrSlugTaken) {
 		return 1, fmt.Errorf("slug %q is taken: choose another with --slug", fl.String("slug"))
 	}
 	if err != nil {
 		return 1, err
+	}
+	if !created {
+		fmt.Printf("store %s already has a workspace; nothing to do\n", storeopen.Describe(target))
+		return 0, nil
 	}
 	fmt.Printf("created workspace %s (slug %s) with owner %s\n", ws.ID, ws.Slug, owner)
 	return 0, nil

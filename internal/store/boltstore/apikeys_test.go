@@ -226,7 +226,7 @@ func TestAPIKeyCRUD(t *testing.T) {
 			"NUL hash":        with(func(k *store.APIKey) { k.SecretHash = "ab\x00cd" }),
 			"long hash":       with(func(k *store.APIKey) { k.SecretHash = long }),
 		} {
-			update(t, s, func(tx store.Tx) error {
+			refused(t, s, func(tx store.Tx) error {
 				if err := tx.PutAPIKey(k); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "boltstore: ") {
 					t.Errorf("%s: %v, want ErrInvalid", name, err)
 				}
@@ -524,7 +524,7 @@ func TestAPIKeyFeed(t *testing.T) {
 	})
 
 	// A refused put whose error the caller handled: nothing to announce.
-	update(t, s, func(tx store.Tx) error {
+	refused(t, s, func(tx store.Tx) error {
 		if err := tx.PutAPIKey(apiKey("k4", "missing")); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("expected ErrNotFound, got %v", err)
 		}
@@ -568,7 +568,7 @@ func TestStatsCountsAPIKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, _ := os.Stat(s.Path())
-	want := store.Stats{Workspaces: 2, APIKeys: 3, FileSizeBytes: fi.Size()}
+	want := store.Stats{Workspaces: 2, APIKeys: 3, SizeBytes: fi.Size()}
 	if st != want {
 		t.Errorf("Stats = %+v, want %+v", st, want)
 	}

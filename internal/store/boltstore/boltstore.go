@@ -94,6 +94,9 @@ var (
 	ErrTxDone = errors.New("transaction used after its function returned")
 	// ErrTxReadOnly: a write method was called inside View.
 	ErrTxReadOnly = errors.New("write in a read-only transaction (View)")
+	// ErrLocked: another handle (in this process or another) holds the
+	// store file's lock.
+	ErrLocked = errors.New("store is locked by another process — is Gatehouse running? use `gatehouse reload` or stop it first")
 )
 
 // Bucket and key names.
@@ -131,7 +134,7 @@ var (
 // Options configures Open.
 type Options struct {
 	// Timeout for acquiring the file lock; default 1s. bbolt's ErrTimeout
-	// becomes store.ErrLocked wrapped with the path.
+	// becomes ErrLocked wrapped with the path.
 	Timeout time.Duration
 	// ChangeRetention is how many of the latest commits the change log
 	// (Store.Changes) keeps; older entries are pruned by later writes.
@@ -174,7 +177,7 @@ var _ store.Store = (*Store)(nil)
 // missing) and initialized with the buckets and the schema version. A file
 // that another handle holds — in this process or another — makes Open fail
 // after Options.Timeout with an error satisfying errors.Is(err,
-// store.ErrLocked).
+// ErrLocked).
 func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -202,7 +205,7 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, bopts)
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("store %s: %w", path, store.ErrLocked)
+			return nil, fmt.Errorf("store %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
@@ -385,11 +388,15 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 
 // Update implements store.Store.
 //
-// fn runs exactly once, in a bbolt read-write transaction. If it returns an
-// error the transaction is rolled back and that error is returned as is. If
-// it returns nil, the next revision and its entry in the change log are
-// written in the same transaction, which is committed with fsync; then
-// subscribers are woken and Update returns nil.
+// fn runs once (bbolt serializes writers, so it never needs a retry), in a
+// bbolt read-write transaction. If it returns an error the transaction is
+// rolled back and that error is returned as is. If a write method failed
+// with anything but ErrNotFound (doom.go), the transaction is rolled back
+// and that failure is returned whatever fn returned (fn's own error when
+// it wraps the failure, for its context). Otherwise the next revision and
+// its entry in the change log are written in the same transaction, which
+// is committed with fsync; then subscribers are woken and Update returns
+// nil.
 //
 // fn must use only the Tx it is given: a nested Update deadlocks (bbolt
 // has one writer), and a nested View would not see fn's uncommitted writes.
@@ -434,7 +441,14 @@ func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64,
 		}
 		t := newTx(btx, true, ch)
 		defer t.finish() // also when fn panics: a leaked Tx must not reach bbolt
-		if err := fn(t); err != nil {
+		err := fn(updateTx{t})
+		if t.doomed != nil && !errors.Is(err, t.doomed) {
+			// A write failed (the failed-statement rule, doom.go): that
+			// failure is the Update's, whatever fn made of it (nil, or
+			// an error of its own), and nothing commits.
+			return t.doomed
+		}
+		if err != nil {
 			return err
 		}
 		fnOK = true
@@ -526,9 +540,10 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		if err != nil {
 			return err
 		}
-		st.FileSizeBytes = tx.Size()
+		// bbolt's measure of its storage: the file size.
+		st.SizeBytes = tx.Size()
 		if fi, err := os.Stat(s.db.Path()); err == nil {
-			st.FileSizeBytes = fi.Size()
+			st.SizeBytes = fi.Size()
 		}
 		return nil
 	})

@@ -35,6 +35,16 @@ func update(t testing.TB, s *Store, fn func(store.Tx) error) {
 	}
 }
 
+// refused runs fn in an Update that one of its writes fails: the
+// failed-statement rule (doom.go) makes the Update fail and keep nothing,
+// whatever fn returns.
+func refused(t testing.TB, s *Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := s.Update(context.Background(), fn); err == nil {
+		t.Fatal("Update committed after a failed write")
+	}
+}
+
 func view(t testing.TB, s *Store, fn func(store.Tx) error) {
 	t.Helper()
 	if err := s.View(context.Background(), fn); err != nil {

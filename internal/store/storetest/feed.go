@@ -41,6 +41,8 @@ func testFeed(t *testing.T, b Backend) {
 		}, []string{"apikey ws_a k1"}},
 		{"touch an API key", func(tx store.Tx) error { return tx.TouchAPIKey("k1", t0.Add(time.Hour)) }, nil},
 		{"a user only", func(tx store.Tx) error { return tx.PutUser(store.User{ID: "u9", FirstSeen: t0, LastSeen: t0}) }, nil},
+		{"touch a new user", func(tx store.Tx) error { return tx.TouchUser("u10", "u10@example.com", t0) }, nil},
+		{"touch a user", func(tx store.Tx) error { return tx.TouchUser("u9", "u9@example.com", t0.Add(time.Hour)) }, nil},
 		{"several writes in one Update", func(tx store.Tx) error {
 			for _, err := range []error{
 				tx.PutMember(member("ws_a", "bob", "viewer")),

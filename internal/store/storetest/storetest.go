@@ -5,13 +5,17 @@
 // the store.Store and store.Tx interfaces alone what the contract promises.
 //
 // It is an ordinary (non-test) package so that any backend's tests can
-// import it; it exports only Backend and RunAll. The checks are split into
+// import it. It exports Backend and RunAll, and two store wrappers for the
+// tests of the store's callers: Retrying (retrying.go: every Update runs
+// its fn twice, to prove closures retry-safe) and Counting (counting.go:
+// counts Tx calls, to prove reads set-based). The checks are split into
 // files by record kind (users.go, workspaces.go, members.go, roles.go,
 // invites.go, apikeys.go, audit.go, purge.go, signingkeys.go) and by
 // property (stats.go, pagination.go, errors.go: ErrInvalid and Tx misuse,
 // rollback.go, revision.go, feed.go, context.go, snapshot.go, backup.go,
-// concurrency.go, close.go), each one function RunAll calls as a subtest;
-// seed.go writes a store with every kind of record. Every subtest opens
+// concurrency.go, close.go, transactions.go: the failed-statement rule,
+// touch writes and set-based reads), each one function RunAll calls as a
+// subtest; seed.go writes a store with every kind of record. Every subtest opens
 // its own store, so a failure names one property.
 //
 // # Two Store values on one database
@@ -106,6 +110,12 @@ func RunAll(t *testing.T, b Backend) {
 	t.Run("Close", func(t *testing.T) { testClose(t, b) })
 	t.Run("Revision", func(t *testing.T) { testRevision(t, b) })
 	t.Run("RevisionConcurrent", func(t *testing.T) { testRevisionConcurrent(t, b) })
+	t.Run("Doom", func(t *testing.T) { testDoom(t, b) })
+	t.Run("NotFoundKeepsTx", func(t *testing.T) { testNotFoundKeepsTx(t, b) })
+	t.Run("TouchUser", func(t *testing.T) { testTouchUser(t, b) })
+	t.Run("TouchAPIKeyAfterRevoke", func(t *testing.T) { testTouchAPIKeyAfterRevoke(t, b) })
+	t.Run("ByID", func(t *testing.T) { testByID(t, b) })
+	t.Run("Retrying", func(t *testing.T) { testRetrying(t, b) })
 }
 
 // ---- helpers shared by the files of the suite
