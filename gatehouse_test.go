@@ -80,7 +80,7 @@ func TestXcaddyStyleBuild(t *testing.T) {
 	}
 
 	modules := strings.Fields(caddy("list-modules"))
-	for _, want := range []string{"gatehouse", "http.handlers.gatehouse", "http.handlers.gatehouse_api"} {
+	for _, want := range []string{"gatehouse", "http.handlers.gatehouse", "http.handlers.gatehouse_api", "gatehouse.stores.bolt", "gatehouse.stores.postgres"} {
 		if !contains(modules, want) {
 			t.Errorf("list-modules has no %s", want)
 		}

@@ -44,6 +44,10 @@ type Options struct {
 	CreatorRole string
 	// JWKS is the public JWK set of the gateway's assertion keys (JSON).
 	JWKS []byte
+	// JWKSSource, when set, is asked for the set at every request instead
+	// of JWKS: a front-end whose store opens after the API is built
+	// learns the keys only then. An error answers 503 unavailable.
+	JWKSSource func() ([]byte, error)
 	// Logger receives internal errors (never tokens or secrets).
 	Logger *zap.Logger
 	// Now is the clock; default time.Now.
@@ -68,6 +72,7 @@ type API struct {
 	creation   string
 	creator    string
 	jwks       []byte
+	jwksSource func() ([]byte, error)
 	logger     *zap.Logger
 	now        func() time.Time
 	prefix     func(*http.Request) string
@@ -99,6 +104,7 @@ func New(opts Options) (*API, error) {
 		prefix:   opts.MountPrefix,
 		onAuth:   opts.Authenticated,
 	}
+	a.jwksSource = opts.JWKSSource
 	if a.creation == "" {
 		a.creation = CreationAnyone
 	}

@@ -14,6 +14,10 @@ import (
 // token of its commit; a read and a failed mutation do not.
 func TestMutationAnswersGatehouseRevision(t *testing.T) {
 	h := newHarness(t)
+	// alice's first request queues a background sighting write: let it
+	// land first, or it moves the revision under the checks.
+	h.known("alice")
+	h.sighted("alice")
 	r := h.do("POST", "/v1/workspaces", h.token("alice"), map[string]any{"name": "Acme"}).want(http.StatusCreated)
 	tok := r.header.Get("Gatehouse-Revision")
 	id, rev, err := store.ParseToken(tok)
@@ -52,6 +56,10 @@ func TestMutationAnswersGatehouseRevision(t *testing.T) {
 // 400 invalid_consistency_token and changes nothing.
 func TestConsistencyTokenOnAPI(t *testing.T) {
 	h := newHarness(t)
+	// alice's first request queues a background sighting write: let it
+	// land first, or it moves the revision under the checks.
+	h.known("alice")
+	h.sighted("alice")
 	r := h.do("POST", "/v1/workspaces", h.token("alice"), map[string]any{"name": "Acme"}).want(http.StatusCreated)
 	tok, slug := r.header.Get("Gatehouse-Revision"), r.str("slug")
 

@@ -20,6 +20,13 @@ func (a *API) getOpenAPI(c *call) error {
 // GET /v1/jwks.json: the public keys upstreams verify X-Gatehouse-Assertion
 // with. They are public: no authentication.
 func (a *API) getJWKS(c *call) error {
+	if a.jwksSource != nil {
+		jwks, err := a.jwksSource()
+		if err != nil {
+			return err
+		}
+		return c.raw("application/jwk-set+json", jwks)
+	}
 	return c.raw("application/jwk-set+json", a.jwks)
 }
 

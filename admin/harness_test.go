@@ -25,17 +25,27 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
-	"github.com/gatehouse-authz/gatehouse/internal/permcache"
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
+	"github.com/gatehouse-authz/gatehouse/internal/store/storetest"
 )
 
 // The harness serves the real management API over real HTTP on loopback:
-// a bbolt file in a temp dir (with the permcache listener), a JWK set
+// a bbolt file in a temp dir (wired to its caches by changefeed.New), a JWK set
 // written by internal/signing, the real JWT verifier, the real engine, and
 // tokens signed with the matching private key.
+//
+// The API gets the store through storetest.Retrying: every Update runs
+// its fn twice, the first run rolled back, as a networked backend may
+// (store "Transactions"). So every test of the API also proves that its
+// handlers' closures are retry-safe. The engine takes the Live itself
+// (its background writes have their own retry tests in internal/gateway).
+// h.store is the Live without the retry: a test's direct writes play the
+// concurrent writer. h.between sets what runs between the two runs of the
+// API's following Updates.
 
 // testPermissions is the spec's catalog, plus campaign.admin so that a
 // chain of two implications (campaign.admin → campaign.run →
@@ -77,11 +87,14 @@ func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c
 func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 type harness struct {
-	t      testing.TB
-	dir    string
-	key    jwk.Key
-	jwks   []byte
-	store  *boltstore.Store
+	t     testing.TB
+	dir   string
+	key   jwk.Key
+	jwks  []byte
+	store *changefeed.Live
+	// retry holds the between function of the Retrying store (nil:
+	// nothing); set it with h.between.
+	retry  *atomic.Pointer[func()]
 	engine *gateway.Engine
 	api    *admin.API
 	srv    *httptest.Server
@@ -98,10 +111,20 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	must(t, err)
 	jwks, err := os.ReadFile(filepath.Join(dir, signing.JWKSFile))
 	must(t, err)
-	versions := permcache.NewVersions()
-	s, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{Listener: versions})
+	raw, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{})
+	must(t, err)
+	t.Cleanup(func() { raw.Close() })
+	// The API and the engine share one store wired to its caches, as in
+	// the module; the tests' own writes go through it too.
+	s, err := changefeed.New(raw, changefeed.Options{})
 	must(t, err)
 	t.Cleanup(func() { s.Close() })
+	retry := new(atomic.Pointer[func()])
+	retried := storetest.Retrying(s, func() {
+		if f := retry.Load(); f != nil {
+			(*f)()
+		}
+	})
 	verifier, err := authn.NewVerifier(context.Background(), authn.Config{JWKSFile: filepath.Join(dir, signing.JWKSFile)})
 	must(t, err)
 	t.Cleanup(verifier.Close)
@@ -112,16 +135,15 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 		Catalog:       catalog,
 		SystemRoles:   testRoles,
 		GlobalAdmins:  []string{"root"},
-		Store:         s,
-		Versions:      versions,
+		Live:          s,
 		Authenticator: verifier,
 		Now:           clk.Now,
 	})
 	must(t, err)
 	t.Cleanup(engine.Close)
-	h := &harness{t: t, dir: dir, key: key, jwks: jwks, store: s, engine: engine, clock: clk}
+	h := &harness{t: t, dir: dir, key: key, jwks: jwks, store: s, retry: retry, engine: engine, clock: clk}
 	o := admin.Options{
-		Store:             s,
+		Store:             retried,
 		Engine:            engine,
 		WorkspaceCreation: admin.CreationAnyone,
 		CreatorRole:       "owner",
@@ -136,6 +158,33 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// between makes f run between the two runs of every following Update of
+// the API (nil: nothing), typically a direct write to
+// h.store playing a concurrent writer. f runs without a transaction open.
+func (h *harness) between(f func()) {
+	if f == nil {
+		h.retry.Store(nil)
+		return
+	}
+	h.retry.Store(&f)
+}
+
+// sighted waits (up to 5s) for the gateway's background write that records
+// sub's first request (the seen recorder touches the user some 200ms
+// later), so that a test counting revisions is not overtaken by it. The
+// API records a new user at once (FirstSeen = LastSeen); the sighting
+// moves LastSeen on.
+func (h *harness) sighted(sub string) {
+	h.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var u store.User
+		err := h.store.View(context.Background(), func(tx store.Tx) (err error) { u, err = tx.User(sub); return err })
+		if err == nil && u.LastSeen.After(u.FirstSeen) {
+			return
+		}
+	}
 }
 
 // in returns the harness bound to a subtest's t.

@@ -70,7 +70,17 @@ func (a *API) missing(have, want authz.Set) []string {
 // adminRemains answers 409 last_admin unless some member of ws, as tx now
 // stands (the change already applied), holds workspace.admin. Callers run
 // it only when the change could have removed the last one.
+//
+// The workspace's custom roles are read once and every member is compiled
+// in memory: no store read per member. The roles and the members are read
+// in the transaction that made the change, so on a serializable backend a
+// concurrent change to either makes one of the two transactions fail (and
+// retry) rather than both pass the check.
 func (a *API) adminRemains(tx store.Tx, ws store.Workspace) error {
+	roles, err := a.engine.WorkspaceRoles(tx, ws)
+	if err != nil {
+		return err
+	}
 	cursor := ""
 	for {
 		members, next, err := tx.Members(ws.ID, cursor, maxLimit)
@@ -78,11 +88,7 @@ func (a *API) adminRemains(tx store.Tx, ws store.Workspace) error {
 			return err
 		}
 		for _, m := range members {
-			access, err := a.engine.MemberAccess(tx, ws, m)
-			if err != nil {
-				return err
-			}
-			if access.Permissions.Has(a.builtinIDs.admin) {
+			if roles.Access(m).Permissions.Has(a.builtinIDs.admin) {
 				return nil
 			}
 		}

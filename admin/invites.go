@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -239,13 +240,21 @@ func (a *API) listMyInvites(c *call) error {
 			return err
 		}
 		now := a.now()
+		var wsIDs []string
+		for _, inv := range invs {
+			wsIDs = append(wsIDs, inv.WorkspaceID)
+		}
+		wss, err := tx.WorkspacesByID(wsIDs)
+		if err != nil {
+			return err
+		}
 		for _, inv := range invs {
 			if inviteStatus(inv, now) != store.InvitePending {
 				continue
 			}
-			ws, err := tx.Workspace(inv.WorkspaceID)
-			if err != nil {
-				return err
+			ws, ok := wss[inv.WorkspaceID]
+			if !ok {
+				return fmt.Errorf("invite %s of workspace %s, which does not exist: %w", inv.ID, inv.WorkspaceID, store.ErrNotFound)
 			}
 			if ws.Deleted() {
 				continue

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -55,19 +56,16 @@ func (a *API) getMe(c *call) error {
 	return c.respond(http.StatusOK, resp)
 }
 
-// forEachMembership calls fn for each of the user's live workspaces.
+// forEachMembership calls fn for each of the user's live workspaces. The
+// workspaces of a page of memberships are read with one set-based read.
 func forEachMembership(tx store.Tx, user string, fn func(store.Workspace, store.Membership) error) error {
-	cursor := ""
-	for {
-		ms, next, err := tx.UserMemberships(user, cursor, maxLimit)
+	return eachMembershipPage(tx, user, func(ms []store.Membership) error {
+		wss, err := membershipWorkspaces(tx, ms)
 		if err != nil {
 			return err
 		}
 		for _, m := range ms {
-			ws, err := tx.Workspace(m.WorkspaceID)
-			if err != nil {
-				return err
-			}
+			ws := wss[m.WorkspaceID]
 			if ws.Deleted() {
 				continue
 			}
@@ -75,11 +73,29 @@ func forEachMembership(tx store.Tx, user string, fn func(store.Workspace, store.
 				return err
 			}
 		}
-		if next == "" {
-			return nil
-		}
-		cursor = next
+		return nil
+	})
+}
+
+// membershipWorkspaces reads the workspaces of ms with one set-based read.
+// A membership whose workspace is missing is a broken store (PutMember
+// requires the workspace, PurgeWorkspace removes its memberships): an
+// error, as a failed Workspace read was before.
+func membershipWorkspaces(tx store.Tx, ms []store.Membership) (map[string]store.Workspace, error) {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.WorkspaceID
 	}
+	wss, err := tx.WorkspacesByID(ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, ok := wss[id]; !ok {
+			return nil, fmt.Errorf("membership in workspace %s, which does not exist: %w", id, store.ErrNotFound)
+		}
+	}
+	return wss, nil
 }
 
 type permissionView struct {

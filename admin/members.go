@@ -27,6 +27,24 @@ func newMemberView(m store.Membership, email string) memberView {
 		Denies: nonNil(m.Denies), Restrictions: nonNilMap(m.Restrictions), JoinedAt: m.JoinedAt, UpdatedAt: m.UpdatedAt}
 }
 
+// userEmails returns the recorded emails of the members' users, with one
+// set-based read (a missing user is absent: no email).
+func userEmails(tx store.Tx, ms []store.Membership) (map[string]string, error) {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	users, err := tx.UsersByID(ids)
+	if err != nil {
+		return nil, err
+	}
+	emails := make(map[string]string, len(users))
+	for id, u := range users {
+		emails[id] = u.Email
+	}
+	return emails, nil
+}
+
 // userEmail is the recorded email of a user, "" when unknown.
 func userEmail(tx store.Tx, id string) (string, error) {
 	u, err := tx.User(id)
@@ -59,12 +77,13 @@ func (a *API) listMembers(c *call) error {
 			return err
 		}
 		next = n
+		emails, err := userEmails(tx, ms)
+		if err != nil {
+			return err
+		}
+		items = make([]memberView, 0, len(ms))
 		for _, m := range ms {
-			email, err := userEmail(tx, m.UserID)
-			if err != nil {
-				return err
-			}
-			items = append(items, newMemberView(m, email))
+			items = append(items, newMemberView(m, emails[m.UserID]))
 		}
 		return nil
 	})
@@ -95,11 +114,12 @@ func (a *API) findMembers(c *call, pg page, email string) error {
 			if err != nil {
 				return err
 			}
+			emails, err := userEmails(tx, ms)
+			if err != nil {
+				return err
+			}
 			for _, m := range ms {
-				recorded, err := userEmail(tx, m.UserID)
-				if err != nil {
-					return err
-				}
+				recorded := emails[m.UserID]
 				if !asciiEqualFold(recorded, email) {
 					continue
 				}
@@ -248,9 +268,11 @@ func (a *API) putMember(c *call) error {
 		next := store.Membership{WorkspaceID: st.ws.ID, UserID: user, Roles: req.Roles, Grants: req.Grants,
 			Denies: req.Denies, Restrictions: req.Restrictions, JoinedAt: now, UpdatedAt: now}
 		before, err := tx.Member(st.ws.ID, user)
+		// Assigned on every run, never only set: a retried run (store
+		// "Transactions") may find the member a concurrent writer added.
+		created = errors.Is(err, store.ErrNotFound)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			created = true
+		case created:
 		case err != nil:
 			return err
 		default:
@@ -317,32 +339,62 @@ func userNotFound() error {
 }
 
 // sharesWorkspace reports whether users a and b are both members of some
-// workspace that is not deleted.
+// workspace that is not deleted. It reads both users' memberships and the
+// workspaces they have in common with set-based reads: no store read per
+// membership.
 func sharesWorkspace(tx store.Tx, a, b string) (bool, error) {
+	ofA := map[string]bool{}
+	if err := eachMembershipPage(tx, a, func(ms []store.Membership) error {
+		for _, m := range ms {
+			ofA[m.WorkspaceID] = true
+		}
+		return nil
+	}); err != nil {
+		return false, err
+	}
+	shared := false
+	errShared := errors.New("shared") // stops the walk at the first live shared workspace
+	err := eachMembershipPage(tx, b, func(ms []store.Membership) error {
+		var common []string
+		for _, m := range ms {
+			if ofA[m.WorkspaceID] {
+				common = append(common, m.WorkspaceID)
+			}
+		}
+		if len(common) == 0 {
+			return nil
+		}
+		wss, err := tx.WorkspacesByID(common)
+		if err != nil {
+			return err
+		}
+		for _, ws := range wss {
+			if !ws.Deleted() {
+				shared = true
+				return errShared
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errShared) {
+		return false, err
+	}
+	return shared, nil
+}
+
+// eachMembershipPage calls fn with each page of user's memberships.
+func eachMembershipPage(tx store.Tx, user string, fn func([]store.Membership) error) error {
 	cursor := ""
 	for {
-		ms, next, err := tx.UserMemberships(b, cursor, maxLimit)
+		ms, next, err := tx.UserMemberships(user, cursor, maxLimit)
 		if err != nil {
-			return false, err
+			return err
 		}
-		for _, m := range ms {
-			_, err := tx.Member(m.WorkspaceID, a)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return false, err
-			}
-			ws, err := tx.Workspace(m.WorkspaceID)
-			if err != nil {
-				return false, err
-			}
-			if !ws.Deleted() {
-				return true, nil
-			}
+		if err := fn(ms); err != nil {
+			return err
 		}
 		if next == "" {
-			return false, nil
+			return nil
 		}
 		cursor = next
 	}

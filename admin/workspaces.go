@@ -87,12 +87,31 @@ func putWithSlug(tx store.Tx, ws *store.Workspace, explicit string) error {
 		if ident.ValidateSlug(ws.Slug) != nil {
 			continue
 		}
-		err := tx.PutWorkspace(*ws)
-		if !errors.Is(err, store.ErrSlugTaken) {
+		// Look before writing: a PutWorkspace refused with ErrSlugTaken
+		// would doom the transaction (store "Transactions"), so the next
+		// candidate could never be tried.
+		taken, err := slugTaken(tx, ws.Slug, ws.ID)
+		if err != nil {
 			return err
+		}
+		if !taken {
+			return tx.PutWorkspace(*ws)
 		}
 	}
 	return fmt.Errorf("no free slug derived from %q: choose a slug explicitly", ws.Name)
+}
+
+// slugTaken reports whether a workspace other than id holds slug (deleted
+// workspaces keep theirs).
+func slugTaken(tx store.Tx, slug, id string) (bool, error) {
+	w, err := tx.WorkspaceBySlug(slug)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return w.ID != id, nil
 }
 
 // candidateSlug is base itself first, then base with a random suffix.
@@ -205,11 +224,12 @@ func (a *API) listWorkspaces(c *call) error {
 			return err
 		}
 		next = n
+		wss, err := membershipWorkspaces(tx, ms)
+		if err != nil {
+			return err
+		}
 		for _, m := range ms {
-			ws, err := tx.Workspace(m.WorkspaceID)
-			if err != nil {
-				return err
-			}
+			ws := wss[m.WorkspaceID]
 			if ws.Deleted() != trash {
 				continue
 			}
@@ -301,9 +321,13 @@ func (a *API) updateWorkspace(c *call) error {
 			ws.Description = *req.Description
 		}
 		ws.UpdatedAt = a.now().UTC()
-		if err := tx.PutWorkspace(ws); errors.Is(err, store.ErrSlugTaken) {
+		// Checked before the write: a refused write dooms the transaction.
+		if taken, err := slugTaken(tx, ws.Slug, ws.ID); err != nil {
+			return err
+		} else if taken {
 			return conflict(codeSlugTaken, "slug "+quote(ws.Slug)+" is taken: choose another")
-		} else if err != nil {
+		}
+		if err := tx.PutWorkspace(ws); err != nil {
 			return err
 		}
 		view = workspaceView{Workspace: ws, Roles: st.member.Roles}

@@ -44,11 +44,11 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.api, err = admin.New(admin.Options{
-		Store:             app.shared,
+		Store:             app.shared.live,
 		Engine:            app.Engine(),
 		WorkspaceCreation: app.WorkspaceCreation,
 		CreatorRole:       app.CreatorRole,
-		JWKS:              signer.JWKS(),
+		JWKSSource:        signer.JWKS,
 		Logger:            ctx.Logger(),
 		MountPrefix:       mountPrefix,
 		Authenticated:     identify,

@@ -4,9 +4,9 @@
 package caddymodule
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
-	"github.com/gatehouse-authz/gatehouse/internal/assertion"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
@@ -28,12 +27,15 @@ func init() {
 // catalog and the roles shared by every gatehouse handler of the config.
 // In a Caddyfile it is the `gatehouse` global option.
 type App struct {
-	// Store is the path of the bbolt database file. A missing file (and its
-	// directories) is created when the app starts, never by `caddy
-	// validate`, and the creation is logged with the absolute path.
-	// Default: gatehouse/gatehouse.db under Caddy's data directory
-	// ($XDG_DATA_HOME/caddy, else ~/.local/share/caddy on Linux).
-	Store string `json:"store,omitempty"`
+	// StoreRaw is the store backend, a module of the gatehouse.stores
+	// namespace named by its "backend" key:
+	// {"backend": "bolt", "path": "./data/gatehouse.db"} or
+	// {"backend": "postgres", "url": "{env.GATEHOUSE_DATABASE_URL}"}.
+	// A plain string is also accepted, as configs written before the
+	// backends were modules have it: a bbolt path (or a postgres:// URL,
+	// as for `gatehouse store --store`). Default: bolt at its default
+	// path (gatehouse/gatehouse.db under Caddy's data directory).
+	StoreRaw json.RawMessage `json:"store,omitempty" caddy:"namespace=gatehouse.stores inline_key=backend"`
 
 	// StoreTimeout bounds every store read on the request path: what a
 	// cache miss reads (workspace by slug or id, membership and roles, API
@@ -74,6 +76,7 @@ type App struct {
 	// Cache sizes the access cache.
 	Cache *CacheConfig `json:"cache,omitempty"`
 
+	backend     StoreBackend
 	catalog     *authz.Catalog
 	systemRoles []gateway.SystemRole
 	shared      *sharedStore
@@ -82,7 +85,7 @@ type App struct {
 	engine      *gateway.Engine
 	logger      *zap.Logger
 
-	signer *assertion.Signer
+	signer *gatewaySigner
 }
 
 // PermissionConfig declares one catalog permission.
@@ -130,17 +133,20 @@ func (App) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision builds the catalog and roles, opens the shared store, starts
-// token verification and the decision engine.
+// Provision builds the catalog and roles, acquires the shared store (its
+// backend decides whether it opens now or at Start), starts token
+// verification and the decision engine.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	if err := a.provisionPolicy(); err != nil {
 		return err
 	}
-	if a.Store == "" {
-		a.Store = filepath.Join(caddy.AppDataDir(), "gatehouse", "gatehouse.db")
+	backend, err := a.loadStoreBackend(ctx)
+	if err != nil {
+		return err
 	}
-	shared, key, err := acquireStore(a.Store)
+	a.backend = backend
+	shared, key, err := acquireStore(backend, a.logger)
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)
 	}
@@ -155,8 +161,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		Catalog:         a.catalog,
 		SystemRoles:     a.systemRoles,
 		GlobalAdmins:    a.GlobalAdmins,
-		Store:           shared,
-		Versions:        shared.versions,
+		Live:            shared.live,
 		Authenticator:   a.verifier,
 		CacheMaxEntries: a.cacheMaxEntries(),
 		MaxUnknownKeys:  a.maxUnknownKeys(),
@@ -241,8 +246,9 @@ func (a *App) cacheMaxEntries() int64 {
 
 // Start implements caddy.App. All work starts in Provision, so that a
 // handler provisioned before Start already has a working engine, except
-// creating a missing store file: Caddy's validate provisions without
-// starting, and validation must create nothing.
+// opening a store its backend does not open at Provision (a new bbolt
+// file, PostgreSQL): Caddy's validate provisions without starting, and
+// validation must create nothing.
 func (a *App) Start() error {
 	if err := a.shared.open(a.logger); err != nil {
 		return fmt.Errorf("gatehouse: %w", err)
@@ -277,7 +283,7 @@ func (a *App) Engine() *gateway.Engine { return a.engine }
 // gateway key in the store on first use. Only configs that use assertions
 // or the API ask for it, from their Provision (Caddy provisions a config's
 // modules one at a time, so the memo needs no lock).
-func (a *App) AssertionSigner() (*assertion.Signer, error) {
+func (a *App) AssertionSigner() (*gatewaySigner, error) {
 	if a.signer == nil {
 		signer, err := a.shared.signer(time.Now().UTC())
 		if err != nil {

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store/storeopen"
 )
 
 func init() {
@@ -38,7 +41,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 // UnmarshalCaddyfile sets up the app from Caddyfile tokens:
 //
 //	gatehouse {
-//		store              [bolt] <path>
+//		store              [bolt] <path>  |  postgres <url> [{ max_staleness <d>  consistency_wait <d> }]
 //		store_timeout      <duration>
 //		jwt { ... }
 //		global_admins      <user-id...>
@@ -90,18 +93,87 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// store [bolt] <path>: bolt, the only backend, may be named.
+// storeSyntax is what every error about the store option suggests.
+const storeSyntax = "expected `store <path>`, `store bolt <path>` or `store postgres <url> { max_staleness <duration>  consistency_wait <duration> }`"
+
+// store <path> | store bolt <path> | store postgres <url> [{ ... }]
+//
+// A lone argument is classified as `gatehouse store --store` is: a
+// postgres:// URL is the PostgreSQL backend, another URL scheme an error,
+// anything else a bbolt path.
 func (a *App) unmarshalStore(d *caddyfile.Dispenser) error {
 	args := d.RemainingArgs()
-	switch {
-	case len(args) == 1:
-		a.Store = args[0]
-	case len(args) == 2 && args[0] == "bolt":
-		a.Store = args[1]
-	case len(args) == 2:
-		return d.Errf("store %s: unknown store backend %q: expected `store <path>` or `store bolt <path>`", strings.Join(args, " "), args[0])
+	var backend, target string
+	switch len(args) {
+	case 1:
+		switch args[0] {
+		case "bolt":
+			return d.Errf("store bolt: the bolt backend needs a path; %s", storeSyntax)
+		case "postgres":
+			return d.Errf("store postgres: the postgres backend needs a url; %s", storeSyntax)
+		}
+		kind, err := storeopen.Classify(args[0])
+		if err != nil {
+			return d.Errf("%v; %s", err, storeSyntax)
+		}
+		backend, target = "bolt", args[0]
+		if kind == storeopen.Postgres {
+			backend = "postgres"
+		}
+	case 2:
+		backend, target = args[0], args[1]
 	default:
-		return d.Err("expected `store <path>` or `store bolt <path>`")
+		return d.Err(storeSyntax)
+	}
+	var mod caddy.Module
+	switch backend {
+	case "bolt":
+		if d.NextBlock(1) {
+			return d.Errf("store bolt takes no block (%q): %s", d.Val(), storeSyntax)
+		}
+		mod = &BoltStore{Path: target}
+	case "postgres":
+		// A URL without placeholders is checked here, where the error
+		// can name the line; one with placeholders when it is resolved.
+		if !strings.Contains(target, "{") {
+			if kind, err := storeopen.Classify(target); err != nil || kind != storeopen.Postgres {
+				return d.Errf("store postgres %s: not a PostgreSQL URL: expected postgres://user:password@host:5432/database (a bbolt file is `store bolt <path>`)", redactedURL(target))
+			}
+			if _, err := storeopen.ParsePostgresURL(target); err != nil {
+				return d.Err(err.Error())
+			}
+		}
+		pg := &PostgresStore{URL: target}
+		if err := pg.unmarshalCaddyfile(d); err != nil {
+			return err
+		}
+		mod = pg
+	default:
+		return d.Errf("store %s %s: unknown store backend %q; %s", args[0], redactedURL(args[1]), backend, storeSyntax)
+	}
+	a.StoreRaw = caddyconfig.JSONModuleObject(mod, "backend", backend, nil)
+	return nil
+}
+
+// { max_staleness <duration>  consistency_wait <duration> }
+func (p *PostgresStore) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	for d.NextBlock(1) {
+		var dst *caddy.Duration
+		switch name := d.Val(); name {
+		case "max_staleness":
+			dst = &p.MaxStaleness
+		case "consistency_wait":
+			dst = &p.ConsistencyWait
+		default:
+			return d.Errf("unknown store postgres option %q: expected max_staleness or consistency_wait", name)
+		}
+		name := d.Val()
+		if err := durationArg(d, dst); err != nil {
+			return err
+		}
+		if *dst <= 0 {
+			return d.Errf("store postgres: %s %s: must be positive", name, time.Duration(*dst))
+		}
 	}
 	return nil
 }

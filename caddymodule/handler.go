@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/gatehouse-authz/gatehouse/internal/assertion"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 )
@@ -54,7 +53,7 @@ type Handler struct {
 	KeepOverrideHeaders bool `json:"keep_override_headers,omitempty"`
 
 	policy *gateway.Policy
-	signer *assertion.Signer
+	signer *gatewaySigner
 	logger *zap.Logger
 }
 

@@ -277,7 +277,7 @@ func pooledStore(t *testing.T, path string) store.Store {
 	storePool.Range(func(key, value any) bool {
 		if key == abs {
 			// The open database itself, so a test can close it.
-			if db := value.(*sharedStore).db.Load(); db != nil {
+			if db := value.(*sharedStore).load(); db != nil {
 				found = db
 			}
 		}

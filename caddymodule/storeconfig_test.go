@@ -9,11 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // `store bolt <path>` names the backend and means exactly `store <path>`;
-// any other backend name, or a wrong number of arguments, is refused.
+// an unknown backend name, a wrong number of arguments or a bad postgres
+// URL or option is refused, with the line and what to write.
 func TestStoreBoltSpelling(t *testing.T) {
 	s := newServer(t)
 	const plain = "store {{dir}}/gatehouse.db"
@@ -31,13 +35,31 @@ func TestStoreBoltSpelling(t *testing.T) {
 	pooledStore(t, s.storePath()) // the file the plain spelling names
 
 	for bad, want := range map[string]string{
-		"store postgres {{dir}}/gatehouse.db": `unknown store backend "postgres"`,
-		"store":                               "expected `store <path>` or `store bolt <path>`",
-		"store bolt a b":                      "expected `store <path>` or `store bolt <path>`",
+		"store":                               "expected `store <path>`, `store bolt <path>` or `store postgres <url>",
+		"store bolt a b":                      "expected `store <path>`, `store bolt <path>` or `store postgres <url>",
+		"store mysql {{dir}}/gatehouse.db":    `unknown store backend "mysql"`,
+		"store bolt":                          "the bolt backend needs a path",
+		"store postgres":                      "the postgres backend needs a url",
+		"store postgres {{dir}}/gatehouse.db": "not a PostgreSQL URL",
+		"store bolt {{dir}}/g.db {\n\t\t\tmax_staleness 1s\n\t\t}":      "store bolt takes no block",
+		"store mysql://gh:" + testDBPassword + "@db/x":                  `unsupported URL scheme "mysql"`,
+		"store postgres postgres://gh:" + testDBPassword + "@db:port/x": "not a valid URL",
+		"store postgres {env.X} {\n\t\t\tmax_staleness -1s\n\t\t}":      "max_staleness -1s: must be positive",
+		"store postgres {env.X} {\n\t\t\tconsistency_wait 0s\n\t\t}":    "consistency_wait 0s: must be positive",
+		"store postgres {env.X} {\n\t\t\tmax_wait 1s\n\t\t}":            `unknown store postgres option "max_wait"`,
 	} {
 		cfg := strings.Replace(testCaddyfile, plain, bad, 1)
-		if err := validate(t, s.expand(cfg)); err == nil || !strings.Contains(err.Error(), want) {
+		err := validate(t, s.expand(cfg))
+		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want it to contain %q", bad, err, want)
+			continue
+		}
+		// A Caddyfile mistake names its line (the store option is line 11).
+		if !strings.Contains(err.Error(), "Caddyfile:1") {
+			t.Errorf("%q: error %v does not name the line", bad, err)
+		}
+		if strings.Contains(err.Error(), testDBPassword) {
+			t.Errorf("%q: error %v shows the password", bad, err)
 		}
 	}
 }
@@ -71,7 +93,11 @@ func TestStoreTimeoutOption(t *testing.T) {
 // as the caller's context allows (the request path's store_timeout), not
 // the pool's full wait.
 func TestStoreNotCreatedYetHonoursTheContext(t *testing.T) {
-	shared, key, err := acquireStore(filepath.Join(t.TempDir(), "later.db"))
+	backend := &BoltStore{Path: filepath.Join(t.TempDir(), "later.db")}
+	if err := backend.Provision(caddy.Context{}); err != nil {
+		t.Fatal(err)
+	}
+	shared, key, err := acquireStore(backend, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,22 +19,27 @@ import (
 	"github.com/gatehouse-authz/gatehouse/admin"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
-	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
+	"github.com/gatehouse-authz/gatehouse/internal/store/storeopen"
 )
 
-// cliLockTimeout: the store commands work offline; a store held by a
-// running server must fail fast with a clear error, not hang.
+// cliLockTimeout: the store commands work offline on a bbolt file; one
+// held by a running server must fail fast with a clear error, not hang.
 const cliLockTimeout = 2 * time.Second
 
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "store",
-		Usage: "bootstrap|stats|export|import --store <file> ...",
-		Short: "Works offline on a Gatehouse store file",
+		Usage: "bootstrap|stats|export|import --store <path|postgres://URL> ...",
+		Short: "Works on a Gatehouse store directly (a bbolt file or PostgreSQL)",
 		Long: `
-Commands that open a Gatehouse bbolt store directly. They need the file to
-be free: a store held by a running server gets an error, not a hang (change
-a running server through its management API instead).`,
+Commands that open a Gatehouse store directly. --store is a bbolt file path
+or a postgres:// (postgresql://) URL; any other URL scheme is refused. A
+password in the URL is never printed (it shows as xxxxx).
+
+A bbolt file must be free: one held by a running server gets an error, not
+a hang (change a running server through its management API instead). On
+PostgreSQL the commands run next to the running gateways, and their writes
+reach them through the change feed like any other write.`,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(bootstrapCommand(), statsCommand(), exportCommand(), importCommand())
 		},
@@ -43,7 +48,7 @@ a running server through its management API instead).`,
 
 func bootstrapCommand() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "bootstrap --store <file> --workspace <name> --owner <sub> [--email <e>] [--role owner] [--config <Caddyfile>] [--slug <slug>] [--if-empty]",
+		Use:   "bootstrap --store <path|postgres://URL> --workspace <name> --owner <sub> [--email <e>] [--role owner] [--config <Caddyfile>] [--slug <slug>] [--if-empty]",
 		Short: "Creates a workspace with its first owner",
 		Long: `
 Creates a workspace whose only member is its owner, with the given roles.
@@ -56,7 +61,7 @@ accepted.`,
 		RunE: caddycmd.WrapCommandFuncForCobra(cmdBootstrap),
 	}
 	f := c.Flags()
-	f.String("store", "", "Store file (required; created if missing)")
+	f.String("store", "", "Store: path or postgres:// URL (required; a missing bbolt file is created)")
 	f.String("workspace", "", "Workspace name (required)")
 	f.String("slug", "", "Workspace slug (default: derived from the name)")
 	f.String("owner", "", "User id (JWT subject) of the owner (required)")
@@ -69,8 +74,8 @@ accepted.`,
 }
 
 func cmdBootstrap(fl caddycmd.Flags) (int, error) {
-	path, name, owner := fl.String("store"), fl.String("workspace"), fl.String("owner")
-	if path == "" || name == "" || owner == "" {
+	target, name, owner := fl.String("store"), fl.String("workspace"), fl.String("owner")
+	if target == "" || name == "" || owner == "" {
 		return 2, fmt.Errorf("--store, --workspace and --owner are required")
 	}
 	// The owner must be a subject a token can carry, or nobody could ever
@@ -85,39 +90,32 @@ func cmdBootstrap(fl caddycmd.Flags) (int, error) {
 	if err := checkBootstrapRoles(roles, fl.String("config"), fl.String("adapter")); err != nil {
 		return 2, err
 	}
-	s, err := boltstore.Open(path, boltstore.Options{Timeout: cliLockTimeout})
+	if _, err := storeopen.Classify(target); err != nil {
+		return 2, err
+	}
+	ctx := context.Background()
+	s, err := storeopen.Open(ctx, target, storeopen.Options{Timeout: cliLockTimeout})
 	if err != nil {
 		return 1, err
 	}
 	defer s.Close()
-	ctx := context.Background()
-	if fl.Bool("if-empty") {
-		stats, err := s.Stats(ctx)
-		if err != nil {
-			return 1, err
-		}
-		if stats.Workspaces > 0 {
-			fmt.Printf("store %s already has %d workspace(s); nothing to do\n", path, stats.Workspaces)
-			return 0, nil
-		}
-	}
-	var ws store.Workspace
-	err = s.Update(ctx, func(tx store.Tx) error {
-		ws, err = admin.CreateWorkspace(tx, admin.NewWorkspace{
-			Name:       name,
-			Slug:       fl.String("slug"),
-			Owner:      owner,
-			OwnerEmail: fl.String("email"),
-			OwnerRoles: roles,
-			Actor:      admin.ActorCLI,
-		}, time.Now().UTC())
-		return err
-	})
+	ws, created, err := bootstrap(ctx, s, admin.NewWorkspace{
+		Name:       name,
+		Slug:       fl.String("slug"),
+		Owner:      owner,
+		OwnerEmail: fl.String("email"),
+		OwnerRoles: roles,
+		Actor:      admin.ActorCLI,
+	}, fl.Bool("if-empty"), time.Now().UTC())
 	if errors.Is(err, store.ErrSlugTaken) {
 		return 1, fmt.Errorf("slug %q is taken: choose another with --slug", fl.String("slug"))
 	}
 	if err != nil {
 		return 1, err
+	}
+	if !created {
+		fmt.Printf("store %s already has a workspace; nothing to do\n", storeopen.Describe(target))
+		return 0, nil
 	}
 	fmt.Printf("created workspace %s (slug %s) with owner %s\n", ws.ID, ws.Slug, owner)
 	return 0, nil
@@ -125,11 +123,11 @@ func cmdBootstrap(fl caddycmd.Flags) (int, error) {
 
 func statsCommand() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "stats --store <file>",
+		Use:   "stats --store <path|postgres://URL>",
 		Short: "Prints record counts as JSON",
 		RunE:  caddycmd.WrapCommandFuncForCobra(cmdStats),
 	}
-	c.Flags().String("store", "", "Store file (required)")
+	c.Flags().String("store", "", "Store: path or postgres:// URL (required; must exist)")
 	return c
 }
 
@@ -150,7 +148,7 @@ func cmdStats(fl caddycmd.Flags) (int, error) {
 
 func exportCommand() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "export --store <file> > snapshot.json",
+		Use:   "export --store <path|postgres://URL> > snapshot.json",
 		Short: "Writes every record of the store as JSON to stdout",
 		Long: `
 Writes a snapshot of the store — users, workspaces, memberships, custom
@@ -158,12 +156,16 @@ roles, invites, API keys (their hashes), audit events and the gateway's signing 
 JSON to stdout. ` + "`gatehouse store import`" + ` reads it back into a new store.
 
 The snapshot contains the gateway's PRIVATE signing key (and the hashes of
-pending invite tokens): treat it as a secret, like the store file itself.
+pending invite tokens): treat it as a secret, like the store itself.
 
-The file is opened read-only, but it must not be held by a running server.`,
+A bbolt file is opened read-only, but it must not be held by a running
+server. Export from one backend and import into the other to move a
+deployment:
+
+  gatehouse store export --store old.db | gatehouse store import --store postgres://...`,
 		RunE: caddycmd.WrapCommandFuncForCobra(cmdExport),
 	}
-	c.Flags().String("store", "", "Store file (required)")
+	c.Flags().String("store", "", "Store: path or postgres:// URL (required; must exist)")
 	return c
 }
 
@@ -179,7 +181,7 @@ func cmdExport(fl caddycmd.Flags) (int, error) {
 		return err
 	})
 	if err != nil {
-		return 1, fmt.Errorf("store %s: %w", fl.String("store"), err)
+		return 1, fmt.Errorf("store %s: %w", storeopen.Describe(fl.String("store")), err)
 	}
 	w := bufio.NewWriterSize(os.Stdout, 1<<16)
 	enc := json.NewEncoder(w)
@@ -198,26 +200,30 @@ const maxSnapshotBytes = 256 << 20
 
 func importCommand() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "import --store <file> < snapshot.json",
+		Use:   "import --store <path|postgres://URL> < snapshot.json",
 		Short: "Reads a snapshot (from store export) on stdin into an empty store",
 		Long: `
 Reads a snapshot written by ` + "`gatehouse store export`" + ` from stdin (at most
 256 MiB) and writes it into the store in one transaction: either every
 record is imported or none is.
 
-The store must be empty — a new file is best; it is created if missing.
-Import never merges into existing data. Unknown fields in the snapshot are
+The store must be empty — a new bbolt file is best; it is created if
+missing. Import never merges into existing data. Unknown fields in the snapshot are
 rejected rather than silently dropped.`,
 		RunE: caddycmd.WrapCommandFuncForCobra(cmdImport),
 	}
-	c.Flags().String("store", "", "Store file (required; created if missing; must be empty)")
+	c.Flags().String("store", "", "Store: path or postgres:// URL (required; must be empty; a missing bbolt file is created)")
 	return c
 }
 
 func cmdImport(fl caddycmd.Flags) (int, error) {
-	path := fl.String("store")
-	if path == "" {
+	target := fl.String("store")
+	if target == "" {
 		return 2, fmt.Errorf("--store is required")
+	}
+	kind, err := storeopen.Classify(target)
+	if err != nil {
+		return 2, err
 	}
 	// Read and check the whole snapshot before touching the store: the
 	// file lock is not held while stdin trickles in, and a bad snapshot
@@ -230,9 +236,12 @@ func cmdImport(fl caddycmd.Flags) (int, error) {
 		return 1, fmt.Errorf("snapshot on stdin: %w", err)
 	}
 
-	_, statErr := os.Stat(path)
-	created := errors.Is(statErr, fs.ErrNotExist)
-	s, err := boltstore.Open(path, boltstore.Options{Timeout: cliLockTimeout})
+	created := false
+	if kind == storeopen.Bolt {
+		_, statErr := os.Stat(target)
+		created = errors.Is(statErr, fs.ErrNotExist)
+	}
+	s, err := storeopen.Open(context.Background(), target, storeopen.Options{Timeout: cliLockTimeout})
 	if err != nil {
 		return 1, err
 	}
@@ -241,16 +250,16 @@ func cmdImport(fl caddycmd.Flags) (int, error) {
 		if created {
 			// Nothing was imported (one transaction): do not leave an
 			// empty store behind that a retry would have to avoid.
-			_ = os.Remove(path)
+			_ = os.Remove(target)
 		}
-		return 1, fmt.Errorf("store %s: %w", path, err)
+		return 1, fmt.Errorf("store %s: %w", storeopen.Describe(target), err)
 	}
 	// The import is committed; a failing Close cannot undo it.
 	if err := s.Close(); err != nil {
-		return 1, fmt.Errorf("store %s: imported, but closing failed: %w", path, err)
+		return 1, fmt.Errorf("store %s: imported, but closing failed: %w", storeopen.Describe(target), err)
 	}
 	fmt.Printf("imported %d users, %d workspaces, %d memberships, %d roles, %d invites, %d API keys, %d audit events and %d signing keys into %s\n",
-		len(snap.Users), len(snap.Workspaces), len(snap.Memberships), len(snap.Roles), len(snap.Invites), len(snap.APIKeys), len(snap.Audit), len(snap.SigningKeys), path)
+		len(snap.Users), len(snap.Workspaces), len(snap.Memberships), len(snap.Roles), len(snap.Invites), len(snap.APIKeys), len(snap.Audit), len(snap.SigningKeys), storeopen.Describe(target))
 	return 0, nil
 }
 
@@ -302,10 +311,11 @@ func describeJSONError(data []byte, err error) string {
 
 // importInto imports snap into s in one transaction, after checking that s
 // is empty.
-func importInto(s *boltstore.Store, snap store.Snapshot) error {
+func importInto(s store.Store, snap store.Snapshot) error {
 	ctx := context.Background()
-	// The read-write open holds the file lock, so nothing changes between
-	// this count and the transaction below.
+	// The count names what the store holds; the transaction checks again,
+	// since on a shared database (PostgreSQL) another process may write
+	// in between (bbolt's file lock excludes that).
 	st, err := s.Stats(ctx)
 	if err != nil {
 		return err
@@ -332,6 +342,9 @@ func importInto(s *boltstore.Store, snap store.Snapshot) error {
 		return errNotEmpty(strings.Join(has, ", "))
 	}
 	return s.Update(ctx, func(tx store.Tx) error {
+		if err := stillEmpty(tx); err != nil {
+			return err
+		}
 		if err := store.Import(tx, snap); err != nil {
 			return err
 		}
@@ -357,22 +370,48 @@ func auditImport(tx store.Tx, snap store.Snapshot, now time.Time) error {
 	return nil
 }
 
-func errNotEmpty(has string) error {
-	return fmt.Errorf("import needs an empty store, and this one has %s: import into a new file (a path that does not exist yet)", has)
+// stillEmpty repeats the emptiness check inside the import's transaction.
+// Every other record belongs to a workspace or names a user, so users,
+// workspaces (deleted ones included), audit and signing keys cover them.
+func stillEmpty(tx store.Tx) error {
+	users, _, err := tx.Users("", 1)
+	if err != nil {
+		return err
+	}
+	workspaces, _, err := tx.Workspaces("", 1)
+	if err != nil {
+		return err
+	}
+	audited, _, err := tx.AuditWorkspaces("", 1)
+	if err != nil {
+		return err
+	}
+	keys, err := tx.SigningKeys()
+	if err != nil {
+		return err
+	}
+	if len(users)+len(workspaces)+len(audited)+len(keys) > 0 {
+		return errNotEmpty("records written by another process since the import started")
+	}
+	return nil
 }
 
-// openExisting opens the --store file read-only; it must exist (a read-only
+func errNotEmpty(has string) error {
+	return fmt.Errorf("import needs an empty store, and this one has %s: import into a new file (a bbolt path that does not exist yet) or an empty database", has)
+}
+
+// openExisting opens the --store read-only; it must exist (a read-only
 // open would not create it, and "no such file" says more than bbolt does).
 // The exit code goes with the error: 2 for a usage mistake, 1 otherwise.
-func openExisting(fl caddycmd.Flags) (*boltstore.Store, int, error) {
-	path := fl.String("store")
-	if path == "" {
+func openExisting(fl caddycmd.Flags) (store.Store, int, error) {
+	target := fl.String("store")
+	if target == "" {
 		return nil, 2, fmt.Errorf("--store is required")
 	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, 1, fmt.Errorf("store %s: %w", path, err)
+	if _, err := storeopen.Classify(target); err != nil {
+		return nil, 2, err
 	}
-	s, err := boltstore.Open(path, boltstore.Options{Timeout: cliLockTimeout, ReadOnly: true})
+	s, err := storeopen.Open(context.Background(), target, storeopen.Options{Timeout: cliLockTimeout, ReadOnly: true, MustExist: true})
 	if err != nil {
 		return nil, 1, err
 	}

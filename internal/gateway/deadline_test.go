@@ -10,16 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
-	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
 )
 
-// stuckStore is the real bbolt store whose reads, while stuck is set, hang
+// stuckStore is the real bbolt store (through the fixture's Live) whose reads, while stuck is set, hang
 // until released — ignoring ctx, as a bbolt read waiting on a remap or a
 // network backend that does not answer would.
 type stuckStore struct {
-	*boltstore.Store
+	*changefeed.Live
 	stuck   atomic.Bool
 	views   atomic.Int32 // reads that got stuck
 	entered chan struct{}
@@ -28,7 +28,7 @@ type stuckStore struct {
 }
 
 func newStuckStore(f *fixture) *stuckStore {
-	s := &stuckStore{Store: f.store, entered: make(chan struct{}, 64), release: make(chan struct{})}
+	s := &stuckStore{Live: f.store, entered: make(chan struct{}, 64), release: make(chan struct{})}
 	s.stuck.Store(true)
 	return s
 }
@@ -39,7 +39,7 @@ func (s *stuckStore) View(ctx context.Context, fn func(store.Tx) error) error {
 		s.entered <- struct{}{}
 		<-s.release
 	}
-	return s.Store.View(ctx, fn)
+	return s.Live.View(ctx, fn)
 }
 
 // unstick lets every stuck read through, once.
@@ -55,7 +55,7 @@ func (s *stuckStore) unstick() {
 func (f *fixture) engineOn(s store.Store, timeout time.Duration) *gateway.Engine {
 	f.t.Helper()
 	e := f.newEngineWith(func(o *gateway.Options) {
-		o.Store = s
+		o.Live = f.liveOn(s)
 		o.StoreTimeout = timeout
 	})
 	if st, ok := s.(*stuckStore); ok {

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
 	"github.com/gatehouse-authz/gatehouse/internal/permcache"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
@@ -44,11 +45,14 @@ type SystemRole struct {
 
 // Options configure an Engine.
 type Options struct {
-	Catalog       *authz.Catalog
-	SystemRoles   []SystemRole
-	GlobalAdmins  []string
-	Store         store.Store
-	Versions      *permcache.Versions
+	Catalog      *authz.Catalog
+	SystemRoles  []SystemRole
+	GlobalAdmins []string
+	// Live is the store wired to its caches (changefeed.New): the engine
+	// reads through it and builds its caches on its Versions, so the
+	// store and the counters that guard its cached decisions cannot be
+	// mismatched.
+	Live          *changefeed.Live
 	Authenticator Authenticator
 	// CacheMaxEntries bounds the access cache; 0 = permcache.DefaultMaxEntries.
 	CacheMaxEntries int64
@@ -88,7 +92,6 @@ type Engine struct {
 	logger         *zap.Logger
 	now            func() time.Time
 	seen           *seenRecorder
-	stop           chan struct{}
 	closeOnce      sync.Once
 	// revision is the decimal store revision forwarded upstream.
 	revision revisionText
@@ -100,9 +103,10 @@ const maxRefLen = 128
 
 // NewEngine validates opts and starts the engine's background work.
 func NewEngine(opts Options) (*Engine, error) {
-	if opts.Catalog == nil || opts.Store == nil || opts.Versions == nil || opts.Authenticator == nil {
-		return nil, errors.New("gateway: Catalog, Store, Versions and Authenticator are required")
+	if opts.Catalog == nil || opts.Live == nil || opts.Authenticator == nil {
+		return nil, errors.New("gateway: Catalog, Live and Authenticator are required")
 	}
+	versions := opts.Live.Versions()
 	roles := make(map[string]SystemRole, len(opts.SystemRoles))
 	for _, r := range opts.SystemRoles {
 		roles[r.Slug] = r
@@ -111,11 +115,11 @@ func NewEngine(opts Options) (*Engine, error) {
 	for _, a := range opts.GlobalAdmins {
 		admins[a] = struct{}{}
 	}
-	cache, err := permcache.New[*Access](opts.Versions, opts.CacheMaxEntries)
+	cache, err := permcache.New[*Access](versions, opts.CacheMaxEntries)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := permcache.New[*keyCredential](opts.Versions, opts.CacheMaxEntries)
+	keys, err := permcache.New[*keyCredential](versions, opts.CacheMaxEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +127,7 @@ func NewEngine(opts Options) (*Engine, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	seen, err := newSeenRecorder(opts.Store, logger)
+	seen, err := newSeenRecorder(opts.Live, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -132,20 +136,19 @@ func NewEngine(opts Options) (*Engine, error) {
 		systemRoles:    roles,
 		systemRoleList: opts.SystemRoles,
 		globalAdmins:   admins,
-		store:          opts.Store,
-		versions:       opts.Versions,
+		store:          opts.Live,
+		versions:       versions,
 		authn:          opts.Authenticator,
 		cache:          cache,
 		keys:           keys,
-		unknownKeys:    permcache.NewUnknown(opts.Versions, opts.MaxUnknownKeys),
+		unknownKeys:    permcache.NewUnknown(versions, opts.MaxUnknownKeys),
 		noKey:          newNoKey(),
-		keyUses:        newKeyUseRecorder(opts.Store, logger),
+		keyUses:        newKeyUseRecorder(opts.Live, logger),
 		observer:       opts.Observer,
 		logger:         logger,
 		now:            opts.Now,
 		storeTimeout:   opts.StoreTimeout,
 		seen:           seen,
-		stop:           make(chan struct{}),
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -153,22 +156,7 @@ func NewEngine(opts Options) (*Engine, error) {
 	if e.storeTimeout <= 0 {
 		e.storeTimeout = DefaultStoreTimeout
 	}
-	go expireLoop(opts.Versions, e.stop)
 	return e, nil
-}
-
-// expireLoop runs the cache's backstop expiry until stop is closed.
-func expireLoop(v *permcache.Versions, stop <-chan struct{}) {
-	t := time.NewTicker(permcache.BackstopInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			v.ExpireAll()
-		case <-stop:
-			return
-		}
-	}
 }
 
 // Close stops background work and flushes pending user records. The
@@ -176,7 +164,6 @@ func expireLoop(v *permcache.Versions, stop <-chan struct{}) {
 // may be in flight); its caches are released with it.
 func (e *Engine) Close() {
 	e.closeOnce.Do(func() {
-		close(e.stop)
 		e.seen.close()
 		e.keyUses.close()
 	})

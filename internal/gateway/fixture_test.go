@@ -12,8 +12,8 @@ import (
 
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
-	"github.com/gatehouse-authz/gatehouse/internal/permcache"
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
@@ -22,11 +22,15 @@ import (
 // fixture is a real engine: a bbolt file in a temp dir, a JWK set written
 // by internal/signing, the real verifier, and seeded workspaces.
 type fixture struct {
-	t        testing.TB
-	dir      string
-	key      jwk.Key
-	store    *boltstore.Store
-	versions *permcache.Versions
+	t   testing.TB
+	dir string
+	key jwk.Key
+	// store is the bbolt store wired to its caches: every write of a
+	// test goes through it, as every write of the API does.
+	store *changefeed.Live
+	// raw is the bbolt store under it: a write there bypasses the Live,
+	// like a write of another process on the same database.
+	raw      *boltstore.Store
 	engine   *gateway.Engine
 	verifier *authn.Verifier
 	acme     store.Workspace // members: alice (owner), olga, dave, eve
@@ -72,8 +76,12 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	versions := permcache.NewVersions()
-	s, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{Listener: versions})
+	raw, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	s, err := changefeed.New(raw, changefeed.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,11 +91,28 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(verifier.Close)
-	f := &fixture{t: t, dir: dir, key: key, store: s, versions: versions, verifier: verifier}
+	f := &fixture{t: t, dir: dir, key: key, store: s, raw: raw, verifier: verifier}
 	f.engine = f.newEngine(verifier)
 	f.seed()
 	return f
 }
+
+// liveOn wires s (a wrapper of f.store, say) to caches of its own, for an
+// engine reading through s; closing it leaves s open.
+func (f *fixture) liveOn(s store.Store) *changefeed.Live {
+	f.t.Helper()
+	l, err := changefeed.New(noClose{s}, changefeed.Options{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// noClose keeps a Live's Close from closing the store it wraps.
+type noClose struct{ store.Store }
+
+func (noClose) Close() error { return nil }
 
 func (f *fixture) newEngine(a gateway.Authenticator) *gateway.Engine {
 	f.t.Helper()
@@ -105,8 +130,7 @@ func (f *fixture) newEngineWith(edit func(*gateway.Options)) *gateway.Engine {
 		Catalog:       catalog,
 		SystemRoles:   testRoles,
 		GlobalAdmins:  []string{"root"},
-		Store:         f.store,
-		Versions:      f.versions,
+		Live:          f.store,
 		Authenticator: f.verifier,
 	}
 	edit(&opts)

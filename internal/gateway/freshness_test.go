@@ -155,3 +155,26 @@ func TestUsersAreRecorded(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A commit that bypasses the engine's Live (another Store value or process
+// on the database) reaches a cached decision through the change feed: the
+// follower applies it, and the cached allow turns into a denial without
+// any write through the Live.
+func TestRawCommitReachesCacheThroughFeed(t *testing.T) {
+	f := newFixture(t)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	eve := f.token("eve")
+	export := func() *gateway.Decision { return decide(p, request("GET", "/w/acme/contacts/export", eve)) }
+	check(t, "warm", export(), want{})
+	check(t, "warm hit", export(), want{})
+	rev, err := f.raw.UpdateRev(t.Context(), func(tx store.Tx) error { return tx.DeleteMember(f.acme.ID, "eve") })
+	must(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for f.store.Applied() < rev {
+		if time.Now().After(deadline) {
+			t.Fatalf("the follower did not apply revision %d within 10s (applied %d)", rev, f.store.Applied())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	check(t, "after the raw removal", export(), want{404, "workspace_not_found", ""})
+}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"time"
 
@@ -57,12 +56,15 @@ func (r *seenRecorder) saw(p authn.Principal) {
 	runtime.KeepAlive(r)
 }
 
-// write records a batch in one transaction (one fsync).
+// write records a batch in one transaction (one commit). Each sighting is
+// a touch write (TouchUser): it moves LastSeen forward and sets a given
+// email, nothing else, so a sighting racing an edit of the user (or a
+// retried run, store "Transactions") never writes back a stale record.
 func (r *seenRecorder) write(batch map[string]authn.Principal) {
 	now := time.Now().UTC()
 	err := r.store.Update(context.Background(), func(tx store.Tx) error {
 		for _, p := range batch {
-			if err := recordUser(tx, p, now); err != nil {
+			if err := tx.TouchUser(p.Subject, p.Email, now); err != nil {
 				return err
 			}
 		}
@@ -71,19 +73,4 @@ func (r *seenRecorder) write(batch map[string]authn.Principal) {
 	if err != nil {
 		r.logger.Warn("recording users seen", zap.Int("users", len(batch)), zap.Error(err))
 	}
-}
-
-func recordUser(tx store.Tx, p authn.Principal, now time.Time) error {
-	u, err := tx.User(p.Subject)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		u = store.User{ID: p.Subject, FirstSeen: now}
-	case err != nil:
-		return err
-	}
-	if p.Email != "" {
-		u.Email = p.Email
-	}
-	u.LastSeen = now
-	return tx.PutUser(u)
 }

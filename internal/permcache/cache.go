@@ -5,19 +5,12 @@ import (
 	"hash/maphash"
 	"runtime"
 	"sync/atomic"
-	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
 )
 
 // DefaultMaxEntries bounds the cache when the config says nothing.
 const DefaultMaxEntries = 1_000_000
-
-// BackstopInterval is how often the owner of a cache should call
-// Versions.ExpireAll, bounding an entry's life even if a change
-// notification were ever missed. (Not a ristretto TTL: checking a TTL
-// reads the clock on every hit.)
-const BackstopInterval = 10 * time.Minute
 
 // Cache maps (user, workspace reference) to a value of type V, each guarded
 // by a Stamp. The workspace reference is what the request named (id or

@@ -1,6 +1,10 @@
 package permcache
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
 
 func TestStaleFillIsDeadOnArrival(t *testing.T) {
 	v := NewVersions()
@@ -11,7 +15,7 @@ func TestStaleFillIsDeadOnArrival(t *testing.T) {
 
 	// A fill whose stamp predates a member change never becomes visible.
 	stamp := v.Target(v.IDStamp(), "ws_1", "alice")
-	v.MemberChanged("ws_1", "alice")
+	v.Apply(store.Change{Kind: store.ChangeMember, WorkspaceID: "ws_1", UserID: "alice"})
 	c.Set("alice", "ws_1", stamp, "stale")
 	c.Wait()
 	if got, ok := c.Get("alice", "ws_1"); ok {
@@ -26,7 +30,7 @@ func TestStaleFillIsDeadOnArrival(t *testing.T) {
 	}
 
 	// A workspace-level change (a role edit, a deletion) kills it too.
-	v.WorkspaceChanged("ws_1", false)
+	v.Apply(store.Change{Kind: store.ChangeWorkspace, WorkspaceID: "ws_1", Slugs: false})
 	if _, ok := c.Get("alice", "ws_1"); ok {
 		t.Fatal("entry survived a workspace change")
 	}
@@ -44,7 +48,7 @@ func TestSlugStampSeesMappingChanges(t *testing.T) {
 	if _, ok := c.Get("alice", "acme"); !ok {
 		t.Fatal("fresh slug entry missed")
 	}
-	v.WorkspaceChanged("ws_other", true) // e.g. another workspace took a slug
+	v.Apply(store.Change{Kind: store.ChangeWorkspace, WorkspaceID: "ws_other", Slugs: true}) // e.g. another workspace took a slug
 	if _, ok := c.Get("alice", "acme"); ok {
 		t.Fatal("slug entry survived a slug mapping change")
 	}
@@ -93,33 +97,33 @@ func TestKeyStampDiesOnKeyChangeAndWorkspaceDeletion(t *testing.T) {
 	fresh := func() Stamp { return v.KeyStamp("k1") }
 
 	s := fresh()
-	v.APIKeyChanged("ws_1", "k2") // another key: almost surely another stripe
+	v.Apply(store.Change{Kind: store.ChangeAPIKey, WorkspaceID: "ws_1", KeyID: "k2"}) // another key: almost surely another stripe
 	if v.keyStripe("k1") != v.keyStripe("k2") && !v.Valid(s) {
 		t.Fatal("a change of another key killed the entry")
 	}
-	v.APIKeyChanged("ws_1", "k1") // revocation
+	v.Apply(store.Change{Kind: store.ChangeAPIKey, WorkspaceID: "ws_1", KeyID: "k1"}) // revocation
 	if v.Valid(s) {
 		t.Fatal("entry survived its key's change")
 	}
 
 	s = fresh()
-	v.MemberChanged("ws_1", "apikey:k1")
+	v.Apply(store.Change{Kind: store.ChangeMember, WorkspaceID: "ws_1", UserID: "apikey:k1"})
 	if !v.Valid(s) {
 		t.Fatal("a membership change killed a key entry")
 	}
-	v.WorkspaceChanged("ws_9", true) // a delete or restore anywhere
+	v.Apply(store.Change{Kind: store.ChangeWorkspace, WorkspaceID: "ws_9", Slugs: true}) // a delete or restore anywhere
 	if v.Valid(s) {
 		t.Fatal("key entry survived a workspace deletion or restore")
 	}
 
 	// WithKey on a target stamp: both guards hold.
 	s = v.WithKey(v.Target(v.IDStamp(), "ws_1", "apikey:k1"), "k1")
-	v.APIKeyChanged("ws_1", "k1")
+	v.Apply(store.Change{Kind: store.ChangeAPIKey, WorkspaceID: "ws_1", KeyID: "k1"})
 	if v.Valid(s) {
 		t.Fatal("access entry survived its key's change")
 	}
 	s = v.WithKey(v.Target(v.IDStamp(), "ws_1", "apikey:k1"), "k1")
-	v.WorkspaceChanged("ws_1", false)
+	v.Apply(store.Change{Kind: store.ChangeWorkspace, WorkspaceID: "ws_1", Slugs: false})
 	if v.Valid(s) {
 		t.Fatal("access entry survived its workspace's change")
 	}
@@ -152,7 +156,7 @@ func TestFrontTableSlotSharingNeverMixesEntries(t *testing.T) {
 
 	// A fill stale on arrival does not take the slot from a fresh entry.
 	stale := v.Target(v.IDStamp(), "ws_9", "carol")
-	v.MemberChanged("ws_9", "carol")
+	v.Apply(store.Change{Kind: store.ChangeMember, WorkspaceID: "ws_9", UserID: "carol"})
 	c.Set("carol", "ws_9", v.Target(v.IDStamp(), "ws_9", "carol"), "fresh")
 	c.Set("carol", "ws_9", stale, "stale")
 	if got, ok := c.front[c.key("carol", "ws_9")&c.mask].Load(), true; ok && got.value != "fresh" {

@@ -3,6 +3,8 @@ package permcache
 import (
 	"fmt"
 	"testing"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 func TestUnknownHoldsAtMostItsSize(t *testing.T) {
@@ -30,13 +32,13 @@ func TestUnknownForgetsAnIDWhenItsRecordIsWritten(t *testing.T) {
 	if !u.Contains("k1") || u.Contains("k2") {
 		t.Fatal("contains")
 	}
-	v.APIKeyChanged("ws", "k1")
+	v.Apply(store.Change{Kind: store.ChangeAPIKey, WorkspaceID: "ws", KeyID: "k1"})
 	if u.Contains("k1") {
 		t.Error("k1 still unknown after its key was written")
 	}
 	// A fill that read the store before the write is dead on arrival.
 	stale := v.WithKey(v.IDStamp(), "k2")
-	v.APIKeyChanged("ws", "k2")
+	v.Apply(store.Change{Kind: store.ChangeAPIKey, WorkspaceID: "ws", KeyID: "k2"})
 	u.Add("k2", stale)
 	if u.Contains("k2") {
 		t.Error("a stale fill was remembered")

@@ -4,17 +4,21 @@
 //
 // The scheme (README "Store and cache"): every cache entry carries a Stamp — the values of
 // the version counters that guard it, read BEFORE the store read that
-// produced the entry. The store bumps the counters after each commit (see
-// store.ChangeListener). An entry is valid only while its stamp still equals
-// the current counters. So:
+// produced the entry. The counters are bumped by Apply, for every Change
+// of the store's change feed (store.Store.Changes), by the feed's consumer
+// (internal/changefeed), which applies each commit after it is visible to
+// readers and, for a write of this process, before the write returns. An entry is valid only while its stamp still equals
+// the current counters, and until its own expiry (lifetime.go). So:
 //
 //   - a fill that read the store before a commit carries a stamp from before
 //     that commit's bump: it is dead on arrival, however late it lands
 //     (no stale resurrection);
 //   - a fill that read its stamp after the bump also read the store after
 //     the commit, so it holds the new data;
-//   - the bump happens before the writer's Update returns, so the request
-//     after an acknowledged write always misses and reloads.
+//   - for a write through this process's changefeed.Live, the bump happens
+//     before the writer's Update returns, so the request after an
+//     acknowledged write always misses and reloads; a write of another
+//     process is applied within the feed's lag.
 //
 // Counters are striped: a change bumps one counter chosen by hashing its
 // target, so a change in one workspace invalidates only the entries that
@@ -24,6 +28,8 @@ package permcache
 import (
 	"hash/maphash"
 	"sync/atomic"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 const (
@@ -32,12 +38,13 @@ const (
 	keyStripes       = 1 << 12
 )
 
-// Versions holds the invalidation counters. It implements
-// store.ChangeListener. The zero value is not ready; use NewVersions.
+// Versions holds the invalidation counters. The zero value is not ready;
+// use NewVersions.
 type Versions struct {
 	seed      maphash.Seed
-	epoch     atomic.Uint64 // bumped by ExpireAll: every entry dies
-	slugs     atomic.Uint64 // any change of the slug → workspace mapping
+	clock     *atomic.Uint32 // the coarse clock entries expire on
+	epoch     atomic.Uint64  // bumped by ExpireAll: every entry dies
+	slugs     atomic.Uint64  // any change of the slug → workspace mapping
 	workspace [workspaceStripes]atomic.Uint64
 	member    [memberStripes]atomic.Uint64
 	key       [keyStripes]atomic.Uint64
@@ -45,12 +52,13 @@ type Versions struct {
 
 // NewVersions returns a fresh set of counters.
 func NewVersions() *Versions {
-	return &Versions{seed: maphash.MakeSeed()}
+	return &Versions{seed: maphash.MakeSeed(), clock: startCoarseClock()}
 }
 
 // Stamp is a snapshot of the counters guarding one cache entry.
 type Stamp struct {
 	epoch        uint64
+	expires      uint32 // on the coarse clock
 	slugs        uint64
 	workspace    uint64
 	member       uint64
@@ -66,11 +74,11 @@ type Stamp struct {
 // SlugStamp starts a stamp for an entry that resolves a slug: call it before
 // reading the slug mapping from the store.
 func (v *Versions) SlugStamp() Stamp {
-	return Stamp{epoch: v.epoch.Load(), slugs: v.slugs.Load(), hasSlug: true}
+	return Stamp{epoch: v.epoch.Load(), expires: v.expiry(), slugs: v.slugs.Load(), hasSlug: true}
 }
 
 // IDStamp starts a stamp for an entry addressed by workspace id.
-func (v *Versions) IDStamp() Stamp { return Stamp{epoch: v.epoch.Load()} }
+func (v *Versions) IDStamp() Stamp { return Stamp{epoch: v.epoch.Load(), expires: v.expiry()} }
 
 // KeyStamp starts a stamp for an entry about API key keyID whose workspace
 // is not known yet: call it before reading the key from the store. It
@@ -102,9 +110,10 @@ func (v *Versions) Target(s Stamp, workspaceID, userID string) Stamp {
 	return s
 }
 
-// Valid reports whether no guarded counter moved since the stamp was taken.
+// Valid reports whether no guarded counter moved since the stamp was taken
+// and the stamp's own lifetime has not run out.
 func (v *Versions) Valid(s Stamp) bool {
-	if v.epoch.Load() != s.epoch {
+	if v.epoch.Load() != s.epoch || v.clock.Load() >= s.expires {
 		return false
 	}
 	if s.hasSlug && v.slugs.Load() != s.slugs {
@@ -120,27 +129,29 @@ func (v *Versions) Valid(s Stamp) bool {
 	return true
 }
 
-// ExpireAll invalidates every entry. It is a backstop run on a timer, so an
-// entry cannot outlive a change notification that was somehow missed;
-// correctness never depends on it.
+// ExpireAll invalidates every entry. The feed's consumer calls it when it
+// cannot know what changed: the change log no longer holds the commits it
+// has not applied (truncation), or reading the feed after a write failed.
 func (v *Versions) ExpireAll() { v.epoch.Add(1) }
 
-// WorkspaceChanged implements store.ChangeListener.
-func (v *Versions) WorkspaceChanged(workspaceID string, slugsChanged bool) {
-	v.workspace[v.workspaceStripe(workspaceID)].Add(1)
-	if slugsChanged {
-		v.slugs.Add(1)
+// Apply bumps the counters a Change of the store's feed guards: the
+// workspace's (and the slug mapping's, for Slugs), the membership's, or
+// the API key's. A kind this build does not know flushes everything:
+// failing safe costs only cache misses.
+func (v *Versions) Apply(c store.Change) {
+	switch c.Kind {
+	case store.ChangeWorkspace:
+		v.workspace[v.workspaceStripe(c.WorkspaceID)].Add(1)
+		if c.Slugs {
+			v.slugs.Add(1)
+		}
+	case store.ChangeMember:
+		v.member[v.memberStripe(c.WorkspaceID, c.UserID)].Add(1)
+	case store.ChangeAPIKey:
+		v.key[v.keyStripe(c.KeyID)].Add(1)
+	default:
+		v.ExpireAll()
 	}
-}
-
-// MemberChanged implements store.ChangeListener.
-func (v *Versions) MemberChanged(workspaceID, userID string) {
-	v.member[v.memberStripe(workspaceID, userID)].Add(1)
-}
-
-// APIKeyChanged implements store.ChangeListener.
-func (v *Versions) APIKeyChanged(_, keyID string) {
-	v.key[v.keyStripe(keyID)].Add(1)
 }
 
 func (v *Versions) keyStripe(keyID string) uint32 {

@@ -6,12 +6,42 @@
 // All reads and writes go through transactions (Store.View, Store.Update) so
 // that callers can check an invariant and act on it atomically, e.g. "remove
 // this member unless they are the last admin" is one Update.
+//
+// # Transactions
+//
+// Writes are serializable: every Update behaves as if the committed ones
+// ran one after the other. Update's fn MAY RUN MORE THAN ONCE: a networked
+// backend retries it, each time in a fresh transaction, when the database
+// reports a serialization failure or a deadlock. fn must therefore have no
+// effect outside its transaction except assigning outer variables that it
+// recomputes on every run (no appending to an outer slice, no counters, no
+// ids made in one run and used after another, no side effects such as
+// logging a change before it commits). bbolt runs fn once.
+//
+// A failed statement: ErrNotFound from any method leaves the transaction
+// usable (a backend checks existence before it writes), so fn may look a
+// record up and create it when missing. Any other error from a WRITE
+// method dooms the transaction: every later call returns that error, and
+// Update returns it and commits nothing, whatever fn returns (an error of
+// fn's own that wraps it may be returned instead: errors.Is holds either
+// way). A caller that wants to handle a conflict (a taken slug, say)
+// checks for it with a read first instead of provoking it: a 409 made
+// from a provoked ErrSlugTaken would be replaced by the ErrSlugTaken.
+// (PostgreSQL aborts a transaction at a failed statement; every backend
+// enforces the same rule so that code written against one behaves alike
+// on the other.)
+//
+// Touch writes (TouchUser, TouchAPIKey) change only their own fields, so
+// a sighting or a key use recorded concurrently with an edit can never
+// undo it (an email change, a revoke), and they record no change that
+// would invalidate a decision cache.
 package store
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -23,8 +53,6 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrSlugTaken: another workspace already uses the slug.
 	ErrSlugTaken = errors.New("slug already taken")
-	// ErrLocked: another process holds the store file.
-	ErrLocked = errors.New("store is locked by another process — is Gatehouse running? use `gatehouse reload` or stop it first")
 	// ErrInvalid: the record violates a storage-level constraint (empty
 	// id, a key containing a NUL byte, ...). It is a programming error in
 	// the caller, who must validate input before writing.
@@ -155,8 +183,8 @@ type APIKey struct {
 // AuditEvent records one change made through the API or the CLI.
 type AuditEvent struct {
 	// ID orders the events of one workspace: AppendAudit assigns it from
-	// a sequence of that workspace alone (fixed-width, so string order is
-	// append order), so an id tells nothing about other workspaces'
+	// a sequence of that workspace alone, and ids sort (as strings) in
+	// append order, so an id tells nothing about other workspaces'
 	// activity. Ids are unique within a workspace, not across them.
 	ID          string `json:"id"`
 	WorkspaceID string `json:"workspace_id"`
@@ -206,16 +234,18 @@ const GlobalAuditWorkspace = "_global"
 
 // Stats counts the records in a store.
 type Stats struct {
-	Users             int   `json:"users"`
-	Workspaces        int   `json:"workspaces"`
-	DeletedWorkspaces int   `json:"deleted_workspaces"`
-	Memberships       int   `json:"memberships"`
-	Roles             int   `json:"roles"`
-	Invites           int   `json:"invites"`
-	APIKeys           int   `json:"api_keys"`
-	AuditEvents       int   `json:"audit_events"`
-	SigningKeys       int   `json:"signing_keys"`
-	FileSizeBytes     int64 `json:"file_size_bytes"`
+	Users             int `json:"users"`
+	Workspaces        int `json:"workspaces"`
+	DeletedWorkspaces int `json:"deleted_workspaces"`
+	Memberships       int `json:"memberships"`
+	Roles             int `json:"roles"`
+	Invites           int `json:"invites"`
+	APIKeys           int `json:"api_keys"`
+	AuditEvents       int `json:"audit_events"`
+	SigningKeys       int `json:"signing_keys"`
+	// SizeBytes is the backend's own measure of its storage: bbolt the
+	// file size, PostgreSQL the database size.
+	SizeBytes int64 `json:"size_bytes"`
 }
 
 // Store is a transactional Gatehouse store.
@@ -224,8 +254,11 @@ type Store interface {
 	// after fn returns; write methods return an error.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction and commits it durably
-	// (fsync) before returning nil. If fn returns an error nothing is
-	// written. fn runs exactly once. Concurrent Updates are serialized.
+	// before returning nil. If fn returns an error, or a write method
+	// doomed the transaction, nothing is written (see "Transactions" in
+	// the package doc). Writes are serializable, and fn may run more than
+	// once: it must have no effect outside its transaction except
+	// assigning outer variables it recomputes on every run.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// UpdateRev is Update that also returns the revision the commit
 	// made (see Revision); 0 with the error when nothing was committed.
@@ -247,19 +280,44 @@ type Store interface {
 	ID() string
 	// Stats counts the records.
 	Stats(ctx context.Context) (Stats, error)
-	// Backup takes a consistent copy of the whole store, in the backend's
-	// own file format (a file the backend can open as a store), and hands
-	// it to fn as size bytes to read from r. The copy is complete before fn
-	// runs and no transaction is held while fn runs, so a slow fn (a
+	// Backup takes a consistent copy of the whole store, in a format the
+	// backend restores from (bbolt a database file; PostgreSQL the
+	// portable snapshot, Export's format, that `gatehouse store import`
+	// reads), and hands it to fn as size bytes to read from r. The copy
+	// is complete before fn runs and no transaction is held while fn
+	// runs, so a slow fn (a
 	// client downloading over the network) never holds up writers. r is
 	// valid only until fn returns. Backup returns fn's error as is.
 	Backup(ctx context.Context, fn func(size int64, r io.Reader) error) error
+	// Changes returns the committed Updates with revision > since, oldest first, at most
+	// limit of them (limit <= 0: a backend default, at least 1). Revisions are gapless:
+	// the i-th commit returned has revision since+1+i. Fewer than limit means the end of
+	// the log as of the read; since >= the latest revision gives an empty list. Changes
+	// reads the database, so it sees the commits of every Store value and process on it.
+	// A since older than the retained log gives a *ChangesTruncatedError (the consumer
+	// flushes its caches and continues from Oldest-1).
+	//
+	// Every committed Update gets the next revision and exactly one Commit in
+	// the log, written in the committing transaction (possibly with no
+	// Changes); the log keeps at least the latest N commits (a backend
+	// option, default 10,000) and later writes prune older ones.
+	Changes(ctx context.Context, since uint64, limit int) ([]Commit, error)
+	// Subscribe returns a channel that receives a value (capacity 1, sent without
+	// blocking) after each commit the backend hears of: its own and, for a networked
+	// backend, other processes' (LISTEN/NOTIFY). A wake-up is only a hint: the subscriber
+	// reads Changes from its own cursor, so a lost or merged wake-up delays a change but
+	// never loses it (consumers poll as well). cancel releases the channel.
+	Subscribe() (wake <-chan struct{}, cancel func())
 	// Close releases the store. It is safe to call more than once.
 	Close() error
 }
 
 // Tx is a transaction. Records returned by a Tx are copies: they stay valid
 // after the transaction ends and may be modified freely by the caller.
+//
+// ErrNotFound from any method leaves the transaction usable; any other
+// error from a write method dooms it (see "Transactions" in the package
+// doc).
 //
 // List methods page by key: they return at most limit records whose key
 // sorts strictly after the given cursor ("" = from the start), plus the
@@ -270,6 +328,16 @@ type Tx interface {
 	User(id string) (User, error)
 	// PutUser creates or replaces a user.
 	PutUser(u User) error
+	// TouchUser records that user id was seen at `at`: a missing user is
+	// created with FirstSeen = LastSeen = at and Email = email; an
+	// existing one gets LastSeen = at when at is later, and Email = email
+	// when email is not empty. No other field changes. Like TouchAPIKey
+	// it records no change a decision cache would hear of.
+	TouchUser(id, email string, at time.Time) error
+	// UsersByID returns the users among ids that exist, keyed by id; a
+	// missing id is absent from the map, not an error. Duplicates in ids
+	// are allowed. It replaces a User call per id in a loop.
+	UsersByID(ids []string) (map[string]User, error)
 	// Users lists all users ordered by id.
 	Users(cursor string, limit int) (items []User, next string, err error)
 
@@ -283,6 +351,8 @@ type Tx interface {
 	PutWorkspace(w Workspace) error
 	// Workspaces lists all workspaces (deleted ones too) ordered by id.
 	Workspaces(cursor string, limit int) (items []Workspace, next string, err error)
+	// WorkspacesByID is UsersByID for workspaces (deleted ones included).
+	WorkspacesByID(ids []string) (map[string]Workspace, error)
 
 	// Member returns a membership, or ErrNotFound.
 	Member(workspaceID, userID string) (Membership, error)
@@ -326,12 +396,13 @@ type Tx interface {
 	// APIKey returns an API key by id, or ErrNotFound.
 	APIKey(id string) (APIKey, error)
 	// PutAPIKey creates or replaces an API key. The workspace must exist
-	// (ErrNotFound). The listener hears APIKeyChanged.
+	// (ErrNotFound). The commit records a ChangeAPIKey.
 	PutAPIKey(k APIKey) error
 	// TouchAPIKey sets the key's LastUsedAt to at when that is later than
-	// the stored value. It changes no access decision and notifies no
-	// listener (so recording use never invalidates a cache). ErrNotFound
-	// if the key does not exist.
+	// the stored value: only that field, only forward, so it never undoes
+	// a concurrent revoke (RevokedAt and the rest stay as stored). It
+	// changes no access decision and records no Change (so recording use
+	// never invalidates a cache). ErrNotFound if the key does not exist.
 	TouchAPIKey(id string, at time.Time) error
 	// APIKeys lists a workspace's API keys (revoked ones too) ordered by id.
 	APIKeys(workspaceID, cursor string, limit int) (items []APIKey, next string, err error)
@@ -357,9 +428,9 @@ type Tx interface {
 	// PurgeWorkspace removes a workspace for good: its memberships (users
 	// stay, with their other memberships), custom roles, invites, API
 	// keys and audit events, the record itself, and its slug, which is
-	// free again. ErrNotFound if there is no such workspace. The listener
-	// hears WorkspaceChanged(id, true), MemberChanged for every member and
-	// APIKeyChanged for every key. The caller appends the tombstone event
+	// free again. ErrNotFound if there is no such workspace. The commit
+	// records ChangeWorkspace(id, Slugs), a ChangeMember for every member
+	// and a ChangeAPIKey for every key. The caller appends the tombstone event
 	// in the same transaction.
 	PurgeWorkspace(id string) (Purged, error)
 
@@ -369,20 +440,58 @@ type Tx interface {
 	PutSigningKey(k SigningKey) error
 }
 
-// ChangeListener is told about committed changes that can alter an access
-// decision. A backend calls it after the transaction has committed and
-// before Update returns, so that the next read of any cache keyed on these
-// versions observes the change (see internal/permcache).
-type ChangeListener interface {
-	// WorkspaceChanged: the workspace record (name, slug, deletion) or one
-	// of its custom roles changed. slugsChanged is true when the
-	// slug → workspace mapping changed (create, slug edit, delete,
-	// restore).
-	WorkspaceChanged(workspaceID string, slugsChanged bool)
-	// MemberChanged: the membership of userID in workspaceID was created,
-	// replaced or removed.
-	MemberChanged(workspaceID, userID string)
-	// APIKeyChanged: API key keyID of workspaceID was created or replaced
-	// (revoked, for one). Not called by TouchAPIKey.
-	APIKeyChanged(workspaceID, keyID string)
+// ChangeKind says what a Change is about.
+type ChangeKind uint8
+
+const (
+	// ChangeWorkspace: the workspace record (name, slug, deletion, purge) or one of its
+	// custom roles changed.
+	ChangeWorkspace ChangeKind = 1
+	// ChangeMember: the membership of UserID in WorkspaceID was created, replaced or removed.
+	ChangeMember ChangeKind = 2
+	// ChangeAPIKey: API key KeyID of WorkspaceID was created or replaced (revoked, for one).
+	ChangeAPIKey ChangeKind = 3
+)
+
+// Change is one change, made by a commit, that can alter an access decision.
+type Change struct {
+	Kind        ChangeKind `json:"kind"`
+	WorkspaceID string     `json:"workspace_id"`
+	UserID      string     `json:"user_id,omitempty"` // ChangeMember
+	KeyID       string     `json:"key_id,omitempty"`  // ChangeAPIKey
+	// Slugs (ChangeWorkspace): the slug → workspace mapping changed (create, slug
+	// edit, delete, restore, purge).
+	Slugs bool `json:"slugs,omitempty"`
 }
+
+// Commit is what one committed Update changed.
+type Commit struct {
+	Revision uint64 `json:"revision"`
+	// Changes are deduplicated (a workspace's Slugs OR-ed over the commit), workspaces
+	// first, then members, then API keys, each in first-change order. Empty for a
+	// commit that changed nothing a decision depends on (users, invites, audit, signing
+	// keys, touch writes).
+	Changes []Change `json:"changes,omitempty"`
+}
+
+// ErrChangesTruncated: the change log no longer holds the commits after the requested
+// revision (retention). errors.As gives a *ChangesTruncatedError.
+var ErrChangesTruncated = errors.New("the change log no longer holds the requested revisions")
+
+// ChangesTruncatedError is the error Changes returns for a since older
+// than the retained log.
+type ChangesTruncatedError struct {
+	// Since is the revision the caller asked to read after.
+	Since uint64
+	// Oldest is the revision of the oldest retained commit: the caller
+	// flushes its caches and continues from Oldest-1.
+	Oldest uint64
+}
+
+// Error implements error.
+func (e *ChangesTruncatedError) Error() string {
+	return fmt.Sprintf("%v: asked for the commits after revision %d, the oldest retained is %d", ErrChangesTruncated, e.Since, e.Oldest)
+}
+
+// Is reports whether target is ErrChangesTruncated.
+func (e *ChangesTruncatedError) Is(target error) bool { return target == ErrChangesTruncated }

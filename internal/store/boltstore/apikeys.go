@@ -12,8 +12,8 @@ import (
 //
 // The record lives under its id (api_keys), because a presented key names
 // its id and no workspace; api_keys_ws (wsID \x00 id → "") lists a
-// workspace's keys. PutAPIKey notifies APIKeyChanged (a key's permissions
-// and revocation are access decisions); TouchAPIKey notifies nothing.
+// workspace's keys. PutAPIKey records a ChangeAPIKey (a key's permissions
+// and revocation are access decisions); TouchAPIKey records nothing.
 
 func (t *tx) APIKey(id string) (store.APIKey, error) {
 	var k store.APIKey
@@ -64,7 +64,7 @@ func (t *tx) PutAPIKey(k store.APIKey) error {
 		}
 		if old.WorkspaceID != k.WorkspaceID {
 			// The key leaves its workspace: move its index entry, and
-			// tell the listener about the old workspace too (an extra
+			// record a change in the old workspace too (an extra
 			// invalidation is harmless, a missing one is not).
 			if err := wsB.Delete(t.scratch2(old.WorkspaceID, k.ID)); err != nil {
 				return err

@@ -94,6 +94,9 @@ var (
 	ErrTxDone = errors.New("transaction used after its function returned")
 	// ErrTxReadOnly: a write method was called inside View.
 	ErrTxReadOnly = errors.New("write in a read-only transaction (View)")
+	// ErrLocked: another handle (in this process or another) holds the
+	// store file's lock.
+	ErrLocked = errors.New("store is locked by another process — is Gatehouse running? use `gatehouse reload` or stop it first")
 )
 
 // Bucket and key names.
@@ -131,10 +134,13 @@ var (
 // Options configures Open.
 type Options struct {
 	// Timeout for acquiring the file lock; default 1s. bbolt's ErrTimeout
-	// becomes store.ErrLocked wrapped with the path.
+	// becomes ErrLocked wrapped with the path.
 	Timeout time.Duration
-	// Listener is told about committed changes (may be nil).
-	Listener store.ChangeListener
+	// ChangeRetention is how many of the latest commits the change log
+	// (Store.Changes) keeps; older entries are pruned by later writes.
+	// Zero: DefaultChangeRetention. A consumer further behind than this
+	// gets store.ErrChangesTruncated and flushes its caches.
+	ChangeRetention int
 	// ReadOnly opens the file read-only (for `gatehouse store stats/export`).
 	// The file must exist. Several read-only opens may share a file; a
 	// read-write open excludes all others.
@@ -147,10 +153,11 @@ type Options struct {
 
 // Store is a store.Store on a bbolt file. It is safe for concurrent use.
 type Store struct {
-	db       *bbolt.DB
-	path     string
-	listener store.ChangeListener
-	readOnly bool
+	db        *bbolt.DB
+	path      string
+	retention int
+	readOnly  bool
+	subs      subscribers
 
 	// id and rev mirror keyStoreID and keyRevision: id is set by Open,
 	// rev after every commit, so Revision and ID need no transaction.
@@ -170,7 +177,7 @@ var _ store.Store = (*Store)(nil)
 // missing) and initialized with the buckets and the schema version. A file
 // that another handle holds — in this process or another — makes Open fail
 // after Options.Timeout with an error satisfying errors.Is(err,
-// store.ErrLocked).
+// ErrLocked).
 func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -198,11 +205,15 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, bopts)
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("store %s: %w", path, store.ErrLocked)
+			return nil, fmt.Errorf("store %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, listener: opts.Listener, readOnly: opts.ReadOnly}
+	retention := opts.ChangeRetention
+	if retention <= 0 {
+		retention = DefaultChangeRetention
+	}
+	s := &Store{db: db, path: path, retention: retention, readOnly: opts.ReadOnly}
 	if err := s.init(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -377,15 +388,18 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 
 // Update implements store.Store.
 //
-// fn runs exactly once, in a bbolt read-write transaction. If it returns an
-// error the transaction is rolled back and that error is returned as is. If
-// it returns nil the transaction is committed with fsync, the Listener is
-// told about the changes, and only then does Update return nil.
+// fn runs once (bbolt serializes writers, so it never needs a retry), in a
+// bbolt read-write transaction. If it returns an error the transaction is
+// rolled back and that error is returned as is. If a write method failed
+// with anything but ErrNotFound (doom.go), the transaction is rolled back
+// and that failure is returned whatever fn returned (fn's own error when
+// it wraps the failure, for its context). Otherwise the next revision and
+// its entry in the change log are written in the same transaction, which
+// is committed with fsync; then subscribers are woken and Update returns
+// nil.
 //
 // fn must use only the Tx it is given: a nested Update deadlocks (bbolt
 // has one writer), and a nested View would not see fn's uncommitted writes.
-// The Listener runs after the writer lock is released, so it may read the
-// store.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	_, err := s.UpdateRev(ctx, fn)
 	return err
@@ -395,6 +409,12 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 // commit. The revision is incremented inside the transaction, after fn,
 // so it commits (durably, in commit order) or rolls back with fn's
 // writes, and it is published to Revision before UpdateRev returns.
+//
+// Why the change log is written in the transaction and not told to anyone
+// from a commit hook: a consumer (internal/changefeed) reads the log from
+// its own cursor, so whatever it reads is exactly what committed, in order,
+// from this process or any other; and an entry is visible exactly when the
+// data it describes is (same bbolt meta page), never before.
 func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -408,14 +428,10 @@ func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64,
 	var (
 		rev       uint64
 		committed bool
-		ch        *changes
 		entered   bool // the transaction began
 		fnOK      bool // fn returned nil
-		notified  bool
 	)
-	if s.listener != nil {
-		ch = new(changes)
-	}
+	ch := new(changes)
 	err := s.db.Update(func(btx *bbolt.Tx) error {
 		entered = true
 		// The caller may have given up while we waited for the writer
@@ -425,7 +441,14 @@ func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64,
 		}
 		t := newTx(btx, true, ch)
 		defer t.finish() // also when fn panics: a leaked Tx must not reach bbolt
-		if err := fn(t); err != nil {
+		err := fn(updateTx{t})
+		if t.doomed != nil && !errors.Is(err, t.doomed) {
+			// A write failed (the failed-statement rule, doom.go): that
+			// failure is the Update's, whatever fn made of it (nil, or
+			// an error of its own), and nothing commits.
+			return t.doomed
+		}
+		if err != nil {
 			return err
 		}
 		fnOK = true
@@ -436,51 +459,26 @@ func (s *Store) UpdateRev(ctx context.Context, fn func(store.Tx) error) (uint64,
 		if err := meta.Put(keyRevision, buf[:]); err != nil {
 			return err
 		}
+		if err := appendCommit(btx, ch.commit(rev), s.retention); err != nil {
+			return err
+		}
 		btx.OnCommit(func() {
 			committed = true
 			s.publishRevision(rev)
 		})
-		if !ch.empty() {
-			// Why the listener runs in OnCommit, and why that is what
-			// makes the permission cache safe (see internal/permcache):
-			//
-			// A cache fill reads the version counters first, then the
-			// store, and keeps the entry only while the counters are
-			// unchanged. The listener bumps those counters. bbolt runs
-			// commit handlers after the new meta page is fsync'd and the
-			// writer lock is released, and before db.Update returns, so:
-			//
-			//  - the bump happens AFTER the data is visible to new
-			//    readers. Had we bumped earlier (inside fn, or before
-			//    commit), a reader could take its stamp after the bump,
-			//    read the still-old data, and cache it under the current
-			//    counters — stale access, valid forever. With the bump
-			//    after commit, a reader that saw old data necessarily took
-			//    its stamp before the bump, so its entry is dead on
-			//    arrival however late it lands.
-			//  - the bump happens BEFORE Update returns, so once the
-			//    caller acknowledges the write (2xx), every later request
-			//    misses the cache and reads the committed data.
-			//  - a rolled-back transaction never bumps: nothing changed.
-			btx.OnCommit(func() {
-				notified = true
-				ch.notify(s.listener)
-			})
-		}
 		return nil
 	})
-	if err != nil && fnOK && !notified && !ch.empty() {
-		// fn succeeded but the commit failed (disk full, fsync error,
-		// MaxSize). bbolt may already have written the new meta page to
-		// the shared mmap before failing (a failed fsync after a
-		// successful write), so readers can see the "failed" data. An
-		// extra invalidation is always harmless; a missing one is not.
-		ch.notify(s.listener)
-	}
 	if entered && !fnOK {
 		// fn's own error (or ctx's), unchanged, so that errors.Is/As on
 		// the caller's types and identity comparisons keep working.
 		return 0, err
+	}
+	if fnOK {
+		// Also after a failed commit: bbolt may have written the new meta
+		// page to the shared mmap before failing (a failed fsync after a
+		// successful write), so the commit may be visible; a spurious
+		// wake-up only makes a consumer read the log.
+		s.wake()
 	}
 	if err == nil && committed {
 		return rev, nil
@@ -542,9 +540,10 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		if err != nil {
 			return err
 		}
-		st.FileSizeBytes = tx.Size()
+		// bbolt's measure of its storage: the file size.
+		st.SizeBytes = tx.Size()
 		if fi, err := os.Stat(s.db.Path()); err == nil {
-			st.FileSizeBytes = fi.Size()
+			st.SizeBytes = fi.Size()
 		}
 		return nil
 	})

@@ -3,8 +3,8 @@ package boltstore
 import "github.com/gatehouse-authz/gatehouse/internal/store"
 
 // changes collects what a write transaction changed, deduplicated and in
-// first-change order, for the ChangeListener. A nil *changes records
-// nothing (no listener, or a read transaction).
+// first-change order, for the transaction's store.Commit in the change log
+// (see feed.go). A nil *changes records nothing (a read transaction).
 type changes struct {
 	workspaces []workspaceChange
 	wsIndex    map[string]int
@@ -76,19 +76,22 @@ func (c *changes) apiKey(workspaceID, keyID string) {
 	c.apiKeys = append(c.apiKeys, k)
 }
 
-// notify tells l about every recorded change: workspaces first, then
+// commit returns the store.Commit of revision rev: workspaces first, then
 // members, then API keys, each in the order they were first changed.
-func (c *changes) notify(l store.ChangeListener) {
-	if c == nil || l == nil {
-		return
+func (c *changes) commit(rev uint64) store.Commit {
+	cm := store.Commit{Revision: rev}
+	if c.empty() {
+		return cm
 	}
+	cm.Changes = make([]store.Change, 0, len(c.workspaces)+len(c.members)+len(c.apiKeys))
 	for _, w := range c.workspaces {
-		l.WorkspaceChanged(w.id, w.slugsChanged)
+		cm.Changes = append(cm.Changes, store.Change{Kind: store.ChangeWorkspace, WorkspaceID: w.id, Slugs: w.slugsChanged})
 	}
 	for _, m := range c.members {
-		l.MemberChanged(m.workspaceID, m.userID)
+		cm.Changes = append(cm.Changes, store.Change{Kind: store.ChangeMember, WorkspaceID: m.workspaceID, UserID: m.userID})
 	}
 	for _, k := range c.apiKeys {
-		l.APIKeyChanged(k.workspaceID, k.keyID)
+		cm.Changes = append(cm.Changes, store.Change{Kind: store.ChangeAPIKey, WorkspaceID: k.workspaceID, KeyID: k.keyID})
 	}
+	return cm
 }

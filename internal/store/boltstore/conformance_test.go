@@ -13,17 +13,18 @@ import (
 // bbolt file per subtest.
 func TestConformance(t *testing.T) {
 	storetest.RunAll(t, storetest.Backend{
-		Open: func(t testing.TB, l store.ChangeListener) store.Store {
-			s, _ := openT(t, Options{Listener: l})
+		Open: func(t testing.TB) store.Store {
+			s, _ := openT(t, Options{ChangeRetention: 150})
 			return s
 		},
+		ChangeRetention: 150,
 		// bbolt's file lock forbids a second Open of the file, even in
 		// this process: the second value is another Store wrapping the
-		// same *bbolt.DB (and listener). It is never closed on its own;
+		// same *bbolt.DB. It is never closed on its own;
 		// closing the first closes the database under both.
 		Second: func(t testing.TB, s store.Store) store.Store {
 			first := s.(*Store)
-			second := &Store{db: first.db, path: first.path, listener: first.listener, id: first.id}
+			second := &Store{db: first.db, path: first.path, retention: first.retention, id: first.id}
 			second.rev.Store(first.Revision())
 			return second
 		},

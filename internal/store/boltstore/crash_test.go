@@ -120,7 +120,7 @@ func crashRound(t *testing.T, path string, round, minAcks int) []string {
 			// ErrLocked, not a hang.
 			lockChecked = true
 			_, err := Open(path, Options{Timeout: 100 * time.Millisecond})
-			if !errors.Is(err, store.ErrLocked) {
+			if !errors.Is(err, ErrLocked) {
 				t.Errorf("Open while another process holds the file: %v", err)
 			}
 		}
@@ -152,7 +152,7 @@ func crashChild(path string) {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		os.Exit(3)
 	}
-	s, err := Open(path, Options{Timeout: 5 * time.Second, Listener: &recorder{}})
+	s, err := Open(path, Options{Timeout: 5 * time.Second})
 	if err != nil {
 		fail(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +35,16 @@ func update(t testing.TB, s *Store, fn func(store.Tx) error) {
 	}
 }
 
+// refused runs fn in an Update that one of its writes fails: the
+// failed-statement rule (doom.go) makes the Update fail and keep nothing,
+// whatever fn returns.
+func refused(t testing.TB, s *Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := s.Update(context.Background(), fn); err == nil {
+		t.Fatal("Update committed after a failed write")
+	}
+}
+
 func view(t testing.TB, s *Store, fn func(store.Tx) error) {
 	t.Helper()
 	if err := s.View(context.Background(), fn); err != nil {
@@ -51,51 +60,58 @@ func member(wsID, userID string, roles ...string) store.Membership {
 	return store.Membership{WorkspaceID: wsID, UserID: userID, Roles: roles, JoinedAt: t0, UpdatedAt: t0}
 }
 
-// recorder is a ChangeListener that records its calls.
+// recorder reads the store's change feed from its own cursor and turns
+// each Change into a string ("ws <id> <slugs>", "member <ws> <user>",
+// "apikey <ws> <key>").
 type recorder struct {
-	mu     sync.Mutex
-	events []string
-	hook   func() // called on every event, e.g. to check visibility
+	s     *Store
+	since uint64
 }
 
-func (r *recorder) WorkspaceChanged(id string, slugs bool) {
-	r.add(fmt.Sprintf("ws %s %v", id, slugs))
-}
+func newRecorder(s *Store) *recorder { return &recorder{s: s, since: s.Revision()} }
 
-func (r *recorder) MemberChanged(wsID, userID string) {
-	r.add(fmt.Sprintf("member %s %s", wsID, userID))
-}
-
-func (r *recorder) APIKeyChanged(wsID, keyID string) {
-	r.add(fmt.Sprintf("apikey %s %s", wsID, keyID))
-}
-
-func (r *recorder) add(e string) {
-	if r.hook != nil {
-		r.hook()
+// take returns the changes of every commit after the cursor, checking the
+// commits are gapless, and advances the cursor.
+func (r *recorder) take(t testing.TB) []string {
+	t.Helper()
+	var out []string
+	for {
+		cms, err := r.s.Changes(context.Background(), r.since, 0)
+		if err != nil {
+			t.Fatalf("Changes(%d): %v", r.since, err)
+		}
+		if len(cms) == 0 {
+			return out
+		}
+		for _, cm := range cms {
+			if cm.Revision != r.since+1 {
+				t.Fatalf("commit %d after %d: a gap in the feed", cm.Revision, r.since)
+			}
+			r.since = cm.Revision
+			for _, c := range cm.Changes {
+				switch c.Kind {
+				case store.ChangeWorkspace:
+					out = append(out, fmt.Sprintf("ws %s %v", c.WorkspaceID, c.Slugs))
+				case store.ChangeMember:
+					out = append(out, fmt.Sprintf("member %s %s", c.WorkspaceID, c.UserID))
+				case store.ChangeAPIKey:
+					out = append(out, fmt.Sprintf("apikey %s %s", c.WorkspaceID, c.KeyID))
+				default:
+					out = append(out, fmt.Sprintf("kind %d", c.Kind))
+				}
+			}
+		}
 	}
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-// take returns and clears the recorded events.
-func (r *recorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e := r.events
-	r.events = nil
-	return e
 }
 
 func wantEvents(t *testing.T, r *recorder, want ...string) {
 	t.Helper()
-	got := r.take()
+	got := r.take(t)
 	if len(got) == 0 && len(want) == 0 {
 		return
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("listener events:\n got %q\nwant %q", got, want)
+		t.Errorf("feed changes:\n got %q\nwant %q", got, want)
 	}
 }
 

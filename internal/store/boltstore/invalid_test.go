@@ -40,7 +40,7 @@ func TestInvalid(t *testing.T) {
 		{"delete role long", func(tx store.Tx) error { return tx.DeleteRole("w1", long) }},
 	}
 	for _, c := range cases {
-		update(t, s, func(tx store.Tx) error {
+		refused(t, s, func(tx store.Tx) error {
 			err := c.op(tx)
 			if !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("%s: got %v, want ErrInvalid", c.name, err)

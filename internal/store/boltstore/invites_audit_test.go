@@ -157,8 +157,8 @@ func TestUsersList(t *testing.T) {
 // ---- invites
 
 func TestInviteCRUD(t *testing.T) {
-	rec := &recorder{}
-	s, _ := openT(t, Options{Listener: rec})
+	s, _ := openT(t, Options{})
+	rec := newRecorder(s)
 	update(t, s, func(tx store.Tx) error {
 		for _, id := range []string{"w1", "w2"} {
 			if err := tx.PutWorkspace(ws(id, "slug-"+id)); err != nil {
@@ -167,7 +167,7 @@ func TestInviteCRUD(t *testing.T) {
 		}
 		return nil
 	})
-	rec.take()
+	rec.take(t)
 
 	inv1 := invite("i1", "w1", "a@example.com", "h1")
 	inv2 := invite("i2", "w1", "b@example.com", "h2")
@@ -239,21 +239,25 @@ func TestInviteCRUD(t *testing.T) {
 	})
 
 	t.Run("token hash is unique", func(t *testing.T) {
-		// The conflict leaves nothing behind, and the caller may go on and
-		// commit the rest of its transaction.
-		update(t, s, func(tx store.Tx) error {
+		// The conflict leaves nothing behind (and dooms its transaction:
+		// doom.go).
+		refused(t, s, func(tx store.Tx) error {
 			if err := tx.PutInvite(invite("i4", "w2", "d@example.com", "h1")); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("new invite with a used token hash: %v", err)
 			} else if strings.Contains(err.Error(), "h1") {
 				t.Errorf("the error shows the token hash: %v", err)
 			}
+			return nil
+		})
+		refused(t, s, func(tx store.Tx) error {
 			moved := inv2
 			moved.TokenHash = "h3"
 			if err := tx.PutInvite(moved); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("replacing onto a used token hash: %v", err)
 			}
-			return tx.PutInvite(invite("i5", "w2", "e@example.com", "h5"))
+			return nil
 		})
+		update(t, s, func(tx store.Tx) error { return tx.PutInvite(invite("i5", "w2", "e@example.com", "h5")) })
 		view(t, s, func(tx store.Tx) error {
 			if _, err := tx.Invite("i4"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("refused invite stored: %v", err)
@@ -400,7 +404,7 @@ func TestInviteCRUD(t *testing.T) {
 			"long email":      invite("iz", "w1", long, "hz"),
 			"empty hash":      invite("iz", "w1", "z@example.com", ""),
 		} {
-			update(t, s, func(tx store.Tx) error {
+			refused(t, s, func(tx store.Tx) error {
 				if err := tx.PutInvite(inv); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "boltstore: ") {
 					t.Errorf("%s: %v, want ErrInvalid", name, err)
 				}
@@ -489,8 +493,8 @@ func event(wsID, action string) store.AuditEvent {
 }
 
 func TestAuditAppendAndList(t *testing.T) {
-	rec := &recorder{}
-	s, _ := openT(t, Options{Listener: rec})
+	s, _ := openT(t, Options{})
+	rec := newRecorder(s)
 	wss := []string{"w1", "w10", "w1-"}
 	update(t, s, func(tx store.Tx) error {
 		for _, w := range wss {
@@ -500,7 +504,7 @@ func TestAuditAppendAndList(t *testing.T) {
 		}
 		return nil
 	})
-	rec.take()
+	rec.take(t)
 
 	const n = 12
 	byWS := map[string][]store.AuditEvent{} // oldest first
@@ -623,13 +627,16 @@ func TestAuditAppendAndList(t *testing.T) {
 		if _, err := tx.AppendAudit(event("gone", "workspace.delete")); err != nil {
 			t.Errorf("event of a missing workspace: %v", err)
 		}
-		for _, id := range []string{"", "w\x00", strings.Repeat("x", MaxIDLen+1)} {
+		return nil
+	})
+	for _, id := range []string{"", "w\x00", strings.Repeat("x", MaxIDLen+1)} {
+		refused(t, s, func(tx store.Tx) error {
 			if _, err := tx.AppendAudit(event(id, "x")); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("event of workspace %q: %v", id, err)
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	view(t, s, func(tx store.Tx) error {
 		if items, _, _ := tx.Audit("gone", "", 0); len(items) != 1 || items[0].Action != "workspace.delete" {
 			t.Errorf("Audit(gone) = %+v", items)
@@ -716,17 +723,17 @@ func TestAuditSequence(t *testing.T) {
 
 	// Ids this store could not have assigned, and an id already taken, are
 	// refused, and leave nothing behind.
-	update(t, s, func(tx store.Tx) error {
-		for _, x := range []string{"12", "abc", "ev_12", "ev_000000000000000A", "ev_000000000000000g", "EV_0000000000000001",
-			"ev_00000000000000001", "0000000000000000000a", "99999999999999999999", " 0000000000000000001", id(1000)} {
+	for _, x := range []string{"12", "abc", "ev_12", "ev_000000000000000A", "ev_000000000000000g", "EV_0000000000000001",
+		"ev_00000000000000001", "0000000000000000000a", "99999999999999999999", " 0000000000000000001", id(1000)} {
+		refused(t, s, func(tx store.Tx) error {
 			ev := event("w9", "bad")
 			ev.ID = x
 			if _, err := tx.AppendAudit(ev); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("AppendAudit with id %q: %v", x, err)
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	view(t, s, func(tx store.Tx) error {
 		if items, _, _ := tx.Audit("w9", "", 0); len(items) != 3 {
 			t.Errorf("refused events stored: %+v", items)
@@ -856,7 +863,7 @@ func TestStatsCountsInvitesAndAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, _ := os.Stat(s.Path())
-	want := store.Stats{Workspaces: 1, Invites: 3, AuditEvents: 4, FileSizeBytes: fi.Size()}
+	want := store.Stats{Workspaces: 1, Invites: 3, AuditEvents: 4, SizeBytes: fi.Size()}
 	if st != want {
 		t.Errorf("Stats = %+v, want %+v", st, want)
 	}

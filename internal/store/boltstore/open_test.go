@@ -165,7 +165,7 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("Stats: %+v %v", st, err)
 	}
 	// A writer is excluded while readers hold the file.
-	if _, err := Open(path, Options{Timeout: 100 * time.Millisecond}); !errors.Is(err, store.ErrLocked) {
+	if _, err := Open(path, Options{Timeout: 100 * time.Millisecond}); !errors.Is(err, ErrLocked) {
 		t.Errorf("read-write open while read-only opens hold the file: %v", err)
 	}
 
@@ -189,7 +189,7 @@ func TestErrLocked(t *testing.T) {
 			s2.Close()
 			t.Fatalf("readOnly=%v: second Open of a held file succeeded", ro)
 		}
-		if !errors.Is(err, store.ErrLocked) {
+		if !errors.Is(err, ErrLocked) {
 			t.Fatalf("readOnly=%v: got %v, want ErrLocked", ro, err)
 		}
 		msg := err.Error()

@@ -26,10 +26,10 @@ func only(snap store.Snapshot, id string) store.Snapshot {
 }
 
 func TestPurgeWorkspace(t *testing.T) {
-	rec := &recorder{}
-	s, _ := openT(t, Options{Listener: rec})
+	s, _ := openT(t, Options{})
+	rec := newRecorder(s)
 	fullStore(t, s)
-	rec.take()
+	rec.take(t)
 	before := export(t, s)
 
 	var purged store.Purged

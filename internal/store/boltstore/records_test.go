@@ -71,17 +71,21 @@ func TestSlugIndex(t *testing.T) {
 	})
 
 	t.Run("taken", func(t *testing.T) {
-		// The conflict is reported, leaves nothing behind, and the caller
-		// may go on and commit the rest of its transaction.
-		update(t, s, func(tx store.Tx) error {
+		// The conflict is reported, leaves nothing behind, and dooms its
+		// transaction (doom.go).
+		refused(t, s, func(tx store.Tx) error {
 			if err := tx.PutWorkspace(ws("c", "alpha")); !errors.Is(err, store.ErrSlugTaken) {
 				t.Errorf("new workspace with a taken slug: %v", err)
 			}
+			return nil
+		})
+		refused(t, s, func(tx store.Tx) error {
 			if err := tx.PutWorkspace(ws("b", "alpha")); !errors.Is(err, store.ErrSlugTaken) {
 				t.Errorf("rename onto a taken slug: %v", err)
 			}
-			return tx.PutWorkspace(ws("c", "gamma"))
+			return nil
 		})
+		update(t, s, func(tx store.Tx) error { return tx.PutWorkspace(ws("c", "gamma")) })
 		view(t, s, func(tx store.Tx) error {
 			for slug, id := range map[string]string{"alpha": "a", "beta": "b", "gamma": "c"} {
 				if w, err := tx.WorkspaceBySlug(slug); err != nil || w.ID != id {
@@ -138,7 +142,7 @@ func TestSlugIndex(t *testing.T) {
 		del := t0
 		w.DeletedAt = &del
 		update(t, s, func(tx store.Tx) error { return tx.PutWorkspace(w) })
-		update(t, s, func(tx store.Tx) error {
+		refused(t, s, func(tx store.Tx) error {
 			if err := tx.PutWorkspace(ws("e", "beta")); !errors.Is(err, store.ErrSlugTaken) {
 				t.Errorf("taking a deleted workspace's slug: %v", err)
 			}

@@ -216,7 +216,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	st1, _ := src.Stats(context.Background())
 	st2, _ := dst.Stats(context.Background())
-	st1.FileSizeBytes, st2.FileSizeBytes = 0, 0
+	st1.SizeBytes, st2.SizeBytes = 0, 0
 	if st1 != st2 {
 		t.Errorf("stats %+v → %+v", st1, st2)
 	}
@@ -303,7 +303,7 @@ func TestImportErrors(t *testing.T) {
 			}
 			// The transaction rolled back: nothing imported.
 			st, _ := dst.Stats(context.Background())
-			st.FileSizeBytes = 0
+			st.SizeBytes = 0
 			if st != (store.Stats{}) {
 				t.Errorf("a failed import left %+v", st)
 			}
@@ -364,7 +364,7 @@ func TestSnapshotAPIKeysOptional(t *testing.T) {
 	checkIndexes(t, dst)
 	st1, _ := src.Stats(context.Background())
 	st2, _ := dst.Stats(context.Background())
-	st1.FileSizeBytes, st2.FileSizeBytes = 0, 0
+	st1.SizeBytes, st2.SizeBytes = 0, 0
 	st1.APIKeys = 0
 	if st1 != st2 {
 		t.Errorf("stats %+v → %+v", st1, st2)

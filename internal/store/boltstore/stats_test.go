@@ -42,7 +42,7 @@ func TestStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, _ := os.Stat(s.Path())
-	want := store.Stats{Users: 2, Workspaces: 3, DeletedWorkspaces: 2, Memberships: 15, Roles: 5, FileSizeBytes: fi.Size()}
+	want := store.Stats{Users: 2, Workspaces: 3, DeletedWorkspaces: 2, Memberships: 15, Roles: 5, SizeBytes: fi.Size()}
 	if st != want {
 		t.Errorf("Stats = %+v, want %+v", st, want)
 	}

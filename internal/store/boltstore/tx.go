@@ -27,7 +27,10 @@ type tx struct {
 	btx      *bbolt.Tx
 	writable bool
 	done     bool
-	ch       *changes // nil in View and when the store has no listener
+	ch       *changes // nil in View
+	// doomed is the first failure of a write method (see doom.go): every
+	// later call returns it, and Update commits nothing.
+	doomed error
 
 	// Bucket handles, opened on first use. A read-only bbolt transaction
 	// does not cache them: each tx.Bucket call is a seek in the root plus an
@@ -85,12 +88,15 @@ func (t *tx) readable() error {
 	if t.done {
 		return ErrTxDone
 	}
-	return nil
+	return t.doomed
 }
 
 func (t *tx) writableErr() error {
 	if t.done {
 		return ErrTxDone
+	}
+	if t.doomed != nil {
+		return t.doomed
 	}
 	if !t.writable {
 		return ErrTxReadOnly

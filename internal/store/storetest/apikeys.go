@@ -10,7 +10,7 @@ import (
 // testAPIKeys: APIKey, PutAPIKey (the workspace must exist), TouchAPIKey
 // (only ever later), APIKeys (revoked ones too).
 func testAPIKeys(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	seedWorkspace(t, s, "ws_a", "a")
 	seedWorkspace(t, s, "ws_b", "b")
 	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutAPIKey(apiKey("k1", "ws_missing")) })

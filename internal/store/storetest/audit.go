@@ -11,7 +11,7 @@ import (
 // given id kept, a duplicate id ErrInvalid), Audit (newest first),
 // FindAudit (filters), AuditWorkspaces.
 func testAudit(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	var a []store.AuditEvent // ws_a's events, oldest first
 	update(t, s, func(tx store.Tx) error {
 		for i, action := range []string{"member.put", "role.put", "member.put", "member.delete"} {

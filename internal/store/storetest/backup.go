@@ -16,7 +16,7 @@ import (
 // can open a copy (Backend.OpenBackup), it holds the store's data. A
 // cancelled context fails.
 func testBackup(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	seedFull(t, s)
 	want := export(t, s)
 	var data []byte

@@ -10,7 +10,7 @@ import (
 // refuses View, Update and Stats (with an error: which one is the
 // backend's).
 func testClose(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	seedWorkspace(t, s, "ws_a", "a")
 	noErr(t, "Close", s.Close())
 	noErr(t, "Close again", s.Close())

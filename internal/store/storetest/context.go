@@ -9,12 +9,12 @@ import (
 
 // testContext: a cancelled context makes View, Update and Stats fail with
 // the context's error; Update's fn never runs, so nothing is written and
-// the listener hears nothing.
+// the change feed gets no commit.
 func testContext(t *testing.T, b Backend) {
-	rec := &recorder{}
-	s := b.Open(t, rec)
+	s := b.Open(t)
+	rec := newRecorder(s)
 	seedWorkspace(t, s, "ws_a", "a")
-	rec.take()
+	rec.take(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	ran := false
@@ -30,7 +30,7 @@ func testContext(t *testing.T, b Backend) {
 	}
 	_, err = s.Stats(ctx)
 	wantErr(t, "Stats with a cancelled context", err, context.Canceled)
-	rec.wantCalls(t, "Update with a cancelled context")
+	rec.wantNoCommit(t, "Update with a cancelled context")
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.Member("ws_a", "alice")
 		wantErr(t, "Member written under a cancelled context", err, store.ErrNotFound)

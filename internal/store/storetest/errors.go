@@ -11,7 +11,7 @@ import (
 // find nothing (ErrNotFound or an empty list), never an error of another
 // kind, since a read key often comes straight from a request.
 func testInvalid(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	seedWorkspace(t, s, "ws_a", "a")
 	before := export(t, s)
 	for _, c := range []struct {
@@ -76,7 +76,7 @@ func quoteID(id string) string {
 // a Tx kept past its function. (Reads on such a Tx are not checked: the
 // contract says only that it "must not be used".)
 func testTxMisuse(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	var writeErr error
 	view(t, s, func(tx store.Tx) error {
 		writeErr = tx.PutUser(store.User{ID: "alice", FirstSeen: t0, LastSeen: t0})

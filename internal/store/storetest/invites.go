@@ -11,7 +11,7 @@ import (
 // token and email indexes move with the record), Invites,
 // InvitesForEmail.
 func testInvites(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	seedWorkspace(t, s, "ws_a", "a")
 	seedWorkspace(t, s, "ws_b", "b")
 	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutInvite(invite("inv_1", "ws_missing", "bob@example.com", "h1")) })

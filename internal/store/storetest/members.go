@@ -9,7 +9,7 @@ import (
 // testMembers: Member, PutMember (the workspace must exist), DeleteMember,
 // Members, and the user → workspace index UserMemberships.
 func testMembers(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	seedWorkspace(t, s, "ws_a", "a")
 	seedWorkspace(t, s, "ws_b", "b")
 	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutMember(member("ws_missing", "alice", "admin")) })

@@ -16,7 +16,7 @@ import (
 // and the pages together are the whole list in order, each record once. A
 // cursor that names no record pages from where it would sort.
 func testPagination(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	const n = 5
 	key := func(i int) string { return fmt.Sprintf("%02d", i) }
 	var wsIDs, userIDs, inviteIDs, keyIDs []string

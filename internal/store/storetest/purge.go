@@ -8,11 +8,11 @@ import (
 
 // testPurge: PurgeWorkspace removes the workspace and everything of it
 // (users stay with their other memberships), counts what it removed, frees
-// the slug, hears the promised listener calls, and leaves room for the
+// the slug, records the promised changes in the feed, and leaves room for the
 // tombstone in the same transaction.
 func testPurge(t *testing.T, b Backend) {
-	rec := &recorder{}
-	s := b.Open(t, rec)
+	s := b.Open(t)
+	rec := newRecorder(s)
 	seedWorkspace(t, s, "ws_a", "acme")
 	seedWorkspace(t, s, "ws_b", "beta")
 	update(t, s, func(tx store.Tx) error {
@@ -33,7 +33,7 @@ func testPurge(t *testing.T, b Backend) {
 		_, err := tx.AppendAudit(event("ws_a", "member.put", t0))
 		return err
 	})
-	rec.take()
+	rec.take(t)
 
 	err := s.Update(t.Context(), func(tx store.Tx) error {
 		_, err := tx.PurgeWorkspace("ws_missing")

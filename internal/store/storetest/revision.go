@@ -17,7 +17,7 @@ import (
 // only.
 func testRevision(t *testing.T, b Backend) {
 	ctx := t.Context()
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	r0 := s.Revision()
 
 	rev, err := s.UpdateRev(ctx, func(tx store.Tx) error { return tx.PutUser(store.User{ID: "u1", FirstSeen: t0, LastSeen: t0}) })
@@ -63,7 +63,7 @@ func testRevision(t *testing.T, b Backend) {
 		t.Errorf("CheckToken(malformed) = %v, want ErrTokenMalformed", err)
 	}
 
-	other := b.Open(t, nil)
+	other := b.Open(t)
 	if other.ID() == id {
 		t.Fatalf("two stores share the id %q", id)
 	}
@@ -81,7 +81,7 @@ func testRevision(t *testing.T, b Backend) {
 // testRevisionConcurrent: Updates from many goroutines on two Store values
 // of one database get distinct, gapless revisions.
 func testRevisionConcurrent(t *testing.T, b Backend) {
-	st := pair(t, b, nil)
+	st := pair(t, b)
 	r0 := st[0].Revision()
 	const n = 40
 	var (

@@ -8,7 +8,7 @@ import (
 
 // testRoles: Role, PutRole (the workspace must exist), DeleteRole, Roles.
 func testRoles(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	seedWorkspace(t, s, "ws_a", "a")
 	seedWorkspace(t, s, "ws_b", "b")
 	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutRole(role("ws_missing", "exporter", "x:read")) })

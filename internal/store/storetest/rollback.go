@@ -13,12 +13,12 @@ var errRollback = errors.New("storetest: fn fails on purpose")
 // testRollback: when fn returns an error, Update returns it (errors.Is) and
 // nothing fn wrote is kept — new records, replaced and deleted ones, a
 // purge, and every index (slug, user → workspace, token hash, email, audit
-// workspaces) — and the listener hears nothing.
+// workspaces) — and the change feed gets no commit.
 func testRollback(t *testing.T, b Backend) {
-	rec := &recorder{}
-	s := b.Open(t, rec)
+	s := b.Open(t)
+	rec := newRecorder(s)
 	seedFull(t, s)
-	rec.take()
+	rec.take(t)
 	before := export(t, s)
 
 	err := s.Update(t.Context(), func(tx store.Tx) error {
@@ -60,7 +60,7 @@ func testRollback(t *testing.T, b Backend) {
 		return errRollback
 	})
 	wantErr(t, "Update whose fn fails", err, errRollback)
-	rec.wantCalls(t, "a rolled-back Update")
+	rec.wantNoCommit(t, "a rolled-back Update")
 	equal(t, "the store after a rolled-back Update", export(t, s), before)
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.WorkspaceBySlug("new-slug")

@@ -9,7 +9,7 @@ import (
 
 // testSigningKeys: PutSigningKey (create, replace), SigningKeys by id.
 func testSigningKeys(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	k2 := store.SigningKey{ID: "kid2", JWK: json.RawMessage(`{"kty":"OKP","crv":"Ed25519","x":"b"}`), CreatedAt: t0}
 	k1 := store.SigningKey{ID: "kid1", JWK: json.RawMessage(`{"kty":"OKP","crv":"Ed25519","x":"a"}`), CreatedAt: t0}
 	update(t, s, func(tx store.Tx) error {

@@ -13,7 +13,7 @@ import (
 // included (the imported store answers the index reads), and appends after
 // the import follow the imported audit ids.
 func testSnapshot(t *testing.T, b Backend) {
-	src := b.Open(t, nil)
+	src := b.Open(t)
 	seedFull(t, src)
 	// A purged workspace's tombstone outlives it and travels too.
 	seedWorkspace(t, src, "ws_gone", "gone")
@@ -42,7 +42,7 @@ func testSnapshot(t *testing.T, b Backend) {
 	var decoded store.Snapshot
 	noErr(t, "decoding the snapshot", json.Unmarshal(raw, &decoded))
 
-	dst := b.Open(t, nil)
+	dst := b.Open(t)
 	update(t, dst, func(tx store.Tx) error { return store.Import(tx, decoded) })
 	equal(t, "Export after Import", export(t, dst), snap)
 	view(t, dst, func(tx store.Tx) error {
@@ -72,9 +72,9 @@ func testSnapshot(t *testing.T, b Backend) {
 	// workspace) writes nothing.
 	bad := decoded
 	bad.Memberships = append(append([]store.Membership{}, bad.Memberships...), member("ws_unknown", "alice", "admin"))
-	empty := b.Open(t, nil)
+	empty := b.Open(t)
 	if err := empty.Update(t.Context(), func(tx store.Tx) error { return store.Import(tx, bad) }); err == nil {
 		t.Error("Import of a snapshot with a membership of an unknown workspace succeeded")
 	}
-	equal(t, "the store after a failed Import", export(t, empty), export(t, b.Open(t, nil)))
+	equal(t, "the store after a failed Import", export(t, empty), export(t, b.Open(t)))
 }

@@ -5,13 +5,17 @@
 // the store.Store and store.Tx interfaces alone what the contract promises.
 //
 // It is an ordinary (non-test) package so that any backend's tests can
-// import it; it exports only Backend and RunAll. The checks are split into
+// import it. It exports Backend and RunAll, and two store wrappers for the
+// tests of the store's callers: Retrying (retrying.go: every Update runs
+// its fn twice, to prove closures retry-safe) and Counting (counting.go:
+// counts Tx calls, to prove reads set-based). The checks are split into
 // files by record kind (users.go, workspaces.go, members.go, roles.go,
 // invites.go, apikeys.go, audit.go, purge.go, signingkeys.go) and by
 // property (stats.go, pagination.go, errors.go: ErrInvalid and Tx misuse,
-// rollback.go, revision.go, listener.go, context.go, snapshot.go, backup.go,
-// concurrency.go, close.go), each one function RunAll calls as a subtest;
-// seed.go writes a store with every kind of record. Every subtest opens
+// rollback.go, revision.go, feed.go, context.go, snapshot.go, backup.go,
+// concurrency.go, close.go, transactions.go: the failed-statement rule,
+// touch writes and set-based reads), each one function RunAll calls as a
+// subtest; seed.go writes a store with every kind of record. Every subtest opens
 // its own store, so a failure names one property.
 //
 // # Two Store values on one database
@@ -31,10 +35,12 @@
 //
 // # What is checked loosely
 //
-// The contract promises which ChangeListener calls a write causes, not that
-// it causes no others (an extra invalidation is harmless), so the suite
-// checks that the promised calls happen, and that none happen where the
-// contract says so: TouchAPIKey, a rolled-back Update, a cancelled context.
+// The change feed (feed.go) is read through Changes alone, from a cursor,
+// the way a cache consumer reads it. Each write kind is checked for exactly
+// the Change the contract promises, in the promised order; where several
+// kinds mix (purge, concurrency) only that the promised changes are there
+// (an extra invalidation is harmless). A rolled-back Update and a cancelled
+// context add no commit; TouchAPIKey adds a commit with no Changes.
 // Error identity is checked with errors.Is, never by text.
 package storetest
 
@@ -43,9 +49,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,11 +57,16 @@ import (
 
 // Backend is what the suite needs from a backend.
 type Backend struct {
-	// Open returns a fresh, empty store whose change listener is l (nil:
-	// none), and closes it when t ends.
-	Open func(t testing.TB, l store.ChangeListener) store.Store
-	// Second returns another Store value on the same database as s, with
-	// the same listener, for the two-values concurrency checks; the
+	// Open returns a fresh, empty store whose change log keeps
+	// ChangeRetention commits, and closes it when t ends.
+	Open func(t testing.TB) store.Store
+	// ChangeRetention is the change-log retention of the stores Open
+	// returns: small (130..1000), so that the suite can write past it,
+	// and at least 130, so that the concurrency checks can read all of
+	// their 2*8*8 commits back.
+	ChangeRetention int
+	// Second returns another Store value on the same database as s,
+	// for the two-values concurrency and feed checks; the
 	// backend closes it when t ends (or never, if closing s releases it).
 	// Nil: the backend cannot, and those checks use s alone.
 	Second func(t testing.TB, s store.Store) store.Store
@@ -74,6 +82,9 @@ func RunAll(t *testing.T, b Backend) {
 	if b.Open == nil {
 		t.Fatal("storetest: Backend.Open is nil")
 	}
+	if b.ChangeRetention < 130 || b.ChangeRetention > 1000 {
+		t.Fatalf("storetest: Backend.ChangeRetention %d, want 130..1000", b.ChangeRetention)
+	}
 	t.Run("Users", func(t *testing.T) { testUsers(t, b) })
 	t.Run("Workspaces", func(t *testing.T) { testWorkspaces(t, b) })
 	t.Run("Members", func(t *testing.T) { testMembers(t, b) })
@@ -88,8 +99,10 @@ func RunAll(t *testing.T, b Backend) {
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, b) })
 	t.Run("Rollback", func(t *testing.T) { testRollback(t, b) })
 	t.Run("TxMisuse", func(t *testing.T) { testTxMisuse(t, b) })
-	t.Run("Listener", func(t *testing.T) { testListener(t, b) })
-	t.Run("ListenerSeesCommit", func(t *testing.T) { testListenerSeesCommit(t, b) })
+	t.Run("Feed", func(t *testing.T) { testFeed(t, b) })
+	t.Run("FeedReads", func(t *testing.T) { testFeedReads(t, b) })
+	t.Run("FeedTruncation", func(t *testing.T) { testFeedTruncation(t, b) })
+	t.Run("FeedSubscribe", func(t *testing.T) { testFeedSubscribe(t, b) })
 	t.Run("Context", func(t *testing.T) { testContext(t, b) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, b) })
 	t.Run("Backup", func(t *testing.T) { testBackup(t, b) })
@@ -97,6 +110,12 @@ func RunAll(t *testing.T, b Backend) {
 	t.Run("Close", func(t *testing.T) { testClose(t, b) })
 	t.Run("Revision", func(t *testing.T) { testRevision(t, b) })
 	t.Run("RevisionConcurrent", func(t *testing.T) { testRevisionConcurrent(t, b) })
+	t.Run("Doom", func(t *testing.T) { testDoom(t, b) })
+	t.Run("NotFoundKeepsTx", func(t *testing.T) { testNotFoundKeepsTx(t, b) })
+	t.Run("TouchUser", func(t *testing.T) { testTouchUser(t, b) })
+	t.Run("TouchAPIKeyAfterRevoke", func(t *testing.T) { testTouchAPIKeyAfterRevoke(t, b) })
+	t.Run("ByID", func(t *testing.T) { testByID(t, b) })
+	t.Run("Retrying", func(t *testing.T) { testRetrying(t, b) })
 }
 
 // ---- helpers shared by the files of the suite
@@ -187,53 +206,6 @@ func ids[T any](items []T, key func(T) string) []string {
 		out = append(out, key(it))
 	}
 	return out
-}
-
-// recorder is a store.ChangeListener that records its calls as strings
-// ("ws <id> <slugsChanged>", "member <ws> <user>", "apikey <ws> <key>").
-type recorder struct {
-	mu     sync.Mutex
-	events []string
-}
-
-func (r *recorder) WorkspaceChanged(id string, slugs bool) { r.add(fmt.Sprintf("ws %s %v", id, slugs)) }
-func (r *recorder) MemberChanged(wsID, userID string) {
-	r.add(fmt.Sprintf("member %s %s", wsID, userID))
-}
-func (r *recorder) APIKeyChanged(wsID, keyID string) { r.add(fmt.Sprintf("apikey %s %s", wsID, keyID)) }
-
-func (r *recorder) add(e string) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-// take returns and clears the recorded calls.
-func (r *recorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e := r.events
-	r.events = nil
-	return e
-}
-
-// wantCalls fails unless every call of want was recorded since the last
-// take (others may be too: see the package doc). An empty want means no
-// call at all.
-func (r *recorder) wantCalls(t testing.TB, what string, want ...string) {
-	t.Helper()
-	got := r.take()
-	if len(want) == 0 {
-		if len(got) != 0 {
-			t.Errorf("%s: listener calls %q, want none", what, got)
-		}
-		return
-	}
-	for _, w := range want {
-		if !slices.Contains(got, w) {
-			t.Errorf("%s: listener calls %q lack %q", what, got, w)
-		}
-	}
 }
 
 // deepEqual compares the JSON encodings: the records' own wire form, so

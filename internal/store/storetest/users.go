@@ -9,7 +9,7 @@ import (
 
 // testUsers: User, PutUser (create, replace), Users.
 func testUsers(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	u := store.User{ID: "alice", Email: "alice@example.com", FirstSeen: t0, LastSeen: t0}
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.User("alice")

@@ -10,7 +10,7 @@ import (
 // index (a changed slug frees the old one, ErrSlugTaken, deleted
 // workspaces are still found), Workspaces.
 func testWorkspaces(t *testing.T, b Backend) {
-	s := b.Open(t, nil)
+	s := b.Open(t)
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.Workspace("ws_a")
 		wantErr(t, "Workspace of a missing id", err, store.ErrNotFound)
