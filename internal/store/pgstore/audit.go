@@ -22,7 +22,7 @@ import (
 // older stores, kept as imported (they sort before every "ev_" id). Two
 // concurrent appends to one workspace read the same greatest id:
 // SERIALIZABLE fails one of them, whose retry takes the next id. Audit
-// events carry no access decision: no Change.
+// events carry no access decision: no store.Change.
 
 const (
 	auditIDPrefix      = "ev_"

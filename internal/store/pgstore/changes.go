@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // changes collects what a write transaction changed, deduplicated, in
@@ -13,11 +15,11 @@ import (
 // over the transaction), then members, then API keys, each in
 // first-change order. A nil *changes records nothing (a View).
 type changes struct {
-	workspaces []Change
+	workspaces []store.Change
 	wsIndex    map[string]int
-	members    []Change
+	members    []store.Change
 	memberSeen map[[2]string]struct{}
-	apiKeys    []Change
+	apiKeys    []store.Change
 	apiKeySeen map[[2]string]struct{}
 }
 
@@ -33,7 +35,7 @@ func (c *changes) workspace(id string, slugs bool) {
 		c.wsIndex = make(map[string]int)
 	}
 	c.wsIndex[id] = len(c.workspaces)
-	c.workspaces = append(c.workspaces, Change{Kind: ChangeWorkspace, WorkspaceID: id, Slugs: slugs})
+	c.workspaces = append(c.workspaces, store.Change{Kind: store.ChangeWorkspace, WorkspaceID: id, Slugs: slugs})
 }
 
 func (c *changes) member(workspaceID, userID string) {
@@ -48,7 +50,7 @@ func (c *changes) member(workspaceID, userID string) {
 		c.memberSeen = make(map[[2]string]struct{})
 	}
 	c.memberSeen[k] = struct{}{}
-	c.members = append(c.members, Change{Kind: ChangeMember, WorkspaceID: workspaceID, UserID: userID})
+	c.members = append(c.members, store.Change{Kind: store.ChangeMember, WorkspaceID: workspaceID, UserID: userID})
 }
 
 func (c *changes) apiKey(workspaceID, keyID string) {
@@ -63,15 +65,15 @@ func (c *changes) apiKey(workspaceID, keyID string) {
 		c.apiKeySeen = make(map[[2]string]struct{})
 	}
 	c.apiKeySeen[k] = struct{}{}
-	c.apiKeys = append(c.apiKeys, Change{Kind: ChangeAPIKey, WorkspaceID: workspaceID, KeyID: keyID})
+	c.apiKeys = append(c.apiKeys, store.Change{Kind: store.ChangeAPIKey, WorkspaceID: workspaceID, KeyID: keyID})
 }
 
-// list is the Commit's Changes.
-func (c *changes) list() []Change {
+// list is the store.Commit's Changes.
+func (c *changes) list() []store.Change {
 	if c == nil {
 		return nil
 	}
-	out := make([]Change, 0, len(c.workspaces)+len(c.members)+len(c.apiKeys))
+	out := make([]store.Change, 0, len(c.workspaces)+len(c.members)+len(c.apiKeys))
 	out = append(out, c.workspaces...)
 	out = append(out, c.members...)
 	return append(out, c.apiKeys...)
@@ -82,8 +84,8 @@ func (c *changes) list() []Change {
 // at most 10,000). It reads the change log, in one REPEATABLE READ READ
 // ONLY transaction so that the oldest retained revision and the rows agree,
 // so it sees every process's commits. A since older than the retained log
-// is a *ChangesTruncatedError. Revision rises to the last commit read.
-func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]Commit, error) {
+// is a *store.ChangesTruncatedError. Revision rises to the last commit read.
+func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]store.Commit, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -91,7 +93,7 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]Commit,
 		limit = DefaultChangesLimit
 	}
 	limit = min(limit, maxChangesLimit)
-	var out []Commit
+	var out []store.Commit
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(ptx pgx.Tx) error {
 		var oldest, latest *int64
 		if err := ptx.QueryRow(ctx, `SELECT min(revision), max(revision) FROM changes`).Scan(&oldest, &latest); err != nil {
@@ -101,13 +103,13 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]Commit,
 		// commits in between are gone. (An empty log is a new store:
 		// nothing was ever pruned.)
 		if oldest != nil && since+1 < uint64(*oldest) {
-			return &ChangesTruncatedError{Since: since, Oldest: uint64(*oldest)}
+			return &store.ChangesTruncatedError{Since: since, Oldest: uint64(*oldest)}
 		}
 		rows, err := ptx.Query(ctx, `SELECT revision, changes FROM changes WHERE revision > $1 ORDER BY revision LIMIT $2`, int64(since), limit)
 		if err != nil {
 			return err
 		}
-		out = make([]Commit, 0, min(limit, 64))
+		out = make([]store.Commit, 0, min(limit, 64))
 		for rows.Next() {
 			var (
 				rev int64
@@ -116,7 +118,7 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]Commit,
 			if err := rows.Scan(&rev, &raw); err != nil {
 				return err
 			}
-			c := Commit{Revision: uint64(rev)}
+			c := store.Commit{Revision: uint64(rev)}
 			if err := json.Unmarshal(raw, &c.Changes); err != nil {
 				return fmt.Errorf("decoding the changes of revision %d: %w", rev, err)
 			}
@@ -128,7 +130,7 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]Commit,
 		return rows.Err()
 	})
 	if err != nil {
-		if _, ok := err.(*ChangesTruncatedError); ok {
+		if _, ok := err.(*store.ChangesTruncatedError); ok {
 			return nil, err
 		}
 		if ctx.Err() != nil {

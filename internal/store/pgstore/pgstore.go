@@ -24,7 +24,7 @@
 // # Revisions and the change feed
 //
 // The last statements of a committing Update raise meta.revision (a row
-// lock: revisions are gapless and in commit order), insert the Commit
+// lock: revisions are gapless and in commit order), insert the store.Commit
 // into the changes table and pg_notify the revision. Changes reads that
 // table; Subscribe wakes on the notifications, heard by one dedicated
 // connection per Store (listen.go).
@@ -61,11 +61,17 @@ const (
 	DefaultChangesLimit = 1000
 	// maxChangesLimit bounds one Changes page.
 	maxChangesLimit = 10000
-	// pruneEvery: a commit whose revision is a multiple of it prunes the
-	// change log (one range DELETE), so that pruning costs nothing on the
-	// other commits.
-	pruneEvery = 64
+	// maxPruneEvery bounds pruneEvery.
+	maxPruneEvery = 64
 )
+
+// pruneEvery: a commit whose revision is a multiple of it prunes the
+// change log (one range DELETE), so that pruning costs nothing on the
+// other commits: at most 64, and a 16th of the retention, so that the log
+// holds at most about 6% more than the retention.
+func pruneEvery(retention int) int64 {
+	return int64(max(1, min(maxPruneEvery, retention/16)))
+}
 
 // notifyChannel is the LISTEN/NOTIFY channel; notifications are per
 // database, so stores on other databases of the server never hear them.
@@ -338,7 +344,11 @@ func (s *Store) attempt(ctx context.Context, write bool, fn func(store.Tx) error
 	fnErr := fn(t)
 	if t.doomed != nil {
 		// Whatever fn returned: a failed statement left the transaction
-		// unusable (doom rule).
+		// unusable (doom rule). fn's own error only when it wraps the
+		// failure (it adds context to it).
+		if fnErr != nil && errors.Is(fnErr, t.doomed) {
+			return 0, fnErr, retryable(t.doomed)
+		}
 		return 0, t.doomed, retryable(t.doomed)
 	}
 	if fnErr != nil {
@@ -359,17 +369,17 @@ func (s *Store) attempt(ctx context.Context, write bool, fn func(store.Tx) error
 	return rev, nil, false
 }
 
-// finish raises the revision, logs the Commit, notifies and commits. The
+// finish raises the revision, logs the store.Commit, notifies and commits. The
 // counter update is the transaction's last write to meta: its row lock is
 // held from there to the commit, so commits get their revisions in
 // commit order.
-func (s *Store) finish(ctx context.Context, ptx pgx.Tx, chs []Change) (uint64, error) {
+func (s *Store) finish(ctx context.Context, ptx pgx.Tx, chs []store.Change) (uint64, error) {
 	var rev int64
 	if err := ptx.QueryRow(ctx, `UPDATE meta SET revision = revision + 1 RETURNING revision`).Scan(&rev); err != nil {
 		return 0, err
 	}
 	if chs == nil {
-		chs = []Change{}
+		chs = []store.Change{}
 	}
 	raw, err := json.Marshal(chs)
 	if err != nil {
@@ -377,7 +387,7 @@ func (s *Store) finish(ctx context.Context, ptx pgx.Tx, chs []Change) (uint64, e
 	}
 	batch := &pgx.Batch{}
 	batch.Queue(`INSERT INTO changes (revision, changes) VALUES ($1, $2)`, rev, string(raw))
-	if rev%pruneEvery == 0 {
+	if rev%pruneEvery(s.opts.ChangeRetention) == 0 {
 		batch.Queue(`DELETE FROM changes WHERE revision <= $1`, rev-int64(s.opts.ChangeRetention))
 	}
 	batch.Queue(`SELECT pg_notify($1, $2)`, notifyChannel, fmt.Sprint(rev))
@@ -424,7 +434,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 			(SELECT count(*) FROM audit_events),
 			(SELECT count(*) FROM signing_keys),
 			pg_database_size(current_database())`).Scan(&st.Users, &st.Workspaces, &st.DeletedWorkspaces, &st.Memberships,
-			&st.Roles, &st.Invites, &st.APIKeys, &st.AuditEvents, &st.SigningKeys, &st.FileSizeBytes)
+			&st.Roles, &st.Invites, &st.APIKeys, &st.AuditEvents, &st.SigningKeys, &st.SizeBytes)
 	})
 	return st, err
 }

@@ -18,13 +18,6 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store/pgstore/pgtest"
 )
 
-// newTx is the contract's new Tx methods, not in main's store.Tx yet.
-type newTx interface {
-	TouchUser(id, email string, at time.Time) error
-	UsersByID(ids []string) (map[string]store.User, error)
-	WorkspacesByID(ids []string) (map[string]store.Workspace, error)
-}
-
 var t0 = time.Date(2025, 1, 2, 3, 4, 5, 6789, time.UTC)
 
 func ws(id, slug string) store.Workspace {
@@ -245,7 +238,7 @@ func TestDoomRule(t *testing.T) {
 		return tx.PutUser(store.User{ID: "u3", FirstSeen: t0, LastSeen: t0})
 	})
 	if err := s.View(context.Background(), func(tx store.Tx) error {
-		got, err := tx.(newTx).UsersByID([]string{"u1", "u2", "u3"})
+		got, err := tx.UsersByID([]string{"u1", "u2", "u3"})
 		if err == nil && (len(got) != 1 || got["u3"].ID != "u3") {
 			t.Errorf("users after a doomed and a usable Update: %v, want u3 only", got)
 		}
@@ -262,16 +255,16 @@ func TestTouchAndByID(t *testing.T) {
 	s, _ := openT(t, Options{})
 	ctx := context.Background()
 	later := t0.Add(time.Hour)
-	mustUpdate(t, s, func(tx store.Tx) error { return tx.(newTx).TouchUser("alice", "a@example.com", t0) })
-	mustUpdate(t, s, func(tx store.Tx) error { return tx.(newTx).TouchUser("alice", "", later) })
-	mustUpdate(t, s, func(tx store.Tx) error { return tx.(newTx).TouchUser("alice", "", t0) })
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.TouchUser("alice", "a@example.com", t0) })
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.TouchUser("alice", "", later) })
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.TouchUser("alice", "", t0) })
 	mustUpdate(t, s, func(tx store.Tx) error {
 		d := ws("ws_d", "d")
 		d.DeletedAt = &later
 		return errors.Join(tx.PutWorkspace(ws("ws_a", "a")), tx.PutWorkspace(d))
 	})
 	err := s.View(ctx, func(tx store.Tx) error {
-		users, err := tx.(newTx).UsersByID([]string{"alice", "alice", "bob", "", "a\x00b", "\xff"})
+		users, err := tx.UsersByID([]string{"alice", "alice", "bob", "", "a\x00b", "\xff"})
 		if err != nil {
 			return err
 		}
@@ -279,14 +272,14 @@ func TestTouchAndByID(t *testing.T) {
 		if len(users) != 1 || !u.FirstSeen.Equal(t0) || !u.LastSeen.Equal(later) || u.Email != "a@example.com" {
 			t.Errorf("UsersByID after touches = %+v", users)
 		}
-		wss, err := tx.(newTx).WorkspacesByID([]string{"ws_a", "ws_d", "ws_x", "ws_a"})
+		wss, err := tx.WorkspacesByID([]string{"ws_a", "ws_d", "ws_x", "ws_a"})
 		if err != nil {
 			return err
 		}
 		if len(wss) != 2 || !wss["ws_d"].Deleted() || wss["ws_a"].Slug != "a" {
 			t.Errorf("WorkspacesByID = %+v", wss)
 		}
-		empty, err := tx.(newTx).UsersByID(nil)
+		empty, err := tx.UsersByID(nil)
 		if err != nil || empty == nil || len(empty) != 0 {
 			t.Errorf("UsersByID(nil) = %v, %v; want an empty map", empty, err)
 		}
@@ -295,8 +288,8 @@ func TestTouchAndByID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A touch records no Change.
-	rev := mustUpdate(t, s, func(tx store.Tx) error { return tx.(newTx).TouchUser("alice", "", later.Add(time.Hour)) })
+	// A touch records no store.Change.
+	rev := mustUpdate(t, s, func(tx store.Tx) error { return tx.TouchUser("alice", "", later.Add(time.Hour)) })
 	cs, err := s.Changes(ctx, rev-1, 0)
 	if err != nil || len(cs) != 1 || cs[0].Changes != nil {
 		t.Errorf("Changes of a touch = %+v, %v; want one empty commit", cs, err)
@@ -324,12 +317,12 @@ func TestChangesContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Commit{{Revision: rev, Changes: []Change{
-		{Kind: ChangeWorkspace, WorkspaceID: "ws_b"},
-		{Kind: ChangeWorkspace, WorkspaceID: "ws_a", Slugs: true},
-		{Kind: ChangeMember, WorkspaceID: "ws_b", UserID: "zed"},
-		{Kind: ChangeMember, WorkspaceID: "ws_b", UserID: "amy"},
-		{Kind: ChangeAPIKey, WorkspaceID: "ws_b", KeyID: "k1"},
+	want := []store.Commit{{Revision: rev, Changes: []store.Change{
+		{Kind: store.ChangeWorkspace, WorkspaceID: "ws_b"},
+		{Kind: store.ChangeWorkspace, WorkspaceID: "ws_a", Slugs: true},
+		{Kind: store.ChangeMember, WorkspaceID: "ws_b", UserID: "zed"},
+		{Kind: store.ChangeMember, WorkspaceID: "ws_b", UserID: "amy"},
+		{Kind: store.ChangeAPIKey, WorkspaceID: "ws_b", KeyID: "k1"},
 	}}}
 	if fmt.Sprint(cs) != fmt.Sprint(want) {
 		t.Errorf("Changes = %+v\nwant %+v", cs, want)
@@ -340,11 +333,11 @@ func TestChangesContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []Commit{{Revision: rev, Changes: []Change{
-		{Kind: ChangeWorkspace, WorkspaceID: "ws_b", Slugs: true},
-		{Kind: ChangeMember, WorkspaceID: "ws_b", UserID: "amy"},
-		{Kind: ChangeMember, WorkspaceID: "ws_b", UserID: "zed"},
-		{Kind: ChangeAPIKey, WorkspaceID: "ws_b", KeyID: "k1"},
+	want = []store.Commit{{Revision: rev, Changes: []store.Change{
+		{Kind: store.ChangeWorkspace, WorkspaceID: "ws_b", Slugs: true},
+		{Kind: store.ChangeMember, WorkspaceID: "ws_b", UserID: "amy"},
+		{Kind: store.ChangeMember, WorkspaceID: "ws_b", UserID: "zed"},
+		{Kind: store.ChangeAPIKey, WorkspaceID: "ws_b", KeyID: "k1"},
 	}}}
 	if fmt.Sprint(cs) != fmt.Sprint(want) {
 		t.Errorf("Changes of a purge = %+v\nwant %+v", cs, want)
@@ -393,7 +386,7 @@ func TestChangesGapless(t *testing.T) {
 	}
 	wg.Wait()
 	for _, s := range []*Store{s2, s1} {
-		var got []Commit
+		var got []store.Commit
 		for since := base; ; {
 			page, err := s.Changes(context.Background(), since, 37)
 			if err != nil {
@@ -423,32 +416,35 @@ func TestChangesGapless(t *testing.T) {
 }
 
 // TestChangesTruncated: with a retention of 5, old commits are pruned and
-// a since before the retained log is a *ChangesTruncatedError naming the
+// a since before the retained log is a *store.ChangesTruncatedError naming the
 // oldest commit, from which reading continues.
 func TestChangesTruncated(t *testing.T) {
-	s, _ := openT(t, Options{ChangeRetention: 5})
+	const retention = 5
+	s, _ := openT(t, Options{ChangeRetention: retention})
 	ctx := context.Background()
 	if cs, err := s.Changes(ctx, 0, 0); err != nil || len(cs) != 0 {
 		t.Fatalf("Changes of a new store = %v, %v", cs, err)
 	}
-	const n = 2*pruneEvery + 2
+	k := pruneEvery(retention)
+	n := 2*k*retention + 2
 	for range n {
 		mustUpdate(t, s, func(tx store.Tx) error { return nil })
 	}
 	_, err := s.Changes(ctx, 0, 0)
-	var te *ChangesTruncatedError
-	if !errors.As(err, &te) || !errors.Is(err, ErrChangesTruncated) {
-		t.Fatalf("Changes(0) after pruning = %v, want a *ChangesTruncatedError", err)
+	var te *store.ChangesTruncatedError
+	if !errors.As(err, &te) || !errors.Is(err, store.ErrChangesTruncated) {
+		t.Fatalf("Changes(0) after pruning = %v, want a *store.ChangesTruncatedError", err)
 	}
-	wantOldest := uint64(2*pruneEvery - 5 + 1)
+	lastPrune := n / k * k
+	wantOldest := uint64(lastPrune - retention + 1)
 	if te.Since != 0 || te.Oldest != wantOldest {
 		t.Errorf("truncation = %+v, want Since 0, Oldest %d", te, wantOldest)
 	}
 	cs, err := s.Changes(ctx, te.Oldest-1, 0)
-	if err != nil || len(cs) != int(n-wantOldest+1) || cs[0].Revision != wantOldest {
-		t.Errorf("Changes(Oldest-1) = %d commits from %v, %v; want %d from %d", len(cs), cs, err, n-wantOldest+1, wantOldest)
+	if err != nil || len(cs) != int(uint64(n)-wantOldest+1) || cs[0].Revision != wantOldest {
+		t.Errorf("Changes(Oldest-1) = %d commits from %v, %v; want %d from %d", len(cs), cs, err, uint64(n)-wantOldest+1, wantOldest)
 	}
-	if _, err := s.Changes(ctx, te.Oldest-2, 0); !errors.Is(err, ErrChangesTruncated) {
+	if _, err := s.Changes(ctx, te.Oldest-2, 0); !errors.Is(err, store.ErrChangesTruncated) {
 		t.Errorf("Changes(Oldest-2) = %v, want truncated", err)
 	}
 }

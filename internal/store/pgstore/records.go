@@ -15,7 +15,7 @@ import (
 //
 // Keyed by id (the accept path knows no workspace), with a unique token
 // hash and the workspace and email indexes as columns. Invites carry no
-// access decision: no Change.
+// access decision: no store.Change.
 
 func (t *tx) Invite(id string) (store.Invite, error) {
 	nf := func() error { return notFound("invite", id) }
@@ -99,7 +99,7 @@ func (t *tx) InvitesForEmail(email string) ([]store.Invite, error) {
 // ---- API keys
 //
 // Keyed by id (a presented key names no workspace), with the workspace as
-// an indexed column. PutAPIKey records a Change (permissions and
+// an indexed column. PutAPIKey records a store.Change (permissions and
 // revocation are access decisions); TouchAPIKey records none.
 
 func (t *tx) APIKey(id string) (store.APIKey, error) {
@@ -143,7 +143,7 @@ func (t *tx) PutAPIKey(k store.APIKey) error {
 }
 
 // TouchAPIKey implements store.Tx: only LastUsedAt, only forward, no
-// Change. An id that cannot be a key is not found, like by APIKey.
+// store.Change. An id that cannot be a key is not found, like by APIKey.
 func (t *tx) TouchAPIKey(id string, at time.Time) error {
 	if err := t.writableErr(); err != nil {
 		return err

@@ -258,14 +258,14 @@ func (t *tx) PutUser(u store.User) error {
 	if err != nil {
 		return err
 	}
-	// Users carry no access decision: no Change.
+	// Users carry no access decision: no store.Change.
 	return t.exec("writing user", `INSERT INTO users (id, data) VALUES ($1, $2)
 		ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data`, u.ID, data)
 }
 
 // TouchUser records that user id was seen at `at` (the contract's touch
 // write): a missing user is created; an existing one gets LastSeen = at
-// when later, and Email = email when not empty. No Change.
+// when later, and Email = email when not empty. No store.Change.
 func (t *tx) TouchUser(id, email string, at time.Time) error {
 	if err := t.writableErr(); err != nil {
 		return err
@@ -380,7 +380,7 @@ func (t *tx) PutWorkspace(w store.Workspace) error {
 		return err
 	}
 	// One read for the checks: the slug's owner, and this workspace's
-	// old slug and deletion (for the Change's Slugs).
+	// old slug and deletion (for the store.Change's Slugs).
 	rows, err := t.ptx.Query(t.ctx, `SELECT id, slug, data->>'deleted_at' IS NOT NULL FROM workspaces WHERE id = $1 OR slug = $2`, w.ID, w.Slug)
 	if err != nil {
 		return t.dbErr("reading the workspace", err)
