@@ -21,7 +21,7 @@ FUZZ_TARGETS := \
 	./internal/store/boltstore:FuzzFastDecode \
 	./internal/store:FuzzParseToken
 
-.PHONY: all deps build run test unit xcaddy fuzz smoke bench lint clean
+.PHONY: all deps build run test unit xcaddy fuzz smoke bench lint clean pg-bin
 
 all: build
 
@@ -46,7 +46,7 @@ test: deps lint unit fuzz smoke
 xcaddy:
 	$(GO) test -count=1 -run '^TestXcaddyStyleBuild$$' .
 
-unit:
+unit: pg-bin
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 fuzz:
@@ -64,6 +64,21 @@ smoke: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	GO="$(GO)" ./bench/load.sh
+
+# The PostgreSQL store's tests run their own throwaway server from Debian's
+# binaries (internal/store/pgstore/pgtest). Install them when missing, once,
+# non-interactively, and without the system cluster: postgresql-common goes
+# first and is told not to create (so never to start) a main cluster.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+pg-bin:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql (binaries only) for the PostgreSQL store tests"; \
+		set -e; \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-common; \
+		echo 'create_main_cluster = false' | $(SUDO) tee -a /etc/postgresql-common/createcluster.conf >/dev/null; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
