@@ -11,10 +11,9 @@ import (
 // dbPassword is the password of the URLs below: it must never be printed.
 const dbPassword = "pw-9f3c1e"
 
-// postgresOpenerError is what the PostgreSQL opener answers in this build.
-// MERGE (lead): with pgstore wired in, the opener's error for a closed
-// loopback port (a connect error) replaces it.
-const postgresOpenerError = "this build has no PostgreSQL store backend yet"
+// postgresOpenerError is in what the PostgreSQL opener answers for the
+// closed loopback port of the URLs below.
+const postgresOpenerError = "connect"
 
 // Every `gatehouse store` subcommand takes --store as a postgres:// URL
 // and reaches the PostgreSQL opener, naming the URL with its password

@@ -80,19 +80,20 @@ func TestOpenRefusesOtherSchemes(t *testing.T) {
 
 func TestOpenPostgresReachesTheOpenerRedacted(t *testing.T) {
 	for _, u := range []string{
-		"postgres://gh:" + password + "@127.0.0.1:5432/gatehouse",
-		"postgresql://127.0.0.1/gatehouse?password=" + password,
+		// Port 1 on loopback: nothing listens, so the opener's connect fails.
+		"postgres://gh:" + password + "@127.0.0.1:1/gatehouse?connect_timeout=5",
+		"postgresql://127.0.0.1:1/gatehouse?connect_timeout=5&password=" + password,
 	} {
 		_, err := Open(context.Background(), u, Options{ReadOnly: true})
-		if !errors.Is(err, ErrNoPostgres) {
-			t.Fatalf("Open(%s): %v, want the PostgreSQL opener's error", Describe(u), err)
+		if err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
+			t.Fatalf("Open(%s): %v, want the PostgreSQL opener's connect error", Describe(u), err)
 		}
 		if strings.Contains(err.Error(), password) || !strings.Contains(err.Error(), "xxxxx") {
 			t.Errorf("Open: %q, want the URL named with its password redacted", err)
 		}
 	}
 	_, err := Open(context.Background(), "postgres://gh:"+password+"@db:bad-port/x", Options{})
-	if err == nil || errors.Is(err, ErrNoPostgres) || strings.Contains(err.Error(), password) {
+	if err == nil || strings.Contains(err.Error(), "connect") || strings.Contains(err.Error(), password) {
 		t.Errorf("Open of an unparseable URL: %v, want a parse error without the password", err)
 	}
 }
