@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -29,48 +27,6 @@ import (
 // store-wide sequence). They are kept, imported as they are, and sort
 // before every "ev_" id, so newest first still holds.
 
-const (
-	auditIDPrefix = "ev_"
-	auditIDDigits = 16
-	// legacyAuditIDWidth is the width of the decimal ids of older stores.
-	legacyAuditIDWidth = 20
-)
-
-func formatAuditID(seq uint64) string {
-	return fmt.Sprintf("%s%0*x", auditIDPrefix, auditIDDigits, seq)
-}
-
-// parseAuditID returns the sequence number of an id in the form
-// formatAuditID produces, or false.
-func parseAuditID(id string) (uint64, bool) {
-	hex, ok := strings.CutPrefix(id, auditIDPrefix)
-	if !ok || len(hex) != auditIDDigits {
-		return 0, false
-	}
-	for i := 0; i < len(hex); i++ {
-		if c := hex[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return 0, false
-		}
-	}
-	n, err := strconv.ParseUint(hex, 16, 64)
-	return n, err == nil
-}
-
-// isLegacyAuditID reports whether id is a 20-digit decimal id of an older
-// store (which always sorts before the "ev_" ids).
-func isLegacyAuditID(id string) bool {
-	if len(id) != legacyAuditIDWidth {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < '0' || id[i] > '9' {
-			return false
-		}
-	}
-	_, err := strconv.ParseUint(id, 10, 64)
-	return err == nil
-}
-
 // nextAuditID is the id after the greatest one workspaceID holds.
 func (t *tx) nextAuditID(b *bbolt.Bucket, workspaceID string) (string, error) {
 	prefix := prefix1(workspaceID)
@@ -82,10 +38,10 @@ func (t *tx) nextAuditID(b *bbolt.Bucket, workspaceID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if last == "" || isLegacyAuditID(last) {
-		return formatAuditID(1), nil
+	if last == "" || store.IsLegacyAuditID(last) {
+		return store.FormatAuditID(1), nil
 	}
-	seq, ok := parseAuditID(last)
+	seq, ok := store.ParseAuditID(last)
 	switch {
 	case !ok:
 		return "", fmt.Errorf("boltstore: audit event %s of workspace %s has an id this store cannot continue from", quote(last), quote(workspaceID))
@@ -93,7 +49,7 @@ func (t *tx) nextAuditID(b *bbolt.Bucket, workspaceID string) (string, error) {
 		// The next id would wrap and sort before every old one.
 		return "", fmt.Errorf("boltstore: the audit event sequence of workspace %s is exhausted", quote(workspaceID))
 	}
-	return formatAuditID(seq + 1), nil
+	return store.FormatAuditID(seq + 1), nil
 }
 
 func (t *tx) AppendAudit(ev store.AuditEvent) (store.AuditEvent, error) {
@@ -115,8 +71,8 @@ func (t *tx) AppendAudit(ev store.AuditEvent) (store.AuditEvent, error) {
 	} else {
 		// An imported event keeps its id; later appends follow the
 		// greatest id, so they sort after it and never collide with it.
-		if _, ok := parseAuditID(ev.ID); !ok && !isLegacyAuditID(ev.ID) {
-			return ev, fmt.Errorf("boltstore: audit event id %s is not %s and %d hex digits (an id this store assigned): %w", quote(ev.ID), auditIDPrefix, auditIDDigits, store.ErrInvalid)
+		if _, ok := store.ParseAuditID(ev.ID); !ok && !store.IsLegacyAuditID(ev.ID) {
+			return ev, fmt.Errorf("boltstore: audit event id %s is not %s (an id this store assigned): %w", quote(ev.ID), store.AuditIDForm, store.ErrInvalid)
 		}
 		if b.Get(t.scratch2(ev.WorkspaceID, ev.ID)) != nil {
 			return ev, fmt.Errorf("boltstore: audit event %s of workspace %s already exists: %w", quote(ev.ID), quote(ev.WorkspaceID), store.ErrInvalid)

@@ -52,15 +52,12 @@ package boltstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -293,7 +290,7 @@ func (s *Store) init() error {
 		}
 		meta := tx.Bucket(bucketMeta)
 		if meta.Get(keyStoreID) == nil {
-			id, err := newStoreID()
+			id, err := store.NewStoreID()
 			if err != nil {
 				return err
 			}
@@ -328,16 +325,6 @@ func readRevision(meta *bbolt.Bucket) uint64 {
 	return binary.BigEndian.Uint64(raw)
 }
 
-// newStoreID returns 128 random bits in lower-case unpadded base32 (26
-// characters, the alphabet store.ParseToken accepts).
-func newStoreID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])), nil
-}
-
 // ID implements store.Store.
 func (s *Store) ID() string { return s.id }
 
@@ -347,14 +334,7 @@ func (s *Store) Revision() uint64 { return s.rev.Load() }
 // publishRevision raises the mirrored revision to rev. Commit handlers of
 // two transactions may run concurrently (bbolt runs them after releasing
 // the writer lock), so the later revision must win whatever the order.
-func (s *Store) publishRevision(rev uint64) {
-	for {
-		cur := s.rev.Load()
-		if rev <= cur || s.rev.CompareAndSwap(cur, rev) {
-			return
-		}
-	}
-}
+func (s *Store) publishRevision(rev uint64) { store.RaiseRevision(&s.rev, rev) }
 
 func hasAllBuckets(tx *bbolt.Tx) bool {
 	for _, name := range allBuckets {

@@ -88,7 +88,7 @@ func checkInviteIndexes(tx *bbolt.Tx, wsSlug map[string]string) error {
 		if string(k) != ev.WorkspaceID+"\x00"+ev.ID {
 			return fmt.Errorf("audit key %q holds %s/%s", k, ev.WorkspaceID, ev.ID)
 		}
-		if _, ok := parseAuditID(ev.ID); !ok && !isLegacyAuditID(ev.ID) {
+		if _, ok := store.ParseAuditID(ev.ID); !ok && !store.IsLegacyAuditID(ev.ID) {
 			return fmt.Errorf("audit event id %q is malformed", ev.ID)
 		}
 		return nil
@@ -517,7 +517,7 @@ func TestAuditAppendAndList(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if _, ok := parseAuditID(got.ID); !ok || len(got.ID) != len("ev_")+16 {
+				if _, ok := store.ParseAuditID(got.ID); !ok || len(got.ID) != len("ev_")+16 {
 					t.Errorf("id %q is not ev_ and 16 hex digits", got.ID)
 				}
 				in.ID = got.ID

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,44 +23,8 @@ import (
 // SERIALIZABLE fails one of them, whose retry takes the next id. Audit
 // events carry no access decision: no store.Change.
 
-const (
-	auditIDPrefix      = "ev_"
-	auditIDDigits      = 16
-	legacyAuditIDWidth = 20
-	// auditScanBatch is the batch of events FindAudit reads per query.
-	auditScanBatch = 256
-)
-
-func formatAuditID(seq uint64) string {
-	return fmt.Sprintf("%s%0*x", auditIDPrefix, auditIDDigits, seq)
-}
-
-func parseAuditID(id string) (uint64, bool) {
-	hex, ok := strings.CutPrefix(id, auditIDPrefix)
-	if !ok || len(hex) != auditIDDigits {
-		return 0, false
-	}
-	for i := 0; i < len(hex); i++ {
-		if c := hex[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return 0, false
-		}
-	}
-	n, err := strconv.ParseUint(hex, 16, 64)
-	return n, err == nil
-}
-
-func isLegacyAuditID(id string) bool {
-	if len(id) != legacyAuditIDWidth {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < '0' || id[i] > '9' {
-			return false
-		}
-	}
-	_, err := strconv.ParseUint(id, 10, 64)
-	return err == nil
-}
+// auditScanBatch is the batch of events FindAudit reads per query.
+const auditScanBatch = 256
 
 // filterText is what the action and actor columns hold: text the column
 // can store (no NUL, valid UTF-8). They only narrow FindAudit's query; the
@@ -84,21 +47,21 @@ func (t *tx) AppendAudit(ev store.AuditEvent) (store.AuditEvent, error) {
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return ev, t.dbErr("reading the last audit id", err)
 		}
-		if last == "" || isLegacyAuditID(last) {
-			ev.ID = formatAuditID(1)
+		if last == "" || store.IsLegacyAuditID(last) {
+			ev.ID = store.FormatAuditID(1)
 		} else {
-			seq, ok := parseAuditID(last)
+			seq, ok := store.ParseAuditID(last)
 			switch {
 			case !ok:
 				return ev, t.fail(fmt.Errorf("pgstore: audit event %s of workspace %s has an id this store cannot continue from", quote(last), quote(ev.WorkspaceID)))
 			case seq == math.MaxUint64:
 				return ev, t.fail(fmt.Errorf("pgstore: the audit event sequence of workspace %s is exhausted", quote(ev.WorkspaceID)))
 			}
-			ev.ID = formatAuditID(seq + 1)
+			ev.ID = store.FormatAuditID(seq + 1)
 		}
 	} else {
-		if _, ok := parseAuditID(ev.ID); !ok && !isLegacyAuditID(ev.ID) {
-			return ev, t.fail(fmt.Errorf("pgstore: audit event id %s is not %s and %d hex digits (an id this store assigned): %w", quote(ev.ID), auditIDPrefix, auditIDDigits, store.ErrInvalid))
+		if _, ok := store.ParseAuditID(ev.ID); !ok && !store.IsLegacyAuditID(ev.ID) {
+			return ev, t.fail(fmt.Errorf("pgstore: audit event id %s is not %s (an id this store assigned): %w", quote(ev.ID), store.AuditIDForm, store.ErrInvalid))
 		}
 		dup, err := t.exists("the audit event", `SELECT EXISTS (SELECT 1 FROM audit_events WHERE workspace_id = $1 AND id = $2)`, ev.WorkspaceID, ev.ID)
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // migrations are the schema versions, applied in order: NNNN_name.sql is
@@ -121,7 +123,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
-	id, err := newStoreID()
+	id, err := store.NewStoreID()
 	if err != nil {
 		return err
 	}

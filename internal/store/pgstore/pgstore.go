@@ -34,14 +34,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,16 +183,6 @@ func redact(dbURL string) string {
 	return u.Redacted()
 }
 
-// newStoreID returns 128 random bits in lower-case unpadded base32 (26
-// characters, the alphabet store.ParseToken accepts), as boltstore does.
-func newStoreID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])), nil
-}
-
 // ID implements store.Store.
 func (s *Store) ID() string { return s.id }
 
@@ -204,14 +192,7 @@ func (s *Store) Revision() uint64 { return s.rev.Load() }
 
 // seeRevision raises Revision to rev; concurrent callers may come in any
 // order, the greatest wins.
-func (s *Store) seeRevision(rev uint64) {
-	for {
-		cur := s.rev.Load()
-		if rev <= cur || s.rev.CompareAndSwap(cur, rev) {
-			return
-		}
-	}
-}
+func (s *Store) seeRevision(rev uint64) { store.RaiseRevision(&s.rev, rev) }
 
 // ---- transactions
 

@@ -101,15 +101,8 @@ func checkKeys(pairs ...string) error {
 	return nil
 }
 
-// quote quotes s for an error message, shortened: ids in errors may come
-// from requests.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		return fmt.Sprintf("%q...", s[:max])
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote is store.QuoteID, short for the many error messages here.
+func quote(s string) string { return store.QuoteID(s) }
 
 func notFound(what, id string) error {
 	return fmt.Errorf("pgstore: %s %s: %w", what, quote(id), store.ErrNotFound)
