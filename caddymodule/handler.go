@@ -161,7 +161,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	observeDecision(&d, time.Since(start))
 	if !d.Allowed {
 		h.logDenial(r, &d)
-		gateway.WriteDenial(w, d.Problem)
+		gateway.WriteDecisionDenial(w, &d)
 		return nil
 	}
 	d.SetIdentityHeaders(r.Header)
@@ -169,7 +169,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if err := h.assert(r, &d); err != nil {
 			d.Allowed, d.Err = false, err
 			h.logDenial(r, &d)
-			gateway.WriteDenial(w, d.Problem)
+			gateway.WriteDecisionDenial(w, &d)
 			return nil
 		}
 	}
@@ -185,7 +185,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 func (h *Handler) assert(r *http.Request, d *gateway.Decision) error {
 	token, err := h.signer.Sign(d.Facts(), time.Now())
 	if err != nil {
-		d.Problem = problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "the gateway could not sign the request assertion")
+		d.Problem = problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "the gateway could not sign the request assertion").WithReason(problem.ReasonUnavailable)
 		return err
 	}
 	r.Header.Set(gateway.HeaderAssertion, token)
@@ -204,7 +204,9 @@ func (h *Handler) logDenial(r *http.Request, d *gateway.Decision) {
 		return
 	}
 	fields := []zap.Field{
+		zap.String("decision_id", d.ID.String()),
 		zap.String("code", d.Problem.Code),
+		zap.String("reason", d.Problem.Reason),
 		zap.Int("status", d.Problem.Status),
 		zap.String("method", r.Method),
 		// The path only: a query string may carry secrets.
