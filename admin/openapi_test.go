@@ -86,6 +86,7 @@ var requestTypes = map[string]any{
 	"createAPIKey":    createAPIKeyRequest{},
 	"acceptInvite":    acceptInviteRequest{},
 	"purgeWorkspace":  purgeRequest{},
+	"explain":         explainRequest{},
 }
 
 // Each documented request body has the fields the handler accepts, no

@@ -53,6 +53,7 @@ type Handler struct {
 	KeepOverrideHeaders bool `json:"keep_override_headers,omitempty"`
 
 	policy *gateway.Policy
+	app    *App
 	signer *gatewaySigner
 	logger *zap.Logger
 }
@@ -111,10 +112,20 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)
 	}
+	h.app = app
+	app.tables.add(h.policy)
 	if h.Assertion {
 		h.signer, err = app.AssertionSigner()
 	}
 	return err
+}
+
+// Cleanup removes the handler's rule table from the app's live tables.
+func (h *Handler) Cleanup() error {
+	if h.app != nil && h.policy != nil {
+		h.app.tables.remove(h.policy)
+	}
+	return nil
 }
 
 // gatehouseApp returns the configured app, or an error telling the user to
@@ -240,5 +251,6 @@ func (h *Handler) logDenial(r *http.Request, d *gateway.Decision) {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )
