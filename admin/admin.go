@@ -62,6 +62,9 @@ type Options struct {
 	// it to name the caller in its access log (Caddy's {http.auth.user.id})
 	// without authenticating the request a second time.
 	Authenticated func(r *http.Request, p authn.Principal)
+	// RuleTables returns the live rule tables of the gateway's gatehouse
+	// directives, for explain; nil = none (explain answers 503).
+	RuleTables func() []*gateway.Policy
 }
 
 // API serves the management API.
@@ -77,6 +80,7 @@ type API struct {
 	now        func() time.Time
 	prefix     func(*http.Request) string
 	onAuth     func(*http.Request, authn.Principal)
+	ruleTables func() []*gateway.Policy
 	table      *route.Table
 	endpoints  []endpoint
 	builtinIDs builtinPerms
@@ -104,6 +108,7 @@ func New(opts Options) (*API, error) {
 		prefix:   opts.MountPrefix,
 		onAuth:   opts.Authenticated,
 	}
+	a.ruleTables = opts.RuleTables
 	a.jwksSource = opts.JWKSSource
 	if a.creation == "" {
 		a.creation = CreationAnyone

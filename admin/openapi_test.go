@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-authz/gatehouse/internal/problem"
 )
 
 // openAPIDoc is the part of the document the tests read.
@@ -84,6 +86,7 @@ var requestTypes = map[string]any{
 	"createAPIKey":    createAPIKeyRequest{},
 	"acceptInvite":    acceptInviteRequest{},
 	"purgeWorkspace":  purgeRequest{},
+	"explain":         explainRequest{},
 }
 
 // Each documented request body has the fields the handler accepts, no
@@ -355,5 +358,32 @@ func TestOpenAPIServerIsTheMount(t *testing.T) {
 		if got := base + "/v1/workspaces"; got != mount+"/v1/workspaces" {
 			t.Errorf("mount %s: server %q + /v1/workspaces = %s", mount, raw.Servers[0].URL, got)
 		}
+	}
+}
+
+// The Problem schema's reason enum is exactly problem.Reasons.
+func TestOpenAPIProblemReasonEnumIsEveryReason(t *testing.T) {
+	var raw struct {
+		Components struct {
+			Schemas struct {
+				Problem struct {
+					Properties struct {
+						Reason struct {
+							Enum []string `json:"enum"`
+						} `json:"reason"`
+					} `json:"properties"`
+				} `json:"Problem"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &raw); err != nil {
+		t.Fatal(err)
+	}
+	documented := slices.Clone(raw.Components.Schemas.Problem.Properties.Reason.Enum)
+	sort.Strings(documented)
+	inCode := slices.Clone(problem.Reasons)
+	sort.Strings(inCode)
+	if len(inCode) == 0 || !slices.Equal(documented, inCode) {
+		t.Errorf("Problem.reason enum differs from problem.Reasons\ndocumented: %q\nin code:    %q", documented, inCode)
 	}
 }

@@ -42,11 +42,13 @@ func (a *API) endpointList() []endpoint {
 
 		{method: "GET", path: "/v1/workspaces/{ws}/me", handle: a.getWorkspaceMe},
 		{method: "POST", path: "/v1/workspaces/{ws}/check", handle: a.check},
+		{method: "POST", path: "/v1/workspaces/{ws}/explain", handle: a.explain},
 
 		{method: "GET", path: "/v1/workspaces/{ws}/members", query: memberQuery, handle: a.listMembers},
 		{method: "GET", path: "/v1/workspaces/{ws}/members/{user}", handle: a.getMember},
 		{method: "PUT", path: "/v1/workspaces/{ws}/members/{user}", handle: a.putMember},
 		{method: "DELETE", path: "/v1/workspaces/{ws}/members/{user}", handle: a.deleteMember},
+		{method: "GET", path: "/v1/workspaces/{ws}/members/{user}/effective", query: pageQuery, handle: a.getEffective},
 
 		{method: "GET", path: "/v1/workspaces/{ws}/roles", query: pageQuery, handle: a.listRoles},
 		{method: "POST", path: "/v1/workspaces/{ws}/roles", handle: a.createRole},

@@ -52,6 +52,7 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 		Logger:            ctx.Logger(),
 		MountPrefix:       mountPrefix,
 		Authenticated:     identify,
+		RuleTables:        app.RuleTables,
 	})
 	return err
 }

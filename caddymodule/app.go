@@ -86,6 +86,8 @@ type App struct {
 	logger      *zap.Logger
 
 	signer *gatewaySigner
+	// tables are the gatehouse handlers' rule tables (explain).
+	tables *ruleTables
 }
 
 // PermissionConfig declares one catalog permission.
@@ -137,6 +139,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // backend decides whether it opens now or at Start), starts token
 // verification and the decision engine.
 func (a *App) Provision(ctx caddy.Context) error {
+	a.tables = new(ruleTables)
 	a.logger = ctx.Logger()
 	if err := a.provisionPolicy(); err != nil {
 		return err
@@ -275,6 +278,9 @@ func (a *App) Cleanup() error {
 	}
 	return nil
 }
+
+// RuleTables returns the live rule tables of the gatehouse handlers.
+func (a *App) RuleTables() []*gateway.Policy { return a.tables.all() }
 
 // Engine returns the decision engine.
 func (a *App) Engine() *gateway.Engine { return a.engine }

@@ -115,7 +115,8 @@ func TestGatewayAllowsAndForwardsIdentity(t *testing.T) {
 		"X-Gatehouse-User", "alice",
 		"X_Gatehouse_Workspace", globexID,
 		"x-gatehouse-roles", "owner",
-		"X-Gatehouse-Restrict-Instance", "i1,i2,i3")
+		"X-Gatehouse-Restrict-Instance", "i1,i2,i3",
+		"X-Gatehouse-Decision-Id", "spoofed")
 	if r.StatusCode != 200 {
 		t.Fatalf("status %d: %s", r.StatusCode, r.body)
 	}
@@ -139,7 +140,9 @@ func TestGatewayAllowsAndForwardsIdentity(t *testing.T) {
 	for name := range got {
 		folded := strings.ReplaceAll(strings.ToLower(name), "_", "-")
 		// X-Gatehouse-Revision is ours (its value: TestUpstreamGetsRevision).
-		if _, expected := want[name]; strings.HasPrefix(folded, "x-gatehouse-") && !expected && name != "X-Gatehouse-Revision" {
+		// X-Gatehouse-Decision-Id too (TestDecisionIDInLogAndUpstream).
+		if _, expected := want[name]; strings.HasPrefix(folded, "x-gatehouse-") && !expected &&
+			name != "X-Gatehouse-Revision" && name != "X-Gatehouse-Decision-Id" {
 			t.Errorf("spoofed header %s reached the upstream", name)
 		}
 	}

@@ -53,6 +53,7 @@ type Handler struct {
 	KeepOverrideHeaders bool `json:"keep_override_headers,omitempty"`
 
 	policy *gateway.Policy
+	app    *App
 	signer *gatewaySigner
 	logger *zap.Logger
 }
@@ -111,10 +112,20 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)
 	}
+	h.app = app
+	app.tables.add(h.policy)
 	if h.Assertion {
 		h.signer, err = app.AssertionSigner()
 	}
 	return err
+}
+
+// Cleanup removes the handler's rule table from the app's live tables.
+func (h *Handler) Cleanup() error {
+	if h.app != nil && h.policy != nil {
+		h.app.tables.remove(h.policy)
+	}
+	return nil
 }
 
 // gatehouseApp returns the configured app, or an error telling the user to
@@ -161,7 +172,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	observeDecision(&d, time.Since(start))
 	if !d.Allowed {
 		h.logDenial(r, &d)
-		gateway.WriteDenial(w, d.Problem)
+		gateway.WriteDecisionDenial(w, &d)
 		return nil
 	}
 	d.SetIdentityHeaders(r.Header)
@@ -169,7 +180,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if err := h.assert(r, &d); err != nil {
 			d.Allowed, d.Err = false, err
 			h.logDenial(r, &d)
-			gateway.WriteDenial(w, d.Problem)
+			gateway.WriteDecisionDenial(w, &d)
 			return nil
 		}
 	}
@@ -185,7 +196,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 func (h *Handler) assert(r *http.Request, d *gateway.Decision) error {
 	token, err := h.signer.Sign(d.Facts(), time.Now())
 	if err != nil {
-		d.Problem = problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "the gateway could not sign the request assertion")
+		d.Problem = problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "the gateway could not sign the request assertion").WithReason(problem.ReasonUnavailable)
 		return err
 	}
 	r.Header.Set(gateway.HeaderAssertion, token)
@@ -204,7 +215,9 @@ func (h *Handler) logDenial(r *http.Request, d *gateway.Decision) {
 		return
 	}
 	fields := []zap.Field{
+		zap.String("decision_id", d.ID.String()),
 		zap.String("code", d.Problem.Code),
+		zap.String("reason", d.Problem.Reason),
 		zap.Int("status", d.Problem.Status),
 		zap.String("method", r.Method),
 		// The path only: a query string may carry secrets.
@@ -238,5 +251,6 @@ func (h *Handler) logDenial(r *http.Request, d *gateway.Decision) {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

@@ -39,3 +39,7 @@ const (
 )
 
 func tokenError(reason string) *TokenError { return &TokenError{Reason: reason} }
+
+// Expired reports whether the token was refused for its expiry alone, so
+// the gateway can name it (reason token_expired) without parsing text.
+func (e *TokenError) Expired() bool { return e.Reason == reasonExpired }

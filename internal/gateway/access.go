@@ -30,6 +30,13 @@ type Access struct {
 	// restrictedToNothing is the first restriction type whose list is
 	// empty, "" when there is none (see compileAccess).
 	restrictedToNothing string
+	// granted is Permissions before the member's denies: a permission in
+	// granted but not in Permissions was removed by a deny (reason
+	// denied_by_member_deny).
+	granted authz.Set
+	// deletedMember marks a non-Member answer for a member of a deleted
+	// workspace: only they are told it was deleted.
+	deletedMember bool
 }
 
 type headerValue struct {
@@ -37,8 +44,12 @@ type headerValue struct {
 	value string
 }
 
-// notMember is shared by every negative answer.
+// notMember is shared by every negative answer but a deleted workspace's
+// to one of its members.
 var notMember = &Access{}
+
+// deletedForMember is that answer.
+var deletedForMember = &Access{deletedMember: true}
 
 // restrictHeaderPrefix starts the header forwarding one restriction type.
 const restrictHeaderPrefix = "X-Gatehouse-Restrict-"
@@ -61,6 +72,10 @@ func compileAccess(c *authz.Catalog, ws store.Workspace, m store.Membership, rol
 		Permissions:  c.Effective(grants, m.Denies),
 		Restrictions: m.Restrictions,
 		rolesHeader:  strings.Join(m.Roles, ","),
+	}
+	a.granted = a.Permissions
+	if len(m.Denies) > 0 {
+		a.granted = c.Expand(grants)
 	}
 	for _, typ := range sortedKeys(m.Restrictions) {
 		// An empty list restricts the member to no resource of the type,

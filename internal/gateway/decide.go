@@ -42,18 +42,22 @@ type Decision struct {
 	// the data it was decided on is at least that fresh. Forwarded
 	// upstream as X-Gatehouse-Revision on allow.
 	Revision string
+	// ID names the decision in the Gatehouse-Decision-Id answer header,
+	// the X-Gatehouse-Decision-Id upstream header and the denial's log line.
+	ID DecisionID
 }
 
 // Decide runs the decision steps of README "The decision" for r. It never writes to r or
 // to a response; the caller applies the result.
 func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
+	d.ID = newDecisionID()
 	if err := canonpath.CheckURL(r.URL); err != nil {
-		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error()))
+		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidPath, err.Error()).WithReason(problem.ReasonInvalidPath))
 		return
 	}
 	if !route.ValidRequestMethod(r.Method) {
 		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidMethod,
-			"the method must be an upper-case token (GET, POST, ...): methods are case-sensitive"))
+			"the method must be an upper-case token (GET, POST, ...): methods are case-sensitive").WithReason(problem.ReasonInvalidMethod))
 		return
 	}
 	res := p.table.Match(r.Method, r.URL.Path, &d.Params)
@@ -70,7 +74,7 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	// After authentication, so that a caller with a bad credential learns
 	// nothing about the store from its token's fate.
 	if prob := CheckConsistency(r.Header, p.engine.store); prob != nil {
-		d.deny(prob)
+		d.deny(prob.WithReason(problem.ReasonInvalidConsistency))
 		return
 	}
 	if res.Status != route.Matched {
@@ -121,7 +125,7 @@ func (e *Engine) Authenticate(ctx context.Context, h http.Header) (p authn.Princ
 		return p, false, nil, nil
 	}
 	if malformed != "" {
-		return p, true, invalidToken(malformed), nil
+		return p, true, invalidToken(malformed, problem.ReasonInvalidToken), nil
 	}
 	if apikey.LooksLikeKey(token) {
 		p, denial, err = e.authenticateKey(ctx, token)
@@ -131,7 +135,11 @@ func (e *Engine) Authenticate(ctx context.Context, h http.Header) (p authn.Princ
 	if err != nil {
 		var te *authn.TokenError
 		if errors.As(err, &te) {
-			return p, true, invalidToken(te.Reason), nil
+			reason := problem.ReasonInvalidToken
+			if te.Expired() {
+				reason = problem.ReasonTokenExpired
+			}
+			return p, true, invalidToken(te.Reason, reason), nil
 		}
 		// ErrKeysUnavailable or anything unexpected: fail closed.
 		return p, true, unavailable("the token cannot be verified right now: signing keys are unavailable"), err
@@ -150,7 +158,7 @@ func (d *Decision) denyUnmatched(r *http.Request) {
 		return
 	}
 	d.deny(problem.New(http.StatusForbidden, problem.CodeForbidden,
-		"no rule allows "+r.Method+" on this path (default deny)"))
+		"no rule allows "+r.Method+" on this path (default deny)").WithReason(problem.ReasonNoRule))
 }
 
 func (d *Decision) authorizeGlobalAdmin(e *Engine) {
@@ -158,14 +166,14 @@ func (d *Decision) authorizeGlobalAdmin(e *Engine) {
 		d.Allowed = true
 		return
 	}
-	d.deny(problem.New(http.StatusForbidden, problem.CodeForbidden, "this route is reserved to global admins"))
+	d.deny(problem.New(http.StatusForbidden, problem.CodeForbidden, "this route is reserved to global admins").WithReason(problem.ReasonGlobalAdminRequired))
 }
 
 func (p *Policy) authorizeWorkspace(r *http.Request, ph Placeholders, rule *Rule, d *Decision) {
 	ref, ok := p.workspaceRef(r, ph, &d.Params)
 	if !ok {
 		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidRequest,
-			"the workspace is named more than once ("+p.source.From+" "+p.source.Name+")"))
+			"the workspace is named more than once ("+p.source.From+" "+p.source.Name+")").WithReason(problem.ReasonInvalidRequest))
 		return
 	}
 	access, err := p.engine.Access(r.Context(), d.Principal, ref)
@@ -174,44 +182,70 @@ func (p *Policy) authorizeWorkspace(r *http.Request, ph Placeholders, rule *Rule
 		d.deny(unavailable("the membership store is unavailable"))
 		return
 	}
-	if !access.Member {
-		pr := problem.New(http.StatusNotFound, problem.CodeWorkspaceNotFound,
-			"no such workspace, or you are not a member of it")
-		if plausibleRef(ref) {
-			pr.Workspace = ref
-		}
+	d.Access = access
+	if pr := Authorize(rule, access, ref, &d.Params); pr != nil {
 		d.deny(pr)
 		return
 	}
-	d.Access = access
+	d.Allowed = true
+}
+
+// Authorize is the workspace half of the decision, shared by the gateway,
+// explain and "gatehouse test" (README "Why was I denied?"): what rule
+// requires of access, the caller's compiled standing in the workspace ref
+// named. It returns nil to allow, else the denial. It allocates only to
+// deny.
+func Authorize(rule *Rule, access *Access, ref string, params *route.Params) *problem.Problem {
+	if !access.Member {
+		return workspaceDenial(access, ref)
+	}
 	if rule.Kind == RequirePermission && !access.Permissions.Has(rule.permID) {
 		pr := problem.New(http.StatusForbidden, problem.CodeForbidden,
 			"you need the "+rule.Permission+" permission in workspace "+access.Slug)
 		pr.RequiredPermission = rule.Permission
 		pr.Workspace = access.Slug
-		d.deny(pr)
-		return
+		pr.Reason = problem.ReasonMissingPermission
+		if access.granted.Has(rule.permID) {
+			pr.Reason = problem.ReasonDeniedByMemberDeny
+		}
+		return pr
 	}
 	if access.restrictedToNothing != "" {
 		pr := problem.New(http.StatusForbidden, problem.CodeRestricted,
 			"your membership is restricted to no "+access.restrictedToNothing+" resources in workspace "+access.Slug)
 		pr.Workspace = access.Slug
 		pr.RequiredPermission = rule.Permission
-		d.deny(pr)
-		return
+		return pr.WithReason(problem.ReasonRestricted)
 	}
 	if rule.restrictType != "" {
-		id, _ := d.Params.Get(rule.restrictVar)
+		id, _ := params.Get(rule.restrictVar)
 		if !access.Allows(rule.restrictType, id) {
 			pr := problem.New(http.StatusForbidden, problem.CodeRestricted,
 				"your membership is restricted to other "+rule.restrictType+" resources")
 			pr.Workspace = access.Slug
 			pr.RequiredPermission = rule.Permission
-			d.deny(pr)
-			return
+			return pr.WithReason(problem.ReasonRestricted)
 		}
 	}
-	d.Allowed = true
+	return nil
+}
+
+// workspaceDenial is the 404 of a caller without standing in workspace
+// ref. Unknown, deleted and not-a-member answer alike, byte for byte; only
+// a member of a deleted workspace learns that it was deleted.
+func workspaceDenial(access *Access, ref string) *problem.Problem {
+	if access.deletedMember {
+		pr := problem.New(http.StatusNotFound, problem.CodeWorkspaceNotFound,
+			"this workspace has been deleted")
+		pr.Workspace = ref
+		return pr.WithReason(problem.ReasonWorkspaceDeleted)
+	}
+	pr := problem.New(http.StatusNotFound, problem.CodeWorkspaceNotFound,
+		"no such workspace, or you are not a member of it")
+	if plausibleRef(ref) {
+		pr.Workspace = ref
+	}
+	return pr.WithReason(problem.ReasonNotMember)
 }
 
 func (d *Decision) deny(p *problem.Problem) {

@@ -15,22 +15,33 @@ const Realm = "gatehouse"
 // carries none.
 func Unauthenticated() *problem.Problem {
 	return problem.New(http.StatusUnauthorized, problem.CodeUnauthenticated,
-		"this route needs a bearer token: send Authorization: Bearer <token>")
+		"this route needs a bearer token: send Authorization: Bearer <token>").WithReason(problem.ReasonUnauthenticated)
 }
 
-func invalidToken(reason string) *problem.Problem {
-	return problem.New(http.StatusUnauthorized, problem.CodeInvalidToken, "invalid token: "+reason)
+// invalidToken is the 401 for refused credentials: why is the fixed text
+// of the detail, reason its stable name.
+func invalidToken(why, reason string) *problem.Problem {
+	return problem.New(http.StatusUnauthorized, problem.CodeInvalidToken, "invalid token: "+why).WithReason(reason)
 }
 
 func unavailable(detail string) *problem.Problem {
-	return problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, detail)
+	return problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, detail).WithReason(problem.ReasonUnavailable)
 }
 
 func methodNotAllowed(method string, res route.Result) *problem.Problem {
 	p := problem.New(http.StatusMethodNotAllowed, problem.CodeMethodNotAllowed,
 		method+" is not allowed on "+res.Pattern+"; allowed: "+res.Allow)
 	p.AllowedMethods = strings.Split(res.Allow, ", ")
-	return p
+	return p.WithReason(problem.ReasonMethodNotAllowed)
+}
+
+// WriteDecisionDenial answers the denied decision d: WriteDenial with
+// the Gatehouse-Decision-Id header naming it.
+func WriteDecisionDenial(w http.ResponseWriter, d *Decision) {
+	if d.ID != 0 {
+		w.Header().Set(HeaderDecisionID, d.ID.String())
+	}
+	WriteDenial(w, d.Problem)
 }
 
 // WriteDenial answers a denied request: the problem body plus the headers

@@ -285,8 +285,11 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 		return nil, err
 	}
 	// A slug renamed between the two reads no longer names this workspace.
-	if ws.Deleted() || (!ident.IsWorkspaceID(ref) && ws.Slug != ref) {
+	if !ident.IsWorkspaceID(ref) && ws.Slug != ref {
 		return notMember, nil
+	}
+	if ws.Deleted() {
+		return e.deletedAccess(tx, workspaceID, user, keyID)
 	}
 	if keyID != "" {
 		// The principal is an API key (authenticateKey set KeyID): no
@@ -301,6 +304,23 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 		return nil, err
 	}
 	return e.MemberAccess(tx, ws, m)
+}
+
+// deletedAccess answers for deleted workspace workspaceID: its members
+// learn that it was deleted, nobody else (an API key's workspace being
+// deleted is refused at authentication already).
+func (e *Engine) deletedAccess(tx store.Tx, workspaceID, user, keyID string) (*Access, error) {
+	if keyID != "" {
+		return notMember, nil
+	}
+	_, err := tx.Member(workspaceID, user)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notMember, nil
+	case err != nil:
+		return nil, err
+	}
+	return deletedForMember, nil
 }
 
 // MemberAccess compiles what membership m grants in workspace ws, reading

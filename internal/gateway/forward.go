@@ -56,6 +56,9 @@ func (d *Decision) SetIdentityHeaders(h http.Header) {
 	if d.Revision != "" {
 		h.Set(HeaderRevision, d.Revision)
 	}
+	if d.ID != 0 {
+		h.Set(HeaderUpstreamDecisionID, d.ID.String())
+	}
 	h.Del(HeaderConsistency)
 	if !d.Authenticated {
 		return

@@ -58,7 +58,7 @@ const (
 func (e *Engine) authenticateKey(ctx context.Context, token string) (authn.Principal, *problem.Problem, error) {
 	id, secret, ok := apikey.Parse(token)
 	if !ok {
-		return authn.Principal{}, invalidToken(reasonMalformedKey), nil
+		return authn.Principal{}, invalidToken(reasonMalformedKey, problem.ReasonInvalidToken), nil
 	}
 	cred, err := e.keyCredential(ctx, id)
 	if err != nil {
@@ -69,16 +69,17 @@ func (e *Engine) authenticateKey(ctx context.Context, token string) (authn.Princ
 	// anything else is looked at: timing does not tell ids apart.
 	match := subtle.ConstantTimeCompare(sum[:], cred.hash[:]) == 1
 	if !match || !cred.found {
-		return authn.Principal{}, invalidToken(reasonBadKey), nil
+		return authn.Principal{}, invalidToken(reasonBadKey, problem.ReasonInvalidToken), nil
 	}
 	now := e.now()
 	switch {
 	case cred.revoked:
-		return authn.Principal{}, invalidToken(reasonRevokedKey), nil
+		return authn.Principal{}, invalidToken(reasonRevokedKey, problem.ReasonKeyRevoked), nil
 	case cred.expiresAt != 0 && now.UnixNano() >= cred.expiresAt:
-		return authn.Principal{}, invalidToken(reasonExpiredKey), nil
+		return authn.Principal{}, invalidToken(reasonExpiredKey, problem.ReasonKeyExpired), nil
 	case cred.workspaceGone:
-		return authn.Principal{}, invalidToken(reasonKeyWorkspace), nil
+		// Told only to the holder of the right secret, like the others.
+		return authn.Principal{}, invalidToken(reasonKeyWorkspace, problem.ReasonWorkspaceDeleted), nil
 	}
 	e.keyUses.used(cred, now)
 	p := authn.Principal{Subject: cred.subject, KeyID: cred.id}

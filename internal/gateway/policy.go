@@ -91,6 +91,11 @@ type Rule struct {
 	restrictVar  string
 	// Label identifies the rule in logs: "GET /w/{workspace}/messages".
 	Label string
+	// Text is the rule as configured ("GET /w/{workspace}/messages
+	// message.read"), Source where ("Caddyfile:12", "" when unknown): explain
+	// shows them.
+	Text   string
+	Source string
 }
 
 // Policy is the compiled rule table of one gatehouse handler.
@@ -166,7 +171,11 @@ func (e *Engine) NewPolicy(specs []RuleSpec, source WorkspaceSource) (*Policy, e
 }
 
 func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error) {
-	r := Rule{Label: strings.Join(spec.Methods, ",") + " " + spec.Path}
+	r := Rule{Label: strings.Join(spec.Methods, ",") + " " + spec.Path, Source: spec.Source}
+	r.Text = r.Label + " " + spec.Require
+	if spec.RestrictType != "" {
+		r.Text += " restrict " + spec.RestrictType + " {" + spec.RestrictParam + "}"
+	}
 	switch spec.Require {
 	case "":
 		return r, fmt.Errorf("missing requirement: use public, authenticated, member, global_admin or a permission")

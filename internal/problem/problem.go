@@ -41,11 +41,14 @@ const ContentType = "application/problem+json"
 
 // Problem is one RFC 9457 problem detail with Gatehouse's extension members.
 type Problem struct {
-	Type               string   `json:"type"`
-	Title              string   `json:"title"`
-	Status             int      `json:"status"`
-	Detail             string   `json:"detail,omitempty"`
-	Code               string   `json:"code"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code"`
+	// Reason is finer than Code and as stable (README "Why was I
+	// denied?"); the gateway sets it on every denial.
+	Reason             string   `json:"reason,omitempty"`
 	RequiredPermission string   `json:"required_permission,omitempty"`
 	Workspace          string   `json:"workspace,omitempty"`
 	AllowedMethods     []string `json:"allowed_methods,omitempty"`

@@ -1,0 +1,146 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/problem"
+	"github.com/gatehouse-authz/gatehouse/internal/route"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+type explainRequest struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	// User is whom to explain for (default: the caller); APIKey a key id
+	// of the workspace instead.
+	User   string `json:"user"`
+	APIKey string `json:"api_key"`
+}
+
+// POST /v1/workspaces/{ws}/explain: why the gateway would allow or deny
+// a request, computed from the store in one read transaction (never from
+// the caches) against the live rule tables.
+func (a *API) explain(c *call) error {
+	var req explainRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	switch {
+	case req.Method == "":
+		return invalid("method", "method is required")
+	case !route.ValidRequestMethod(req.Method):
+		return invalid("method", "the method must be an upper-case token (GET, POST, ...)")
+	case req.Path == "":
+		return invalid("path", "path is required")
+	case len(req.Path) > 8192:
+		return invalid("path", "path is longer than 8192 bytes")
+	case req.User != "" && req.APIKey != "":
+		return invalid("api_key", "give user or api_key, not both")
+	}
+	var ex *gateway.Explanation
+	err := c.view(func(tx store.Tx) error {
+		st, err := c.standing(tx)
+		if err != nil {
+			return err
+		}
+		in := gateway.ExplainInput{Method: req.Method, Path: req.Path, Subject: req.User, KeyID: req.APIKey, Workspace: st.ws}
+		if in.Subject == "" && in.KeyID == "" {
+			in.Subject = c.user()
+		}
+		if in.KeyID != "" || in.Subject != c.user() {
+			if !st.access.Permissions.Has(a.builtinIDs.members) {
+				return missingPermission(a.catalog.Name(a.builtinIDs.members), st.ws.Slug)
+			}
+		}
+		if in.KeyID != "" {
+			if _, err := a.workspaceKey(tx, st, in.KeyID); err != nil {
+				return err
+			}
+		}
+		policy, err := a.ruleTableFor(req.Path)
+		if err != nil {
+			return err
+		}
+		ex, err = policy.Explain(tx, in)
+		if errors.Is(err, gateway.ErrOtherWorkspace) {
+			return invalid("path", "the path names another workspace: explain it in that workspace")
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, ex)
+}
+
+// ruleTableFor picks the rule table of the gatehouse directive serving
+// path: the one table whose rules match it; the first when none does (the
+// answer is then no_rule). Several directives matching the same path are
+// ambiguous: explain refuses rather than guess.
+func (a *API) ruleTableFor(path string) (*gateway.Policy, error) {
+	var tables []*gateway.Policy
+	if a.ruleTables != nil {
+		tables = a.ruleTables()
+	}
+	if len(tables) == 0 {
+		return nil, problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable,
+			"no gatehouse directive is configured: there is no rule table to explain against")
+	}
+	var match *gateway.Policy
+	for _, t := range tables {
+		if !t.Matches(path) {
+			continue
+		}
+		if match != nil {
+			return nil, invalid("path", "several gatehouse directives have rules for this path: explain cannot tell which site serves it")
+		}
+		match = t
+	}
+	if match == nil {
+		match = tables[0]
+	}
+	return match, nil
+}
+
+// GET /v1/workspaces/{ws}/members/{user}/effective: every effective
+// permission of the member with its provenance, read from the store.
+func (a *API) getEffective(c *call) error {
+	pg, err := c.page()
+	if err != nil {
+		return err
+	}
+	var items []gateway.Provenance
+	next := ""
+	err = c.view(func(tx store.Tx) error {
+		st, err := c.standingForMember(tx)
+		if err != nil {
+			return err
+		}
+		m, err := a.member(tx, st.ws.ID, c.param("user"))
+		if err != nil {
+			return err
+		}
+		all, err := a.engine.EffectivePermissions(tx, st.ws, m)
+		if err != nil {
+			return err
+		}
+		// Sorted by name; the cursor is the last name of a page.
+		start := sort.Search(len(all), func(i int) bool { return all[i].Permission > pg.cursor })
+		if pg.cursor == "" {
+			start = 0
+		}
+		end := min(start+pg.limit, len(all))
+		items = all[start:end]
+		if end < len(all) {
+			next = all[end-1].Permission
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, newList(items, next))
+}

@@ -1,0 +1,45 @@
+package problem
+
+// Reasons of gateway denials (README "Why was I denied?"). A reason is
+// finer than its code but never finer than what the caller may know: a
+// caller who is not a member of a workspace gets ReasonNotMember whether
+// the workspace exists, was deleted or never existed.
+const (
+	ReasonNoRule              = "no_rule"
+	ReasonMethodNotAllowed    = "method_not_allowed"
+	ReasonInvalidPath         = "invalid_path"
+	ReasonInvalidMethod       = "invalid_method"
+	ReasonInvalidRequest      = "invalid_request"
+	ReasonInvalidConsistency  = "invalid_consistency_token"
+	ReasonUnauthenticated     = "unauthenticated"
+	ReasonTokenExpired        = "token_expired"
+	ReasonInvalidToken        = "invalid_token"
+	ReasonKeyRevoked          = "key_revoked"
+	ReasonKeyExpired          = "key_expired"
+	ReasonNotMember           = "not_member"
+	ReasonWorkspaceDeleted    = "workspace_deleted"
+	ReasonMissingPermission   = "missing_permission"
+	ReasonDeniedByMemberDeny  = "denied_by_member_deny"
+	ReasonRestricted          = "restricted"
+	ReasonGlobalAdminRequired = "global_admin_required"
+	// ReasonPlanRequired is reserved for plan-gated permissions
+	// (organizations and plans): never produced yet.
+	ReasonPlanRequired = "plan_required"
+	ReasonUnavailable  = "unavailable"
+)
+
+// Reasons lists every reason, in README order.
+var Reasons = []string{
+	ReasonNoRule, ReasonMethodNotAllowed, ReasonInvalidPath, ReasonInvalidMethod,
+	ReasonInvalidRequest, ReasonInvalidConsistency, ReasonUnauthenticated,
+	ReasonTokenExpired, ReasonInvalidToken, ReasonKeyRevoked, ReasonKeyExpired,
+	ReasonNotMember, ReasonWorkspaceDeleted, ReasonMissingPermission,
+	ReasonDeniedByMemberDeny, ReasonRestricted, ReasonGlobalAdminRequired,
+	ReasonPlanRequired, ReasonUnavailable,
+}
+
+// WithReason sets p's reason and returns p.
+func (p *Problem) WithReason(reason string) *Problem {
+	p.Reason = reason
+	return p
+}
