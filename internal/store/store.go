@@ -251,7 +251,11 @@ type Stats struct {
 // Store is a transactional Gatehouse store.
 type Store interface {
 	// View runs fn in a read-only transaction. The Tx must not be used
-	// after fn returns; write methods return an error.
+	// after fn returns; write methods return an error. Like Update's, fn
+	// may run more than once (a networked backend retries a read-only
+	// transaction that failed to serialize), so the same rule holds: no
+	// effect outside the transaction but outer variables it recomputes
+	// on every run.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction and commits it durably
 	// before returning nil. If fn returns an error, or a write method
