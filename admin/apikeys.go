@@ -166,6 +166,7 @@ func (a *API) listAPIKeys(c *call) error {
 	items := []apiKeyView{}
 	var next string
 	err = c.view(func(tx store.Tx) error {
+		items = items[:0] // a backend may run fn again: only the last run counts
 		st, err := c.standingWith(tx, a.builtinIDs.apiKeys)
 		if err != nil {
 			return err

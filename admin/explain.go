@@ -115,6 +115,7 @@ func (a *API) getEffective(c *call) error {
 	var items []gateway.Provenance
 	next := ""
 	err = c.view(func(tx store.Tx) error {
+		next = "" // a backend may run fn again: only the last run counts
 		st, err := c.standingForMember(tx)
 		if err != nil {
 			return err

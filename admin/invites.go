@@ -159,6 +159,7 @@ func (a *API) listInvites(c *call) error {
 		next  string
 	)
 	err = c.view(func(tx store.Tx) error {
+		items = items[:0] // a backend may run fn again: only the last run counts
 		st, err := c.standingWith(tx, a.builtinIDs.members)
 		if err != nil {
 			return err
@@ -235,6 +236,7 @@ func (a *API) listMyInvites(c *call) error {
 		return c.respond(http.StatusOK, newList(items, ""))
 	}
 	err := c.view(func(tx store.Tx) error {
+		items = items[:0] // a backend may run fn again: only the last run counts
 		invs, err := tx.InvitesForEmail(email)
 		if err != nil {
 			return err

@@ -35,6 +35,7 @@ type meResponse struct {
 func (a *API) getMe(c *call) error {
 	resp := meResponse{ID: c.user(), Email: c.principal.Email, GlobalAdmin: c.isGlobalAdmin(), Workspaces: []myWorkspace{}}
 	err := c.view(func(tx store.Tx) error {
+		resp.Workspaces = resp.Workspaces[:0] // a backend may run fn again: only the last run counts
 		if u, err := tx.User(c.user()); err == nil {
 			resp.FirstSeen, resp.LastSeen = &u.FirstSeen, &u.LastSeen
 		} else if !errors.Is(err, store.ErrNotFound) {

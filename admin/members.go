@@ -68,6 +68,7 @@ func (a *API) listMembers(c *call) error {
 		next  string
 	)
 	err = c.view(func(tx store.Tx) error {
+		items = items[:0] // a backend may run fn again: only the last run counts
 		st, err := c.standingWith(tx, a.builtinIDs.members)
 		if err != nil {
 			return err
@@ -104,6 +105,7 @@ func (a *API) findMembers(c *call, pg page, email string) error {
 	items := []memberView{}
 	var next string
 	err := c.view(func(tx store.Tx) error {
+		items, next = items[:0], "" // a backend may run fn again: only the last run counts
 		st, err := c.standingWith(tx, a.builtinIDs.members)
 		if err != nil {
 			return err

@@ -219,6 +219,7 @@ func (a *API) listWorkspaces(c *call) error {
 		next  string
 	)
 	err = c.view(func(tx store.Tx) error {
+		items = items[:0] // a backend may run fn again: only the last run counts
 		ms, n, err := tx.UserMemberships(c.user(), pg.cursor, pg.limit)
 		if err != nil {
 			return err

@@ -67,6 +67,9 @@ func staleUses(db store.Store, catalog *authz.Catalog) (uses, missing []string, 
 		}
 	}
 	err = db.View(context.Background(), func(tx store.Tx) error {
+		// A backend may run fn again: only the last run counts.
+		uses, missing = uses[:0], missing[:0]
+		clear(seen)
 		return eachPage(func(cursor string) (string, error) {
 			wss, next, err := tx.Workspaces(cursor, stalePageSize)
 			for _, ws := range wss {

@@ -258,6 +258,7 @@ func (e *Engine) loadAccess(ctx context.Context, user, keyID, ref string) (*Acce
 
 func (e *Engine) resolveSlug(ctx context.Context, slug string) (id string, found bool, err error) {
 	err = e.store.View(ctx, func(tx store.Tx) error {
+		id, found = "", false // a backend may run fn again: only the last run counts
 		ws, err := tx.WorkspaceBySlug(slug)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil

@@ -16,10 +16,15 @@ import (
 // may write through s (not through the returned store) in between, to
 // play the concurrent writer whose commit made the first run fail.
 //
+// View is retried the same way (a networked backend may retry a
+// read-only transaction too): fn runs twice, each time in its own
+// transaction, between runs between them, and the second run's result is
+// the View's.
+//
 // Code whose closures are retry-safe behaves under Retrying exactly as
 // under s; a closure that appends to an outer slice, counts, keeps an id
 // made in the first run, or acts outside its transaction gives itself
-// away. Everything else (View, Revision, ...) is s's own.
+// away. Everything else (Revision, Changes, ...) is s's own.
 func Retrying(s store.Store, between func()) store.Store {
 	return &retrying{Store: s, between: between}
 }
@@ -31,6 +36,20 @@ type retrying struct {
 
 // errFirstRun rolls the first run back.
 var errFirstRun = errors.New("storetest: the first run of a retried Update is rolled back")
+
+func (r *retrying) View(ctx context.Context, fn func(store.Tx) error) error {
+	err := r.Store.View(ctx, func(tx store.Tx) error {
+		_ = fn(tx)
+		return errFirstRun
+	})
+	if !errors.Is(err, errFirstRun) {
+		return err
+	}
+	if r.between != nil {
+		r.between()
+	}
+	return r.Store.View(ctx, fn)
+}
 
 func (r *retrying) Update(ctx context.Context, fn func(store.Tx) error) error {
 	_, err := r.UpdateRev(ctx, fn)
