@@ -323,6 +323,14 @@ func acquireStore(backend StoreBackend, logger *zap.Logger) (*sharedStore, strin
 	return shared, key, nil
 }
 
+// feedBackend is a backend whose store other processes write too, so
+// that its caches can fall behind: it sets the change-feed consumer's
+// staleness bound and consistency wait (changefeed.Options). A backend
+// without it (bbolt) is never stale.
+type feedBackend interface {
+	feedOptions() (maxStaleness, consistencyWait time.Duration)
+}
+
 // tunedBackend is a backend whose options are not part of its PoolKey.
 type tunedBackend interface {
 	// options describes them, to compare two configs of one database.
@@ -344,7 +352,11 @@ func warnOptionsKept(logger *zap.Logger, shared *sharedStore, backend StoreBacke
 // wire builds the Live of s (its caches and feed follower). It starts
 // from the database's revision when the file is open, else from 0.
 func (s *sharedStore) wire() (caddy.Destructor, error) {
-	live, err := changefeed.New(s, changefeed.Options{Logger: caddy.Log().Named("gatehouse.changefeed")})
+	opts := changefeed.Options{Logger: caddy.Log().Named("gatehouse.changefeed")}
+	if fb, ok := s.backend.(feedBackend); ok {
+		opts.MaxStaleness, opts.ConsistencyWait = fb.feedOptions()
+	}
+	live, err := changefeed.New(s, opts)
 	if err != nil {
 		if db := s.load(); db != nil {
 			_ = db.Close()
