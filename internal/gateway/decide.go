@@ -69,7 +69,7 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	}
 	// After authentication, so that a caller with a bad credential learns
 	// nothing about the store from its token's fate.
-	if prob := CheckConsistency(r.Header, p.engine.store); prob != nil {
+	if prob := p.engine.checkConsistency(r.Context(), r.Header, d); prob != nil {
 		d.deny(prob)
 		return
 	}

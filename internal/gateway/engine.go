@@ -79,20 +79,25 @@ type Engine struct {
 	systemRoleList []SystemRole
 	globalAdmins   map[string]struct{}
 	store          store.Store
-	versions       *permcache.Versions
-	authn          Authenticator
-	cache          *permcache.Cache[*Access]
-	keys           *permcache.Cache[*keyCredential]
-	unknownKeys    *permcache.Unknown
-	noKey          *keyCredential
-	keyUses        *keyUseRecorder
-	fills          singleflight.Group
-	storeTimeout   time.Duration
-	observer       Observer
-	logger         *zap.Logger
-	now            func() time.Time
-	seen           *seenRecorder
-	closeOnce      sync.Once
+	live           *changefeed.Live
+	// canBeStale: the store has other writers (PostgreSQL), so every
+	// decision that needs store data first checks the feed's staleness
+	// (one clock read); false on bbolt, which costs nothing.
+	canBeStale   bool
+	versions     *permcache.Versions
+	authn        Authenticator
+	cache        *permcache.Cache[*Access]
+	keys         *permcache.Cache[*keyCredential]
+	unknownKeys  *permcache.Unknown
+	noKey        *keyCredential
+	keyUses      *keyUseRecorder
+	fills        singleflight.Group
+	storeTimeout time.Duration
+	observer     Observer
+	logger       *zap.Logger
+	now          func() time.Time
+	seen         *seenRecorder
+	closeOnce    sync.Once
 	// revision is the decimal store revision forwarded upstream.
 	revision revisionText
 }
@@ -137,6 +142,8 @@ func NewEngine(opts Options) (*Engine, error) {
 		systemRoleList: opts.SystemRoles,
 		globalAdmins:   admins,
 		store:          opts.Live,
+		live:           opts.Live,
+		canBeStale:     opts.Live.CanBeStale(),
 		versions:       versions,
 		authn:          opts.Authenticator,
 		cache:          cache,
@@ -199,6 +206,11 @@ func (e *Engine) SystemRoles() []SystemRole { return e.systemRoleList }
 func (e *Engine) Access(ctx context.Context, p authn.Principal, ref string) (*Access, error) {
 	if !plausibleRef(ref) {
 		return notMember, nil
+	}
+	// An API key's staleness was checked when it was authenticated, in
+	// the same request: one clock read per decision.
+	if e.canBeStale && p.KeyID == "" && e.live.Stale() {
+		return nil, e.staleErr()
 	}
 	if a, ok := e.cache.Get(p.Subject, ref); ok {
 		e.observeCache(true)
