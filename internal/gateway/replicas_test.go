@@ -287,3 +287,59 @@ func eventuallyDecide(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// pausingView pauses the first armed View after its read, until resume is
+// closed: a cache fill that read the database and has not cached yet.
+type pausingView struct {
+	store.Store
+	armed  chan struct{} // receives once to arm
+	read   chan struct{} // closed when the armed View has read
+	resume chan struct{}
+}
+
+func (p *pausingView) View(ctx context.Context, fn func(store.Tx) error) error {
+	err := p.Store.View(ctx, fn)
+	select {
+	case <-p.armed:
+		close(p.read)
+		<-p.resume
+	default:
+	}
+	return err
+}
+
+// A fill on replica B that read the database before a revoke committed
+// on replica A (another Store value, another pool) and was applied by B's
+// follower is never served afterwards: its stamp was taken before the
+// read, and the apply outdated it.
+func TestReplicaFillFencedByRevision(t *testing.T) {
+	f := newFixture(t)
+	dbURL := pgtest.NewDatabase(t)
+	opts := changefeed.Options{MaxStaleness: 5 * time.Second}
+	a := f.newReplica(dbURL, opts, nil)
+	f.seedPG(a)
+	pv := &pausingView{armed: make(chan struct{}, 1), read: make(chan struct{}), resume: make(chan struct{})}
+	b := f.newReplica(dbURL, opts, func(s store.Store) store.Store { pv.Store = s; return pv })
+	eventuallyDecide(t, "B sees the seed", func() bool { return b.live.Applied() >= a.live.Revision() })
+	path := "/w/" + f.acme.ID + "/messages"
+	tok := f.token("dave")
+
+	pv.armed <- struct{}{}
+	first := make(chan *gateway.Decision, 1)
+	go func() { first <- b.get(path, tok) }()
+	<-pv.read // B's fill has read dave's membership
+	rev, err := a.live.UpdateRev(context.Background(), removeMember(f.acme.ID, "dave"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventuallyDecide(t, "B applies the revoke", func() bool { return b.live.Applied() >= rev })
+	close(pv.resume) // the fill caches what it read before the revoke
+	<-first          // decided on data read before the revoke: either answer
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for n := 0; time.Now().Before(deadline); n++ {
+		if d := b.get(path, tok); d.Allowed {
+			t.Fatalf("request %d after the revoke was applied: served the fill that read before it", n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
