@@ -191,6 +191,7 @@ func (s *sharedStore) Close() error { return nil }
 // Destruct implements caddy.Destructor; the pool calls it when the last
 // config using the store is cleaned up. The Live's follower stops first.
 func (s *sharedStore) Destruct() error {
+	storeMetrics.remove(s)
 	_ = s.live.Close() // closes only the follower: sharedStore.Close is a no-op
 	if db := s.load(); db != nil {
 		return db.Close()
@@ -364,6 +365,7 @@ func (s *sharedStore) wire() (caddy.Destructor, error) {
 		return nil, err
 	}
 	s.live = live
+	storeMetrics.add(s)
 	return s, nil
 }
 
