@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-authz/gatehouse/internal/assertion"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/pgstore"
 	"github.com/gatehouse-authz/gatehouse/internal/store/pgstore/pgtest"
@@ -151,5 +155,87 @@ func TestGatewayOnPostgresStaleAndMetrics(t *testing.T) {
 	waitFor(t, "the listener is back", 10*time.Second, func() bool { return s.metric("gatehouse_store_listener_up") == 1 })
 	if got := s.metric("gatehouse_store_reconnects_total"); got <= reconnects {
 		t.Errorf("gatehouse_store_reconnects_total = %v after a database restart, was %v", got, reconnects)
+	}
+}
+
+// Two gateways (two pools: as two processes) starting at once on one
+// PostgreSQL database end with one gateway signing key, and both publish
+// the same JWK set; a key another process adds is published by both
+// within the refresh bound, without a restart.
+func TestReplicasShareOneSigningKey(t *testing.T) {
+	old := signingKeyRefresh
+	signingKeyRefresh = 50 * time.Millisecond
+	t.Cleanup(func() { signingKeyRefresh = old })
+	dbURL := pgtest.NewDatabase(t)
+	logger := zap.NewNop()
+	start := func(app string) *sharedStore {
+		// Another URL of the same database: its own pool, as in another
+		// process.
+		p := &PostgresStore{URL: dbURL + "&application_name=" + app}
+		if err := p.Provision(caddy.Context{}); err != nil {
+			t.Fatal(err)
+		}
+		shared, key, err := acquireStore(p, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = releaseStore(key) })
+		if _, err := shared.signer(time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		return shared
+	}
+	a, b := start("gatehouse_a"), start("gatehouse_b")
+	errs := make(chan error, 2)
+	for _, s := range []*sharedStore{a, b} {
+		go func() { errs <- s.open(logger) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	other, err := pgstore.Open(context.Background(), dbURL, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	keys := func() []store.SigningKey {
+		var ks []store.SigningKey
+		if err := other.View(context.Background(), func(tx store.Tx) error {
+			var err error
+			ks, err = tx.SigningKeys()
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	if ks := keys(); len(ks) != 1 {
+		t.Fatalf("two gateways starting at once left %d signing keys, want 1", len(ks))
+	}
+	jwks := func(s *sharedStore) string {
+		g, err := s.signer(time.Now().UTC())
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := g.JWKS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(j)
+	}
+	if ja, jb := jwks(a), jwks(b); ja != jb {
+		t.Fatalf("the two gateways publish different key sets:\n%s\n%s", ja, jb)
+	}
+	key, err := assertion.NewStoredKey(time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Update(context.Background(), func(tx store.Tx) error { return tx.PutSigningKey(key) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*sharedStore{a, b} {
+		waitFor(t, "the added key is published", 5*time.Second, func() bool { return strings.Contains(jwks(s), key.ID) })
 	}
 }
