@@ -231,6 +231,10 @@ func (l *Live) catchUp(ctx context.Context, target uint64) error {
 	defer l.mu.Unlock()
 	for target == 0 || l.applied.Load() < target {
 		since := l.applied.Load()
+		// The read shows the log as of no earlier than now: a catch-up
+		// confirmed by it dates from before the call, so that a pause
+		// after the read (SIGSTOP) counts against the staleness bound.
+		readAt := time.Now().UnixNano()
 		cms, err := l.Changes(ctx, since, pageSize)
 		var te *store.ChangesTruncatedError
 		if errors.As(err, &te) {
@@ -258,7 +262,7 @@ func (l *Live) catchUp(ctx context.Context, target uint64) error {
 			l.setApplied(cm.Revision)
 		}
 		if len(cms) < pageSize {
-			l.caughtUp.Store(time.Now().UnixNano())
+			l.caughtUp.Store(readAt)
 			if target != 0 && l.applied.Load() < target {
 				return errBeyondLog(l.applied.Load(), target)
 			}
