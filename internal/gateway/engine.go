@@ -79,27 +79,28 @@ type Engine struct {
 	systemRoleList []SystemRole
 	globalAdmins   map[string]struct{}
 	store          store.Store
-	live           *changefeed.Live
+	versions       *permcache.Versions
+	authn          Authenticator
+	cache          *permcache.Cache[*Access]
+	keys           *permcache.Cache[*keyCredential]
+	unknownKeys    *permcache.Unknown
+	noKey          *keyCredential
+	keyUses        *keyUseRecorder
+	fills          singleflight.Group
+	storeTimeout   time.Duration
+	observer       Observer
+	logger         *zap.Logger
+	now            func() time.Time
+	seen           *seenRecorder
+	closeOnce      sync.Once
+	// revision is the decimal store revision forwarded upstream.
+	revision revisionText
+	// live is the store with its feed (staleness, consistency waits).
+	live *changefeed.Live
 	// canBeStale: the store has other writers (PostgreSQL), so every
 	// decision that needs store data first checks the feed's staleness
 	// (one clock read); false on bbolt, which costs nothing.
-	canBeStale   bool
-	versions     *permcache.Versions
-	authn        Authenticator
-	cache        *permcache.Cache[*Access]
-	keys         *permcache.Cache[*keyCredential]
-	unknownKeys  *permcache.Unknown
-	noKey        *keyCredential
-	keyUses      *keyUseRecorder
-	fills        singleflight.Group
-	storeTimeout time.Duration
-	observer     Observer
-	logger       *zap.Logger
-	now          func() time.Time
-	seen         *seenRecorder
-	closeOnce    sync.Once
-	// revision is the decimal store revision forwarded upstream.
-	revision revisionText
+	canBeStale bool
 }
 
 // maxRefLen bounds a workspace reference from a request before it reaches
