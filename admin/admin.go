@@ -159,13 +159,18 @@ func (a *API) serve(c *call) error {
 	}
 	ep := &a.endpoints[res.Rule]
 	if !ep.public {
+		// Every non-public endpoint reads the store: a replica that
+		// cannot vouch for its data answers 503 (spec §10).
+		if prob := a.engine.Fresh(); prob != nil {
+			return prob
+		}
 		if err := c.authenticate(); err != nil {
 			return err
 		}
 	}
 	// After authentication (a caller with a bad credential learns nothing
 	// about the store from its token's fate), before the handler reads.
-	if prob := gateway.CheckConsistency(c.r.Header, a.store); prob != nil {
+	if prob := a.engine.CheckConsistency(c.r.Context(), c.r.Header, c.principal.Subject); prob != nil {
 		return prob
 	}
 	if err := c.checkQuery(ep.query); err != nil {

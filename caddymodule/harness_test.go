@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
+	"github.com/gatehouse-authz/gatehouse/internal/store/pgstore/pgtest"
 )
 
 func TestMain(m *testing.M) {
@@ -37,6 +38,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("XDG_DATA_HOME", filepath.Join(tmp, "data"))
 	os.Setenv("XDG_CONFIG_HOME", filepath.Join(tmp, "config"))
 	code := m.Run()
+	pgtest.Stop() // the PostgreSQL of the replica tests, if one started
 	os.RemoveAll(tmp)
 	os.Exit(code)
 }

@@ -59,7 +59,7 @@ func registerMetrics(ctx caddy.Context) {
 	if registry == nil {
 		return
 	}
-	for _, c := range []prometheus.Collector{decisions, decisionSeconds, cacheLookups, jwksRefreshes} {
+	for _, c := range []prometheus.Collector{decisions, decisionSeconds, cacheLookups, jwksRefreshes, storeMetrics} {
 		var already prometheus.AlreadyRegisteredError
 		if err := registry.Register(c); err != nil && !errors.As(err, &already) {
 			caddy.Log().Warn("registering gatehouse metrics", zap.Error(err))

@@ -57,6 +57,12 @@ type sharedStore struct {
 	// store's own keys (another process or replica made them first).
 	pendingKeys   []store.SigningKey
 	pendingSigner *gatewaySigner
+	// gsigner is the one signer of this store (under mu), kept current
+	// with the store's keys by refreshSigner.
+	gsigner *gatewaySigner
+	// stopRefresh ends refreshSigner; refreshDone is closed when it has.
+	stopRefresh chan struct{}
+	refreshDone chan struct{}
 }
 
 // openStore holds the opened store (atomic.Pointer needs a concrete type).
@@ -191,6 +197,9 @@ func (s *sharedStore) Close() error { return nil }
 // Destruct implements caddy.Destructor; the pool calls it when the last
 // config using the store is cleaned up. The Live's follower stops first.
 func (s *sharedStore) Destruct() error {
+	storeMetrics.remove(s)
+	close(s.stopRefresh)
+	<-s.refreshDone
 	_ = s.live.Close() // closes only the follower: sharedStore.Close is a no-op
 	if db := s.load(); db != nil {
 		return db.Close()
@@ -270,30 +279,33 @@ func (s *sharedStore) settleKeys(db store.Store, logger *zap.Logger) error {
 // use. For a store not open yet the key is made in memory and kept for
 // open to settle (settleKeys), so validation writes nothing.
 func (s *sharedStore) signer(now time.Time) (*gatewaySigner, error) {
-	if s.load() == nil {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// One signer per store, shared by every config on it, so that the
+	// refresher (refreshSigner) updates what they all sign and publish.
+	if s.gsigner != nil {
+		return s.gsigner, nil
 	}
 	if db := s.load(); db != nil {
 		signer, err := assertion.LoadOrCreate(context.Background(), db, now)
 		if err != nil {
 			return nil, err
 		}
-		return settledSigner(signer), nil
+		s.gsigner = settledSigner(signer)
+		return s.gsigner, nil
 	}
-	if s.pendingSigner == nil {
-		key, err := assertion.NewStoredKey(now)
-		if err != nil {
-			return nil, err
-		}
-		signer, err := assertion.NewSigner([]store.SigningKey{key})
-		if err != nil {
-			return nil, err
-		}
-		s.pendingKeys = []store.SigningKey{key}
-		s.pendingSigner = &gatewaySigner{ready: s.ready}
-		s.pendingSigner.cur.Store(signer)
+	key, err := assertion.NewStoredKey(now)
+	if err != nil {
+		return nil, err
 	}
+	signer, err := assertion.NewSigner([]store.SigningKey{key})
+	if err != nil {
+		return nil, err
+	}
+	s.pendingKeys = []store.SigningKey{key}
+	s.pendingSigner = &gatewaySigner{ready: s.ready}
+	s.pendingSigner.cur.Store(signer)
+	s.gsigner = s.pendingSigner
 	return s.pendingSigner, nil
 }
 
@@ -323,6 +335,14 @@ func acquireStore(backend StoreBackend, logger *zap.Logger) (*sharedStore, strin
 	return shared, key, nil
 }
 
+// feedBackend is a backend whose store other processes write too, so
+// that its caches can fall behind: it sets the change-feed consumer's
+// staleness bound and consistency wait (changefeed.Options). A backend
+// without it (bbolt) is never stale.
+type feedBackend interface {
+	feedOptions() (maxStaleness, consistencyWait time.Duration)
+}
+
 // tunedBackend is a backend whose options are not part of its PoolKey.
 type tunedBackend interface {
 	// options describes them, to compare two configs of one database.
@@ -344,7 +364,11 @@ func warnOptionsKept(logger *zap.Logger, shared *sharedStore, backend StoreBacke
 // wire builds the Live of s (its caches and feed follower). It starts
 // from the database's revision when the file is open, else from 0.
 func (s *sharedStore) wire() (caddy.Destructor, error) {
-	live, err := changefeed.New(s, changefeed.Options{Logger: caddy.Log().Named("gatehouse.changefeed")})
+	opts := changefeed.Options{Logger: caddy.Log().Named("gatehouse.changefeed")}
+	if fb, ok := s.backend.(feedBackend); ok {
+		opts.MaxStaleness, opts.ConsistencyWait = fb.feedOptions()
+	}
+	live, err := changefeed.New(s, opts)
 	if err != nil {
 		if db := s.load(); db != nil {
 			_ = db.Close()
@@ -352,6 +376,9 @@ func (s *sharedStore) wire() (caddy.Destructor, error) {
 		return nil, err
 	}
 	s.live = live
+	storeMetrics.add(s)
+	s.stopRefresh, s.refreshDone = make(chan struct{}), make(chan struct{})
+	go s.refreshSigner(signingKeyRefresh, caddy.Log().Named("gatehouse.signer"))
 	return s, nil
 }
 

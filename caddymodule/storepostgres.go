@@ -121,10 +121,13 @@ func (p *PostgresStore) OpenEarly(context.Context, StoreEnv) (store.Store, error
 
 // Open implements StoreBackend.
 func (p *PostgresStore) Open(ctx context.Context, env StoreEnv) (store.Store, error) {
-	return storeopen.Open(ctx, p.url, storeopen.Options{
-		MaxStaleness:    time.Duration(p.MaxStaleness),
-		ConsistencyWait: time.Duration(p.ConsistencyWait),
-	})
+	return storeopen.Open(ctx, p.url, storeopen.Options{})
+}
+
+// feedOptions implements feedBackend: the staleness bound and the
+// consistency wait are the change-feed consumer's, not the store's.
+func (p *PostgresStore) feedOptions() (maxStaleness, consistencyWait time.Duration) {
+	return time.Duration(p.MaxStaleness), time.Duration(p.ConsistencyWait)
 }
 
 // redactedURL is for a caddyfile error: never echo a literal password.
@@ -141,4 +144,5 @@ var (
 	_ caddy.Provisioner = (*PostgresStore)(nil)
 	_ caddy.Validator   = (*PostgresStore)(nil)
 	_ tunedBackend      = (*PostgresStore)(nil)
+	_ feedBackend       = (*PostgresStore)(nil)
 )

@@ -28,6 +28,9 @@ import (
 // DefaultPollInterval is Options.PollInterval when zero.
 const DefaultPollInterval = time.Second
 
+// followTimeout bounds one catch-up of the follower.
+const followTimeout = 10 * time.Second
+
 // pageSize is how many commits one Changes call reads.
 const pageSize = 1000
 
@@ -40,6 +43,16 @@ type Options struct {
 	// Logger receives the follower's read errors (never a record's
 	// content). Nil: none.
 	Logger *zap.Logger
+	// MaxStaleness: when positive, the Live is Stale once its last
+	// confirmed catch-up (CaughtUpAt) is older than this, and the
+	// follower polls at least every MaxStaleness/4 so that a healthy
+	// follower confirms well within it even when nothing changes. 0: the
+	// store cannot be stale (bbolt: this process is its only writer, and
+	// every write is applied before Update returns).
+	MaxStaleness time.Duration
+	// ConsistencyWait: how long Await waits for the follower to apply a
+	// revision before the caller reads through (CatchUpTo). 0: no wait.
+	ConsistencyWait time.Duration
 }
 
 // Live is a store.Store wired to its caches. Reads pass through to the
@@ -51,6 +64,18 @@ type Live struct {
 	versions *permcache.Versions
 	poll     time.Duration
 	logger   *zap.Logger
+	// maxStale is Options.MaxStaleness in nanoseconds (0: never stale);
+	// wait is Options.ConsistencyWait.
+	maxStale int64
+	wait     time.Duration
+	// appliedCh is closed (and replaced) each time the cursor moves, so
+	// that Await sleeps on a notification, not a poll loop.
+	appliedCh atomic.Pointer[chan struct{}]
+	// limiter bounds the read-throughs (CatchUpTo) per subject.
+	limiter      *subjectLimiter
+	readThroughs atomic.Uint64
+	// kick wakes the follower for a read now (Await).
+	kick chan struct{}
 
 	// mu serializes applying the feed (the follower and writers' catch-up),
 	// so the cursor moves in order and each commit is applied once. Readers
@@ -80,10 +105,25 @@ func New(s store.Store, opts Options) (*Live, error) {
 		poll:     opts.PollInterval,
 		logger:   opts.Logger,
 		done:     make(chan struct{}),
+		kick:     make(chan struct{}, 1),
+		maxStale: int64(opts.MaxStaleness),
+		wait:     opts.ConsistencyWait,
+		limiter:  newSubjectLimiter(readThroughRate, readThroughBurst),
 	}
 	if l.poll <= 0 {
 		l.poll = DefaultPollInterval
 	}
+	if l.maxStale < 0 {
+		l.maxStale = 0
+	}
+	// The safety poll: a healthy follower confirms at least four times
+	// per MaxStaleness, so a lost wake-up or an idle database never
+	// trips the staleness check.
+	if safety := time.Duration(l.maxStale / 4); l.maxStale > 0 && (safety < l.poll) {
+		l.poll = max(safety, time.Millisecond)
+	}
+	ch := make(chan struct{})
+	l.appliedCh.Store(&ch)
 	if l.logger == nil {
 		l.logger = zap.NewNop()
 	}
@@ -168,9 +208,15 @@ func (l *Live) follow(ctx context.Context, wake <-chan struct{}, unsubscribe fun
 		case <-ctx.Done():
 			return
 		case <-wake:
+		case <-l.kick:
 		case <-t.C:
 		}
-		if err := l.catchUp(ctx, 0); err != nil && ctx.Err() == nil {
+		// Bounded, so that a database that stops answering cannot hold
+		// the cursor's lock (and every writer's catch-up) indefinitely.
+		rctx, cancel := context.WithTimeout(ctx, followTimeout)
+		err := l.catchUp(rctx, 0)
+		cancel()
+		if err != nil && ctx.Err() == nil {
 			l.logger.Warn("change feed: reading the store's changes failed; retrying", zap.Error(err))
 		}
 	}
@@ -185,6 +231,10 @@ func (l *Live) catchUp(ctx context.Context, target uint64) error {
 	defer l.mu.Unlock()
 	for target == 0 || l.applied.Load() < target {
 		since := l.applied.Load()
+		// The read shows the log as of no earlier than now: a catch-up
+		// confirmed by it dates from before the call, so that a pause
+		// after the read (SIGSTOP) counts against the staleness bound.
+		readAt := time.Now().UnixNano()
 		cms, err := l.Changes(ctx, since, pageSize)
 		var te *store.ChangesTruncatedError
 		if errors.As(err, &te) {
@@ -196,7 +246,7 @@ func (l *Live) catchUp(ctx context.Context, target uint64) error {
 			if te.Oldest == 0 || te.Oldest-1 <= since {
 				return fmt.Errorf("changefeed: truncation at %d does not move the cursor %d", te.Oldest, since)
 			}
-			l.applied.Store(te.Oldest - 1)
+			l.setApplied(te.Oldest - 1)
 			continue
 		}
 		if err != nil {
@@ -209,15 +259,24 @@ func (l *Live) catchUp(ctx context.Context, target uint64) error {
 			for _, c := range cm.Changes {
 				l.versions.Apply(c)
 			}
-			l.applied.Store(cm.Revision)
+			l.setApplied(cm.Revision)
 		}
 		if len(cms) < pageSize {
-			l.caughtUp.Store(time.Now().UnixNano())
+			l.caughtUp.Store(readAt)
 			if target != 0 && l.applied.Load() < target {
-				return fmt.Errorf("changefeed: the log ends at %d before commit %d", l.applied.Load(), target)
+				return errBeyondLog(l.applied.Load(), target)
 			}
 			return nil
 		}
 	}
 	return nil
+}
+
+// setApplied moves the cursor to rev and wakes the Await calls. Called
+// with l.mu held.
+func (l *Live) setApplied(rev uint64) {
+	l.applied.Store(rev)
+	ch := make(chan struct{})
+	old := l.appliedCh.Swap(&ch)
+	close(*old)
 }

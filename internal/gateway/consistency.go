@@ -1,10 +1,15 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync/atomic"
 
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
@@ -24,22 +29,73 @@ const (
 )
 
 // CheckConsistency validates the request's Gatehouse-Consistency header,
-// if any, against st: nil when there is none or it is satisfied, else the
-// 400 to answer. On bbolt a well-formed token of this store at a reached
-// revision is always satisfied (every commit is applied before Update
-// returns), so there is nothing to wait for. A request with several
-// values is refused: which one would count is ambiguous.
-func CheckConsistency(h http.Header, st store.Store) *problem.Problem {
+// if any: nil when there is none or it is satisfied, else the problem to
+// answer. subject is the authenticated caller ("" for none): the
+// read-through budget is per subject. A request with several values is
+// refused: which one would count is ambiguous.
+//
+// A token of another database, or malformed, is 400
+// invalid_consistency_token. A token at or below the applied revision is
+// satisfied at once. On bbolt nothing else can be right (every commit is
+// applied before Update returns), so a token ahead is 400 as well. On a
+// store other processes write (PostgreSQL), a token ahead of this
+// replica waits up to consistency_wait for the follower, then reads the
+// feed through to the database for this request (changefeed.CatchUpTo,
+// rate-limited per subject: 503 over the budget, never a decision on
+// older data); a token beyond the database's own latest revision is 400.
+func (e *Engine) CheckConsistency(ctx context.Context, h http.Header, subject string) *problem.Problem {
 	vals, ok := h[HeaderConsistency]
 	if !ok {
 		return nil
 	}
+	return e.checkToken(ctx, vals, subject)
+}
+
+// checkToken is CheckConsistency's work for a request that has the
+// header, apart so that the common request without one stays a map
+// lookup.
+func (e *Engine) checkToken(ctx context.Context, vals []string, subject string) *problem.Problem {
 	if len(vals) != 1 {
 		return problem.New(http.StatusBadRequest, problem.CodeInvalidConsistencyToken, "send at most one "+HeaderConsistency+" header")
 	}
-	if err := store.CheckToken(st, vals[0]); err != nil {
-		return problem.New(http.StatusBadRequest, problem.CodeInvalidConsistencyToken, err.Error())
+	err := store.CheckToken(e.store, vals[0])
+	if err == nil || !errors.Is(err, store.ErrTokenFuture) || !e.live.CanBeStale() {
+		if err != nil {
+			return problem.New(http.StatusBadRequest, problem.CodeInvalidConsistencyToken, err.Error())
+		}
+		return nil
 	}
+	_, rev, _ := store.ParseToken(vals[0]) // CheckToken parsed it
+	if e.live.Await(ctx, rev) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.storeTimeout)
+	defer cancel()
+	switch err := e.live.CatchUpTo(ctx, subject, rev); {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrTokenFuture):
+		return problem.New(http.StatusBadRequest, problem.CodeInvalidConsistencyToken, store.ErrTokenFuture.Error())
+	case errors.Is(err, changefeed.ErrReadThroughLimited):
+		return unavailable("this replica is behind the consistency token and " + err.Error())
+	default:
+		e.logger.Warn("reading the change feed through to the database for a consistency token failed", zap.Error(err))
+		return unavailable("this replica is behind the consistency token and the store is unavailable")
+	}
+}
+
+// checkConsistency is CheckConsistency for Decide: when the request had a
+// token, d.Revision is re-read afterwards, so that upstream learns the
+// revision the decision was made on (the read-through's, if any).
+func (e *Engine) checkConsistency(ctx context.Context, h http.Header, d *Decision) *problem.Problem {
+	vals, ok := h[HeaderConsistency]
+	if !ok {
+		return nil
+	}
+	if prob := e.checkToken(ctx, vals, d.Principal.Subject); prob != nil {
+		return prob
+	}
+	d.Revision = e.revision.get(e.store)
 	return nil
 }
 
@@ -64,4 +120,14 @@ func (rt *revisionText) get(st store.Store) string {
 	c := &revisionString{rev: rev, text: strconv.FormatUint(rev, 10)}
 	rt.cur.Store(c)
 	return c.text
+}
+
+// consistencyReason gives a refusal of checkConsistency its reason: a bad
+// token is the client's to fix, a read-through over its budget (503) is
+// the gateway's.
+func consistencyReason(prob *problem.Problem) *problem.Problem {
+	if prob.Status == http.StatusServiceUnavailable {
+		return prob.WithReason(problem.ReasonUnavailable)
+	}
+	return prob.WithReason(problem.ReasonInvalidConsistency)
 }

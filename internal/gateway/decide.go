@@ -73,8 +73,8 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 	}
 	// After authentication, so that a caller with a bad credential learns
 	// nothing about the store from its token's fate.
-	if prob := CheckConsistency(r.Header, p.engine.store); prob != nil {
-		d.deny(prob.WithReason(problem.ReasonInvalidConsistency))
+	if prob := p.engine.checkConsistency(r.Context(), r.Header, d); prob != nil {
+		d.deny(consistencyReason(prob))
 		return
 	}
 	if res.Status != route.Matched {

@@ -95,6 +95,12 @@ type Engine struct {
 	closeOnce      sync.Once
 	// revision is the decimal store revision forwarded upstream.
 	revision revisionText
+	// live is the store with its feed (staleness, consistency waits).
+	live *changefeed.Live
+	// canBeStale: the store has other writers (PostgreSQL), so every
+	// decision that needs store data first checks the feed's staleness
+	// (one clock read); false on bbolt, which costs nothing.
+	canBeStale bool
 }
 
 // maxRefLen bounds a workspace reference from a request before it reaches
@@ -137,6 +143,8 @@ func NewEngine(opts Options) (*Engine, error) {
 		systemRoleList: opts.SystemRoles,
 		globalAdmins:   admins,
 		store:          opts.Live,
+		live:           opts.Live,
+		canBeStale:     opts.Live.CanBeStale(),
 		versions:       versions,
 		authn:          opts.Authenticator,
 		cache:          cache,
@@ -199,6 +207,11 @@ func (e *Engine) SystemRoles() []SystemRole { return e.systemRoleList }
 func (e *Engine) Access(ctx context.Context, p authn.Principal, ref string) (*Access, error) {
 	if !plausibleRef(ref) {
 		return notMember, nil
+	}
+	// An API key's staleness was checked when it was authenticated, in
+	// the same request: one clock read per decision.
+	if e.canBeStale && p.KeyID == "" && e.live.Stale() {
+		return nil, e.staleErr()
 	}
 	if a, ok := e.cache.Get(p.Subject, ref); ok {
 		e.observeCache(true)

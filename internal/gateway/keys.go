@@ -60,6 +60,9 @@ func (e *Engine) authenticateKey(ctx context.Context, token string) (authn.Princ
 	if !ok {
 		return authn.Principal{}, invalidToken(reasonMalformedKey, problem.ReasonInvalidToken), nil
 	}
+	if e.canBeStale && e.live.Stale() {
+		return authn.Principal{}, unavailable(errStale.Error()), e.staleErr()
+	}
 	cred, err := e.keyCredential(ctx, id)
 	if err != nil {
 		return authn.Principal{}, unavailable("the API key cannot be checked right now: the store is unavailable"), err

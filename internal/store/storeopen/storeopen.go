@@ -29,14 +29,9 @@ type Options struct {
 	// process holds (0: boltstore's default), so a store held by a
 	// running server fails fast instead of hanging.
 	Timeout time.Duration
-
-	// MaxStaleness (PostgreSQL): how long a replica may go without
-	// confirming it is current before it fails closed. 0: the default.
-	MaxStaleness time.Duration
-	// ConsistencyWait (PostgreSQL): how long a request with a consistency
-	// token waits for the change feed before reading through. 0: the
-	// default.
-	ConsistencyWait time.Duration
+	// Staleness and the consistency wait are not store options: they
+	// belong to the change-feed consumer (changefeed.Options), which the
+	// Caddy module configures from `store postgres { ... }`.
 }
 
 // Kind is the backend a --store value names.

@@ -1,0 +1,64 @@
+package changefeed
+
+import (
+	"context"
+	"time"
+)
+
+// CanBeStale reports whether the Live has a staleness bound
+// (Options.MaxStaleness): a networked store whose other writers' commits
+// reach the caches through the follower. False for bbolt, whose only
+// writer is this process: callers then skip the clock read entirely.
+func (l *Live) CanBeStale() bool { return l.maxStale > 0 }
+
+// MaxStaleness is Options.MaxStaleness (0: never stale).
+func (l *Live) MaxStaleness() time.Duration { return time.Duration(l.maxStale) }
+
+// Stale reports whether the last confirmed catch-up is older than
+// MaxStaleness. It reads the real clock (time.Now), never a coarse one: a
+// process resumed after a pause (SIGSTOP, a VM freeze) must see the whole
+// pause at once, since its caches are as old as it. Always false, without
+// reading the clock, when CanBeStale is false.
+func (l *Live) Stale() bool {
+	if l.maxStale <= 0 {
+		return false
+	}
+	return time.Now().UnixNano()-l.caughtUp.Load() > l.maxStale
+}
+
+// Await waits up to Options.ConsistencyWait for the caches to apply
+// revision rev, and reports whether they have. It sleeps on the
+// notification the cursor sends as it moves, and nudges the follower to
+// read the feed now rather than at its next poll.
+func (l *Live) Await(ctx context.Context, rev uint64) bool {
+	if l.applied.Load() >= rev {
+		return true
+	}
+	if l.wait <= 0 {
+		return false
+	}
+	l.nudge()
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	for {
+		ch := *l.appliedCh.Load()
+		if l.applied.Load() >= rev {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return l.applied.Load() >= rev
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// nudge wakes the follower without blocking (merged with a pending one).
+func (l *Live) nudge() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
