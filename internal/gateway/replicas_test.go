@@ -161,8 +161,10 @@ func TestReplicaConsistencyTokenReadsThrough(t *testing.T) {
 	d = b.get("/w/acme", f.token("alice"), gateway.HeaderConsistency, writeTok)
 	h := http.Header{}
 	d.SetIdentityHeaders(h)
-	if got := h.Get(gateway.HeaderRevision); got != strconv.FormatUint(rev, 10) {
-		t.Errorf("%s = %q after the read-through to %d", gateway.HeaderRevision, got, rev)
+	// At least the token's: the read-through reads the log to its end, and
+	// a background write (users seen) may have committed after the revoke.
+	if got, err := strconv.ParseUint(h.Get(gateway.HeaderRevision), 10, 64); err != nil || got < rev {
+		t.Errorf("%s = %q after the read-through to %d", gateway.HeaderRevision, h.Get(gateway.HeaderRevision), rev)
 	}
 
 	future := store.FormatToken(a.live.ID(), rev+1000)
