@@ -59,11 +59,14 @@ fuzz:
 smoke: build
 	./scripts/smoke.sh
 
-# Go benchmarks, then the load test of the built binary (bench/README.md;
+# Go benchmarks (among them the PostgreSQL cache miss at 1M memberships and
+# the three-replica cluster's admin writes and revoke propagation), then the
+# load test of the built binary on bbolt and on PostgreSQL (bench/README.md;
 # knobs: DURATION, CONNS, THREADS, ROUNDS).
-bench: build
+bench: build pg-bin
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	GO="$(GO)" ./bench/load.sh
+	STORE=postgres GO="$(GO)" ./bench/load.sh
 
 # The PostgreSQL store's tests run their own throwaway server from Debian's
 # binaries (internal/store/pgstore/pgtest). Install them when missing, once,

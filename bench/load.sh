@@ -16,7 +16,13 @@
 # under load).
 #
 # Knobs (environment): DURATION (15s) CONNS (32) THREADS (2) ROUNDS (3)
-# WARMUP (3s) USERS (10000) PROFILE_SECONDS (10) BASE_PORT (18400).
+# WARMUP (3s) USERS (10000) PROFILE_SECONDS (10) BASE_PORT (18400)
+# STORE (bolt). STORE=postgres runs b, c and d on one PostgreSQL database
+# instead (a throwaway server from Debian's binaries, started and removed
+# by this script; the fixture moved there with `gatehouse store export |
+# gatehouse store import`): three gateways sharing the database, as in
+# production; results in bench/results/latest-postgres.md (target b/a >=
+# 0.97, issue 13).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +35,7 @@ USERS=${USERS:-10000}
 PROFILE_SECONDS=${PROFILE_SECONDS:-10}
 BASE_PORT=${BASE_PORT:-18400}
 GO=${GO:-go}
+STORE=${STORE:-bolt}
 TARGET=0.85   # spec §9: b/a >= 0.85
 TARGET_D=0.95 # spec §9: with assertion on, d/a >= 0.95
 
@@ -47,6 +54,11 @@ die() {
 	exit 1
 }
 
+case $STORE in
+bolt) suffix= ;;
+postgres) suffix=-postgres TARGET=0.97 ;; # issue 13: >= 0.97 with the PostgreSQL store
+*) die "STORE must be bolt or postgres, got '$STORE'" ;;
+esac
 for v in CONNS THREADS ROUNDS USERS PROFILE_SECONDS BASE_PORT; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
@@ -80,6 +92,8 @@ fi
 # 2. The temp dir and the processes: all removed / killed at exit.
 pids=()
 tmp=
+pgdir= # STORE=postgres: the server's directory (pg_ctl stops it)
+as_pg=()
 cleanup() {
 	local rc=$? pid
 	trap - EXIT INT TERM
@@ -89,6 +103,10 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	if [ -n "$pgdir" ]; then
+		"${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1 || true
+		rm -rf "$pgdir"
+	fi
 	if [ -n "$tmp" ]; then rm -rf "$tmp"; fi
 	exit "$rc"
 }
@@ -124,7 +142,7 @@ mkdir -p "$tmp/home" "$tmp/data" "$tmp/config" "$tmp/fixture" "$results"
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 declare -A port admin
 p=$BASE_PORT
-for name in upstream upstream-d a b c d; do
+for name in upstream upstream-d a b c d pg; do
 	for kind in port admin; do
 		while port_in_use "$p"; do p=$((p + 1)); done
 		if [ "$kind" = port ]; then port[$name]=$p; else admin[$name]=$p; fi
@@ -141,6 +159,30 @@ log "building and running the fixture generator ($USERS users)"
 cp "$tmp/fixture/gatehouse.db" "$tmp/store-b.db"
 cp "$tmp/fixture/gatehouse.db" "$tmp/store-c.db"
 cp "$tmp/fixture/gatehouse.db" "$tmp/store-d.db"
+store_b=$tmp/store-b.db store_c=$tmp/store-c.db store_d=$tmp/store-d.db
+store_label="bbolt store"
+if [ "$STORE" = postgres ]; then
+	# initdb and postgres refuse to run as root: as root, they run as the
+	# postgres user in a directory it owns.
+	pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+	[ -n "$pgbin" ] && [ -x "$pgbin/initdb" ] || die "STORE=postgres: no /usr/lib/postgresql/*/bin/initdb (make pg-bin installs it)"
+	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-load-pg.XXXXXX")
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$pgdir"
+		as_pg=(runuser -u postgres --)
+	fi
+	log "starting PostgreSQL ($pgbin) on 127.0.0.1:${port[pg]}"
+	"${as_pg[@]}" "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --locale=C -N >"$tmp/initdb.log" 2>&1 ||
+		{ cat "$tmp/initdb.log" >&2; die "initdb failed"; }
+	"${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 start \
+		-o "-p ${port[pg]} -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=200" >/dev/null ||
+		{ cat "$pgdir/server.log" >&2; die "PostgreSQL did not start"; }
+	pgurl="postgres://postgres@127.0.0.1:${port[pg]}/postgres?sslmode=disable"
+	"$bin" store export --store "$tmp/fixture/gatehouse.db" >"$tmp/fixture.json" || die "store export failed"
+	"$bin" store import --store "$pgurl" <"$tmp/fixture.json" >&2 || die "store import into PostgreSQL failed"
+	store_b="postgres $pgurl" store_c=$store_b store_d=$store_b
+	store_label="PostgreSQL store shared by b, c and d"
+fi
 tokens_all=$tmp/fixture/tokens.txt
 token_one=$tmp/fixture/token-repeated.txt
 [ "$(wc -l <"$tokens_all")" -eq "$USERS" ] || die "expected $USERS tokens in $tokens_all"
@@ -245,9 +287,9 @@ http://:$1 {
 }
 EOF
 }
-gateway_caddyfile "${port[b]}" "${admin[b]}" "$tmp/store-b.db" >"$tmp/b.caddyfile"
-gateway_caddyfile "${port[c]}" "${admin[c]}" "$tmp/store-c.db" >"$tmp/c.caddyfile"
-gateway_caddyfile "${port[d]}" "${admin[d]}" "$tmp/store-d.db" on >"$tmp/d.caddyfile"
+gateway_caddyfile "${port[b]}" "${admin[b]}" "$store_b" >"$tmp/b.caddyfile"
+gateway_caddyfile "${port[c]}" "${admin[c]}" "$store_c" >"$tmp/c.caddyfile"
+gateway_caddyfile "${port[d]}" "${admin[d]}" "$store_d" on >"$tmp/d.caddyfile"
 grep -q '^		assertion on$' "$tmp/d.caddyfile" || die "config d should turn the assertion on"
 [ "$(grep -c '^		rule ' "$tmp/b.caddyfile")" -eq 20 ] || die "the gateway config should have 20 rules"
 
@@ -463,8 +505,8 @@ for pc in b d; do
 		die "could not fetch the CPU profile from $pc's admin endpoint (127.0.0.1:${admin[$pc]})"
 	reap "$wrk_pid" || { cat "$prof_out" >&2; die "wrk failed during the profile run"; }
 	check_wrk "$pc" "$prof_out"
-	mv "$tmp/cpu-$pc.pprof" "$results/cpu-$pc.pprof"
-	top[$pc]=$("$GO" tool pprof -top -nodecount=25 "$results/cpu-$pc.pprof" 2>/dev/null) || die "go tool pprof failed on $results/cpu-$pc.pprof"
+	mv "$tmp/cpu-$pc.pprof" "$results/cpu-$pc$suffix.pprof"
+	top[$pc]=$("$GO" tool pprof -top -nodecount=25 "$results/cpu-$pc$suffix.pprof" 2>/dev/null) || die "go tool pprof failed on $results/cpu-$pc$suffix.pprof"
 done
 
 # The report.
@@ -479,7 +521,7 @@ if [ -n "$(git status --porcelain 2>/dev/null | grep -v '^?? bench/' || true)" ]
 	echo "- machine: $cpus CPUs, ${cpu_model:-unknown CPU} ($(uname -sr))"
 	echo "- $("$GO" version), $(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}'), commit $commit"
 	echo "- wrk -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS rounds (a, b, c, d alternating, each round starting one config later), medians; server CPU per request from /proc (user+system); GET $path; load generator, servers and upstream share the CPUs"
-	echo "- a: plain reverse_proxy; b, c: the same config, gatehouse (20 rules, bbolt store with $USERS members, JWT EdDSA via jwks_file) + reverse_proxy; b driven with one repeated token, c rotating through $USERS users' tokens (caches warmed); d: b's config with \`assertion on\`, one repeated token"
+	echo "- a: plain reverse_proxy; b, c: the same config, gatehouse (20 rules, $store_label with $USERS members, JWT EdDSA via jwks_file) + reverse_proxy; b driven with one repeated token, c rotating through $USERS users' tokens (caches warmed); d: b's config with \`assertion on\`, one repeated token"
 	echo
 	table
 	if [ "${#warnings[@]}" -gt 0 ]; then
@@ -496,14 +538,14 @@ if [ -n "$(git status --porcelain 2>/dev/null | grep -v '^?? bench/' || true)" ]
 	echo
 	for pc in b d; do
 		echo
-		echo "## CPU profile of $pc under load (${PROFILE_SECONDS}s, \`go tool pprof -top -nodecount=25 bench/results/cpu-$pc.pprof\`)"
+		echo "## CPU profile of $pc under load (${PROFILE_SECONDS}s, \`go tool pprof -top -nodecount=25 bench/results/cpu-$pc$suffix.pprof\`)"
 		echo
 		echo '```'
 		echo "${top[$pc]}"
 		echo '```'
 	done
-} >"$results/latest.md.tmp"
-mv "$results/latest.md.tmp" "$results/latest.md"
+} >"$results/latest$suffix.md.tmp"
+mv "$results/latest$suffix.md.tmp" "$results/latest$suffix.md"
 
 echo
 table
@@ -513,7 +555,7 @@ for pc in b d; do
 	echo "${top[$pc]}"
 	echo
 done
-echo "Written: $results/latest.md, $results/cpu-b.pprof, $results/cpu-d.pprof"
+echo "Written: $results/latest$suffix.md, $results/cpu-b$suffix.pprof, $results/cpu-d$suffix.pprof"
 if [ "$verdict" != MET ]; then
 	log "note: b/a = $ratio_b is below the spec §9 target of $TARGET"
 fi

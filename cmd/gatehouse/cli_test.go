@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
+	"github.com/gatehouse-authz/gatehouse/internal/store/pgstore/pgtest"
 )
 
 // binary is the gatehouse binary built once for these tests.
@@ -31,6 +32,8 @@ func TestMain(m *testing.M) {
 		panic("building gatehouse: " + err.Error())
 	}
 	code := m.Run()
+	// The cluster tests' PostgreSQL server (started on first use).
+	pgtest.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
