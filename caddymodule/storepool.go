@@ -181,13 +181,43 @@ func (s *sharedStore) Changes(ctx context.Context, since uint64, limit int) ([]s
 }
 
 // Subscribe implements store.Store. Subscribed before the database is
-// opened (a store created or unlocked by Start), the channel never fires:
-// the Live's writes catch up on their own and its follower polls.
+// open (a store created or opened by Start: every PostgreSQL store), the
+// channel forwards the database's wake-ups from the moment it opens,
+// starting with one: without that the Live's follower, wired at
+// Provision, would never hear a NOTIFY and would learn of other
+// replicas' commits only from its poll.
 func (s *sharedStore) Subscribe() (<-chan struct{}, func()) {
 	if db := s.load(); db != nil {
 		return db.Subscribe()
 	}
-	return make(chan struct{}), func() {}
+	out := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go s.forwardWakeUps(out, done)
+	var once sync.Once
+	return out, func() { once.Do(func() { close(done) }) }
+}
+
+// forwardWakeUps waits for the database to open, then forwards its
+// wake-ups to out until done is closed.
+func (s *sharedStore) forwardWakeUps(out chan<- struct{}, done <-chan struct{}) {
+	select {
+	case <-s.ready:
+	case <-done:
+		return
+	}
+	wake, cancel := s.load().Subscribe()
+	defer cancel()
+	for {
+		select {
+		case out <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+		select {
+		case <-wake:
+		case <-done:
+			return
+		}
+	}
 }
 
 // Close implements store.Store. It does nothing: the store is shared by

@@ -1,15 +1,10 @@
-//go:build pending_replicas
-
-// These tests are written to spec §10 and fail on branch h-cluster until
-// h-replicas is merged (fail closed when stale, consistency tokens across
-// replicas) and the Live follower is woken by a store opened after
-// wire() (caddymodule/storepool.go: sharedStore.Subscribe on a store not
-// yet open returns a channel that never fires, so the follower only
-// catches up on its 1 s safety poll). Run them with
-//
-//	go test -tags pending_replicas -run TestCluster ./cmd/gatehouse
-//
-// and drop the build tag once they pass.
+// Spec §10 across three real gateway processes: revocation within
+// 100 ms everywhere, consistency tokens honoured on the first try, the
+// listener's connection killed, the database restarted, a replica paused
+// past max_staleness. Each failed before the Live's follower heard the
+// NOTIFY of a store opened at Start (sharedStore.Subscribe forwards
+// them now) and before the replica side (fail closed, read-through) was
+// built.
 
 package main
 
