@@ -57,6 +57,13 @@ check() { # check <curl command> <expected status> <expected body text>
 check "${curls[0]}" 200 "X-Gatehouse-User:           alice"
 check "${curls[1]}" 404 '"code":"workspace_not_found"'
 
+# The admin console serves its (dev) login page.
+status=$(curl -s -o "$work/body" -w '%{http_code}' http://127.0.0.1:8080/console/login)
+if [ "$status" != 200 ] || ! grep -q 'name="subject"' "$work/body"; then
+	echo "smoke: console login page answered $status:" >&2; cat "$work/body" >&2; exit 1
+fi
+echo "smoke: ok (200) console login page"
+
 # The management API answers as the README shows (curl --json).
 alice=$(sed -E "s/.*Bearer ([^']+)'.*/\1/" <<<"${curls[0]}")
 api() { # api <expected status> <curl args...>
