@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"net/http"
 	"net/url"
@@ -320,4 +321,67 @@ func TestConsoleCaddyfileRefusesBadOptions(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+// TestConsoleBrowserMembers: the members screen pages through the API's
+// list, removes a member (the API then has no such member), and shows the
+// API's refusal when removing the last admin.
+func TestConsoleBrowserMembers(t *testing.T) {
+	s := newServer(t)
+	seedWorkspaces(t, s)
+	seed(t, s.storePath(), func(tx store.Tx) error {
+		for i := range 30 {
+			if err := tx.PutMember(store.Membership{WorkspaceID: acmeID, UserID: fmt.Sprintf("user%02d", i), Roles: []string{"operator"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	s.load(consoleCaddyfile())
+	dir := screenshotDir(t)
+	ctx := newBrowser(t)
+	base := s.url("/console")
+	run(t, ctx, "log in", chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(chromedp.CSS("#subject"), "alice"), chromedp.Click(chromedp.CSS("#sign-in")),
+		chromedp.WaitVisible(chromedp.CSS("#workspace-list")),
+		chromedp.Click(chromedp.CSS(`a[data-slug="acme"]`)), chromedp.WaitVisible(chromedp.CSS("#to-members")),
+		chromedp.Click(chromedp.CSS("#to-members")), chromedp.WaitVisible(chromedp.CSS("#members")))
+	rows := func() int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#members tbody tr").length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := rows(); n != 25 {
+		t.Fatalf("first page shows %d members, want 25 (32 in all)", n)
+	}
+	shoot(t, ctx, dir, "06-members")
+	run(t, ctx, "next page", chromedp.Click(chromedp.CSS("#next-page")), chromedp.WaitVisible(chromedp.CSS("#members")))
+	if n := rows(); n != 7 {
+		t.Fatalf("second page shows %d members, want 7", n)
+	}
+
+	// Remove olga: the page says so and the API no longer has her.
+	run(t, ctx, "remove olga", chromedp.Navigate(base+"/w/acme/members"), chromedp.WaitVisible(chromedp.CSS("#members")))
+	if !strings.Contains(text(t, ctx, "#members"), "olga") {
+		t.Fatal("olga is not on the members page")
+	}
+	run(t, ctx, "remove olga", chromedp.Click(chromedp.CSS(`tr[data-user="olga"] button`)), chromedp.WaitVisible(chromedp.CSS("#removed")))
+	if r := s.do("GET", "/gatehouse/v1/workspaces/acme/members/olga", s.token("alice")); r.StatusCode != 404 {
+		t.Fatalf("API after removing olga: %d %s", r.StatusCode, r.body)
+	}
+
+	// Removing the last admin is refused with the API's message; nothing changes.
+	run(t, ctx, "remove alice", chromedp.Navigate(base+"/w/acme/members"), chromedp.WaitVisible(chromedp.CSS("#members")),
+		chromedp.Click(chromedp.CSS(`tr[data-user="alice"] button`)), chromedp.WaitVisible(chromedp.CSS("#page-error")))
+	refusal := s.doJSON("DELETE", "/gatehouse/v1/workspaces/acme/members/alice", s.token("alice"), nil)
+	if refusal.StatusCode != 409 {
+		t.Fatalf("API remove last admin: %d", refusal.StatusCode)
+	}
+	if got, want := text(t, ctx, "#page-error"), refusal.problem(t)["detail"]; got != want {
+		t.Fatalf("page shows %q, API detail %q", got, want)
+	}
+	shoot(t, ctx, dir, "07-members-refused")
 }

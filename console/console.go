@@ -69,7 +69,7 @@ func New(o Options) (*Console, error) {
 		o.MountPrefix = func(*http.Request) string { return "" }
 	}
 	c := &Console{opts: o, sessions: newSessionStore(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "workspaces", "settings"} {
+	for _, name := range []string{"login", "workspaces", "settings", "members"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -89,6 +89,8 @@ func New(o Options) (*Console, error) {
 	m.HandleFunc("GET /w/{ws}/settings", c.signedIn(c.settings))
 	m.HandleFunc("POST /w/{ws}/settings", c.signedIn(c.saveSettings))
 	m.HandleFunc("POST /w/{ws}/delete", c.signedIn(c.deleteWorkspace))
+	m.HandleFunc("GET /w/{ws}/members", c.signedIn(c.members))
+	m.HandleFunc("POST /w/{ws}/members/remove", c.signedIn(c.removeMember))
 	c.mux = m
 	return c, nil
 }

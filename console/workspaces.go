@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 type meView struct {
@@ -120,3 +121,5 @@ func fieldOf(err error) string {
 	}
 	return ""
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
