@@ -383,5 +383,70 @@ func TestConsoleBrowserMembers(t *testing.T) {
 	if got, want := text(t, ctx, "#page-error"), refusal.problem(t)["detail"]; got != want {
 		t.Fatalf("page shows %q, API detail %q", got, want)
 	}
+	if n := rows(); n != 25 {
+		t.Fatalf("after a refusal the page lists %d members, want the current 25", n)
+	}
 	shoot(t, ctx, dir, "07-members-refused")
+}
+
+// TestConsoleBrowserAPIKeys: create an API key with permission checkboxes
+// (the secret is shown once and works at the gateway), a bad request shows
+// the API's detail by its field, and revoking stops the key at once.
+func TestConsoleBrowserAPIKeys(t *testing.T) {
+	s := startConsole(t)
+	dir := screenshotDir(t)
+	ctx := newBrowser(t)
+	base := s.url("/console")
+	run(t, ctx, "log in", chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(chromedp.CSS("#subject"), "alice"), chromedp.Click(chromedp.CSS("#sign-in")),
+		chromedp.WaitVisible(chromedp.CSS("#workspace-list")),
+		chromedp.Click(chromedp.CSS(`a[data-slug="acme"]`)), chromedp.WaitVisible(chromedp.CSS("#to-api-keys")),
+		chromedp.Click(chromedp.CSS("#to-api-keys")), chromedp.WaitVisible(chromedp.CSS("#new-key")))
+	shoot(t, ctx, dir, "08-api-keys")
+
+	// No name: the API refuses; its detail is shown by the name field.
+	run(t, ctx, "create without a name", chromedp.Click(chromedp.CSS(`input[value="message.read"]`)),
+		chromedp.Click(chromedp.CSS("#create-key")), chromedp.WaitVisible(chromedp.CSS("#name-error")))
+	bad := s.doJSON("POST", "/gatehouse/v1/workspaces/acme/api-keys", s.token("alice"), map[string]any{"name": "", "permissions": []string{"message.read"}}).problem(t)
+	if got := text(t, ctx, "#name-error"); bad["field"] != "name" || got != bad["detail"] {
+		t.Fatalf("name error %q, API problem %v", got, bad)
+	}
+	checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('input[value="message.read"]').checked`))
+	if err != nil || !checked {
+		t.Fatalf("the checked permission was lost after a refusal (%v)", err)
+	}
+	shoot(t, ctx, dir, "09-api-keys-field-error")
+
+	run(t, ctx, "create", chromedp.SendKeys(chromedp.CSS("#key-name"), "ci"),
+		chromedp.Click(chromedp.CSS("#create-key")), chromedp.WaitVisible(chromedp.CSS("#new-secret")))
+	secret := text(t, ctx, "#new-secret")
+	if !strings.HasPrefix(secret, "ghk_") {
+		t.Fatalf("secret shown: %q", secret)
+	}
+	shoot(t, ctx, dir, "10-api-key-created")
+	if r := s.do("GET", "/w/acme/messages", secret); r.StatusCode != 200 {
+		t.Fatalf("gateway with the new key: %d %s", r.StatusCode, r.body)
+	}
+	if r := s.do("POST", "/w/acme/messages", secret); r.StatusCode != 403 {
+		t.Fatalf("the key has message.read only, POST got %d", r.StatusCode)
+	}
+
+	// Shown once: the list page never has it again.
+	run(t, ctx, "reload", chromedp.Navigate(base+"/w/acme/api-keys"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="ci"]`)))
+	html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(html, secret) {
+		t.Fatal("the secret is on the list page")
+	}
+
+	run(t, ctx, "revoke", chromedp.Click(chromedp.CSS(`tr[data-name="ci"] button`)), chromedp.WaitVisible(chromedp.CSS("#revoked")))
+	if got := text(t, ctx, `tr[data-name="ci"] .status`); got != "revoked" {
+		t.Fatalf("after revoking the page shows status %q", got)
+	}
+	if r := s.do("GET", "/w/acme/messages", secret); r.StatusCode != 401 {
+		t.Fatalf("gateway with the revoked key: %d", r.StatusCode)
+	}
+	shoot(t, ctx, dir, "11-api-key-revoked")
 }

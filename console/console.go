@@ -69,7 +69,7 @@ func New(o Options) (*Console, error) {
 		o.MountPrefix = func(*http.Request) string { return "" }
 	}
 	c := &Console{opts: o, sessions: newSessionStore(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "workspaces", "settings", "members"} {
+	for _, name := range []string{"login", "workspaces", "settings", "members", "apikeys"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -91,6 +91,9 @@ func New(o Options) (*Console, error) {
 	m.HandleFunc("POST /w/{ws}/delete", c.signedIn(c.deleteWorkspace))
 	m.HandleFunc("GET /w/{ws}/members", c.signedIn(c.members))
 	m.HandleFunc("POST /w/{ws}/members/remove", c.signedIn(c.removeMember))
+	m.HandleFunc("GET /w/{ws}/api-keys", c.signedIn(c.apiKeys))
+	m.HandleFunc("POST /w/{ws}/api-keys", c.signedIn(c.createAPIKey))
+	m.HandleFunc("POST /w/{ws}/api-keys/revoke", c.signedIn(c.revokeAPIKey))
 	c.mux = m
 	return c, nil
 }

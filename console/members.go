@@ -28,6 +28,12 @@ type membersData struct {
 
 // members lists a workspace's members, one API page at a time (?cursor=).
 func (c *Console) members(w http.ResponseWriter, r *http.Request, s *session) {
+	c.membersPage(w, r, s, nil)
+}
+
+// membersPage renders the members screen; refusal, when set, is an API
+// problem from the action just tried, shown on top of the current list.
+func (c *Console) membersPage(w http.ResponseWriter, r *http.Request, s *session, refusal error) {
 	ref := r.PathValue("ws")
 	var ws workspaceView
 	if err := c.call(r, s, "GET", wsPath(ref), nil, &ws); err != nil {
@@ -48,7 +54,12 @@ func (c *Console) members(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d.Members, d.NextCursor = list.Items, list.NextCursor
-	c.render(w, r, "members", http.StatusOK, page{Title: "Members", Session: s, Data: d})
+	p := page{Title: "Members", Session: s, Data: d}
+	status := http.StatusOK
+	if refusal != nil {
+		p.Error, status = refusal.Error(), statusOf(refusal)
+	}
+	c.render(w, r, "members", status, p)
 }
 
 // removeMember is DELETE /v1/workspaces/{ws}/members/{user}; a refusal
@@ -56,12 +67,7 @@ func (c *Console) members(w http.ResponseWriter, r *http.Request, s *session) {
 func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, s *session) {
 	ref, user := r.PathValue("ws"), r.PostFormValue("user")
 	if err := c.call(r, s, "DELETE", wsPath(ref)+"/members/"+url.PathEscape(user), nil, nil); err != nil {
-		var ws workspaceView
-		if gerr := c.call(r, s, "GET", wsPath(ref), nil, &ws); gerr != nil {
-			c.render(w, r, "members", statusOf(gerr), page{Title: "Members", Session: s, Error: gerr.Error()})
-			return
-		}
-		c.render(w, r, "members", statusOf(err), page{Title: "Members", Session: s, Error: err.Error(), Data: membersData{Workspace: ws}})
+		c.membersPage(w, r, s, err)
 		return
 	}
 	c.redirect(w, r, "/w/"+url.PathEscape(ref)+"/members?removed="+url.QueryEscape(user))
