@@ -21,7 +21,7 @@ FUZZ_TARGETS := \
 	./internal/store/boltstore:FuzzFastDecode \
 	./internal/store:FuzzParseToken
 
-.PHONY: all deps build run test unit xcaddy fuzz smoke bench lint clean pg-bin
+.PHONY: all deps build run test unit xcaddy fuzz smoke bench lint clean pg-bin chromium-bin
 
 all: build
 
@@ -46,7 +46,7 @@ test: deps lint unit fuzz smoke
 xcaddy:
 	$(GO) test -count=1 -run '^TestXcaddyStyleBuild$$' .
 
-unit: pg-bin
+unit: pg-bin chromium-bin
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 fuzz:
@@ -81,6 +81,16 @@ pg-bin:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-common; \
 		echo 'create_main_cluster = false' | $(SUDO) tee -a /etc/postgresql-common/createcluster.conf >/dev/null; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	fi
+
+# The console's browser tests (caddymodule/console_browser_test.go) drive
+# Debian's chromium through chromedp; they fail, never skip, without it.
+chromium-bin:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the console's browser tests"; \
+		set -e; \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	fi
 
 lint:

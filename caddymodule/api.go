@@ -39,22 +39,28 @@ func (h *APIHandler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	h.api, err = newAdminAPI(ctx, app, mountPrefix)
+	return err
+}
+
+// newAdminAPI builds the management API over the app's store and engine;
+// gatehouse_api and gatehouse_console each hold one.
+func newAdminAPI(ctx caddy.Context, app *App, prefix func(*http.Request) string) (*admin.API, error) {
 	signer, err := app.AssertionSigner()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h.api, err = admin.New(admin.Options{
+	return admin.New(admin.Options{
 		Store:             app.shared.live,
 		Engine:            app.Engine(),
 		WorkspaceCreation: app.WorkspaceCreation,
 		CreatorRole:       app.CreatorRole,
 		JWKSSource:        signer.JWKS,
 		Logger:            ctx.Logger(),
-		MountPrefix:       mountPrefix,
+		MountPrefix:       prefix,
 		Authenticated:     identify,
 		RuleTables:        app.RuleTables,
 	})
-	return err
 }
 
 // mountPrefix is what Caddy stripped from the request path before the API

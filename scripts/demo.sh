@@ -32,6 +32,9 @@ Gatehouse demo on http://127.0.0.1:8080 (tokens valid 12h). In another terminal:
   # denied: bob is not a member of acme (404 workspace_not_found, problem+json)
   curl -i -H 'Authorization: Bearer $bob' http://127.0.0.1:8080/w/acme/messages
 
+  # the admin console (dev login: sign in as alice; demo only, anyone can pick any user)
+  console: http://127.0.0.1:8080/console/
+
 More tokens: $bin token --key dev/signing.jwk --iss $issuer --aud $audience --sub <user>
 Stop with Ctrl-C.
 

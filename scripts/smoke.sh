@@ -57,6 +57,20 @@ check() { # check <curl command> <expected status> <expected body text>
 check "${curls[0]}" 200 "X-Gatehouse-User:           alice"
 check "${curls[1]}" 404 '"code":"workspace_not_found"'
 
+# The admin console serves its (dev) login page.
+status=$(curl -s -o "$work/body" -w '%{http_code}' http://127.0.0.1:8080/console/login)
+if [ "$status" != 200 ] || ! grep -q 'name="subject"' "$work/body"; then
+	echo "smoke: console login page answered $status:" >&2; cat "$work/body" >&2; exit 1
+fi
+echo "smoke: ok (200) console login page"
+# dev_login signs a token the app's jwt block accepts: alice sees acme.
+status=$(curl -s -o /dev/null -c "$work/cookies" -w '%{http_code}' --data 'subject=alice&email=alice@example.com' http://127.0.0.1:8080/console/login)
+page=$(curl -s -b "$work/cookies" http://127.0.0.1:8080/console/)
+if [ "$status" != 303 ] || ! grep -q 'data-slug="acme"' <<<"$page"; then
+	echo "smoke: console dev login answered $status; the switcher shows:" >&2; echo "$page" >&2; exit 1
+fi
+echo "smoke: ok (303) console dev login lists acme"
+
 # The management API answers as the README shows (curl --json).
 alice=$(sed -E "s/.*Bearer ([^']+)'.*/\1/" <<<"${curls[0]}")
 api() { # api <expected status> <curl args...>
