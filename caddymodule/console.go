@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,9 +36,13 @@ type ConsoleHandler struct {
 	// origin (e.g. "/gatehouse"); the console's API calls are answered in
 	// process, and links the API returns carry this prefix.
 	API string `json:"api,omitempty"`
-	// DevLoginKey, when set, enables dev_login: a form that signs a
-	// short-lived token for any subject with this private JWK (the demo's
-	// dev/signing.jwk). Demo only; served on loopback connections only.
+	// DevLogin enables dev_login: a form that signs a short-lived token
+	// for any subject with the dev signing key. Demo only; served on
+	// loopback connections only.
+	DevLogin bool `json:"dev_login,omitempty"`
+	// DevLoginKey is the private JWK dev_login signs with. Empty: the
+	// signing.jwk beside the gatehouse app's jwt jwks_file (where
+	// `gatehouse keygen` writes both, e.g. dev/signing.jwk).
 	DevLoginKey string `json:"dev_login_key,omitempty"`
 
 	console *console.Console
@@ -62,15 +67,19 @@ func (h *ConsoleHandler) Provision(ctx caddy.Context) error {
 	if h.API == "" || !strings.HasPrefix(h.API, "/") {
 		return errors.New("gatehouse_console: `api <prefix>` is required: the path where gatehouse_api is mounted, e.g. /gatehouse")
 	}
-	if h.DevLoginKey == "" {
-		return errors.New("gatehouse_console: no login configured: add `dev_login <signing.jwk>` (demo only)")
+	if !h.DevLogin && h.DevLoginKey == "" {
+		return errors.New("gatehouse_console: no login configured: add `dev_login` (demo only)")
+	}
+	keyPath, err := h.devLoginKeyPath(app)
+	if err != nil {
+		return err
 	}
 	apiPrefix := strings.TrimSuffix(h.API, "/")
 	api, err := newAdminAPI(ctx, app, func(*http.Request) string { return apiPrefix })
 	if err != nil {
 		return err
 	}
-	key, err := signing.LoadSigningKey(h.DevLoginKey)
+	key, err := signing.LoadSigningKey(keyPath)
 	if err != nil {
 		return err
 	}
@@ -131,11 +140,23 @@ func loopbackConn(r *http.Request) bool {
 	return true
 }
 
+// devLoginKeyPath is DevLoginKey, or the signing.jwk beside the app's
+// jwks_file.
+func (h *ConsoleHandler) devLoginKeyPath(app *App) (string, error) {
+	if h.DevLoginKey != "" {
+		return h.DevLoginKey, nil
+	}
+	if app.JWT == nil || app.JWT.JWKSFile == "" {
+		return "", errors.New("gatehouse_console: dev_login needs the dev private key: write `dev_login <signing.jwk>`, or give the gatehouse app a `jwt { jwks_file ... }` whose directory holds " + signing.SigningKeyFile)
+	}
+	return filepath.Join(filepath.Dir(app.JWT.JWKSFile), signing.SigningKeyFile), nil
+}
+
 // UnmarshalCaddyfile parses
 //
 //	gatehouse_console {
 //		api <prefix>
-//		dev_login <signing.jwk>
+//		dev_login [<signing.jwk>]
 //	}
 func (h *ConsoleHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next()
@@ -149,8 +170,13 @@ func (h *ConsoleHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 		case "dev_login":
-			if !d.Args(&h.DevLoginKey) || d.NextArg() {
-				return d.Err("dev_login takes one argument: the private signing JWK (dev/signing.jwk)")
+			h.DevLogin = true
+			args := d.RemainingArgs()
+			if len(args) > 1 {
+				return d.Err("dev_login takes at most one argument: the private signing JWK (default: the signing.jwk beside the jwt jwks_file)")
+			}
+			if len(args) == 1 {
+				h.DevLoginKey = args[0]
 			}
 		case "oidc":
 			return d.Err("gatehouse_console: oidc login is not implemented yet; use dev_login on loopback for the demo")

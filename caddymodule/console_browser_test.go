@@ -26,7 +26,7 @@ func consoleCaddyfile() string {
 	return strings.Replace(testCaddyfile, "\thandle_path /gatehouse/* {", `	handle_path /console/* {
 		gatehouse_console {
 			api /gatehouse
-			dev_login {{dir}}/signing.jwk
+			dev_login
 		}
 	}
 	handle_path /gatehouse/* {`, 1)
@@ -315,7 +315,7 @@ func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) { j.cookies = appe
 func (j *cookieJar) Cookies(*url.URL) []*http.Cookie          { return j.cookies }
 
 func TestConsoleCaddyfileRefusesBadOptions(t *testing.T) {
-	for _, bad := range []string{"oidc https://idp.example.com/", "dev_login", "api", "colour blue"} {
+	for _, bad := range []string{"oidc https://idp.example.com/", "dev_login a.jwk b.jwk", "api", "colour blue"} {
 		d := caddyfile.NewTestDispenser("gatehouse_console {\n" + bad + "\n}")
 		if err := new(ConsoleHandler).UnmarshalCaddyfile(d); err == nil {
 			t.Errorf("%q accepted", bad)
