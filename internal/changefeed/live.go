@@ -82,7 +82,7 @@ type Live struct {
 	// of versions never take it.
 	mu       sync.Mutex
 	applied  atomic.Uint64 // the revision the caches are current to
-	caughtUp atomic.Int64  // UnixNano of the last read to the end of the log
+	caughtUp atomic.Int64  // monoNow() of the last read to the end of the log
 
 	cancel    context.CancelFunc // stops the follower's reads
 	done      chan struct{}      // closed when the follower has returned
@@ -128,7 +128,7 @@ func New(s store.Store, opts Options) (*Live, error) {
 		l.logger = zap.NewNop()
 	}
 	l.applied.Store(s.Revision())
-	l.caughtUp.Store(time.Now().UnixNano())
+	l.caughtUp.Store(monoNow())
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	wake, unsubscribe := s.Subscribe()
@@ -150,7 +150,7 @@ func (l *Live) Revision() uint64 { return l.Applied() }
 // CaughtUpAt is the last time a read of the feed reached the end of the
 // log (New counts as one): how stale the caches can be with respect to
 // other processes' writes.
-func (l *Live) CaughtUpAt() time.Time { return time.Unix(0, l.caughtUp.Load()) }
+func (l *Live) CaughtUpAt() time.Time { return monoBase.Add(time.Duration(l.caughtUp.Load())) }
 
 // Update implements store.Store (see UpdateRev).
 func (l *Live) Update(ctx context.Context, fn func(store.Tx) error) error {
@@ -234,7 +234,7 @@ func (l *Live) catchUp(ctx context.Context, target uint64) error {
 		// The read shows the log as of no earlier than now: a catch-up
 		// confirmed by it dates from before the call, so that a pause
 		// after the read (SIGSTOP) counts against the staleness bound.
-		readAt := time.Now().UnixNano()
+		readAt := monoNow()
 		cms, err := l.Changes(ctx, since, pageSize)
 		var te *store.ChangesTruncatedError
 		if errors.As(err, &te) {

@@ -62,7 +62,7 @@ func TestStaleReadsRealClock(t *testing.T) {
 	l := newLive(t, q, Options{PollInterval: time.Hour, MaxStaleness: time.Hour})
 	// As if the process had been paused for two hours since its last
 	// catch-up: only the caught-up time moves, no goroutine runs.
-	l.caughtUp.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+	l.caughtUp.Store(monoNow() - int64(2*time.Hour))
 	if !l.Stale() {
 		t.Fatal("Stale did not see a catch-up two hours old")
 	}

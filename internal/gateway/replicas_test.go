@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
@@ -346,4 +347,31 @@ func TestReplicaFillFencedByRevision(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// BenchmarkDecideCachedMemberPostgres is BenchmarkDecideCachedMember/slug
+// with the store on PostgreSQL (spec §9: a cached decision costs what it
+// costs on bbolt). The difference is the staleness check, which reads the
+// real clock once per decision because max_staleness is set.
+func BenchmarkDecideCachedMemberPostgres(b *testing.B) {
+	f := newFixture(b)
+	pg, err := pgstore.Open(context.Background(), pgtest.NewDatabase(b), pgstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	live, err := changefeed.New(pg, changefeed.Options{MaxStaleness: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = live.Close() })
+	f.seedPG(&replica{live: live})
+	e := f.newEngineWith(func(o *gateway.Options) {
+		o.Live = live
+		o.Authenticator = staticAuth{authn.Principal{Subject: "dave", Cached: true}}
+	})
+	p, err := e.NewPolicy(testRules, gateway.DefaultWorkspaceSource)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchDecide(b, p, "/w/acme/messages", "t")
 }
