@@ -33,22 +33,8 @@ type OfflineTable struct {
 // as Provision would and collects the gatehouse handlers it contains,
 // wherever they are nested. It opens nothing.
 func ReadOfflineConfig(config []byte) (*OfflineConfig, error) {
-	var cfg struct {
-		Apps map[string]json.RawMessage `json:"apps"`
-	}
-	if err := json.Unmarshal(config, &cfg); err != nil {
-		return nil, fmt.Errorf("decoding the config: %w", err)
-	}
-	raw, ok := cfg.Apps["gatehouse"]
-	if !ok {
-		return nil, errors.New("the config has no gatehouse app: add the gatehouse global option")
-	}
-	var app App
-	if err := json.Unmarshal(raw, &app); err != nil {
-		return nil, fmt.Errorf("decoding the gatehouse app: %w", err)
-	}
-	app.logger = zap.NewNop()
-	if err := app.provisionPolicy(); err != nil {
+	app, apps, err := offlineApp(config)
+	if err != nil {
 		return nil, err
 	}
 	out := &OfflineConfig{Catalog: app.catalog, SystemRoles: app.systemRoles, GlobalAdmins: app.GlobalAdmins}
@@ -80,7 +66,7 @@ func ReadOfflineConfig(config []byte) (*OfflineConfig, error) {
 		return nil
 	}
 	var http any
-	if raw, ok := cfg.Apps["http"]; ok {
+	if raw, ok := apps["http"]; ok {
 		if err := json.Unmarshal(raw, &http); err != nil {
 			return nil, fmt.Errorf("decoding the http app: %w", err)
 		}
@@ -96,4 +82,29 @@ func ReadOfflineConfig(config []byte) (*OfflineConfig, error) {
 
 func sortedMapKeys(m map[string]any) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// offlineApp decodes the gatehouse app of an adapted config (JSON) and
+// checks its catalog and roles as Provision would, opening nothing. It
+// also returns the config's apps, undecoded.
+func offlineApp(config []byte) (*App, map[string]json.RawMessage, error) {
+	var cfg struct {
+		Apps map[string]json.RawMessage `json:"apps"`
+	}
+	if err := json.Unmarshal(config, &cfg); err != nil {
+		return nil, nil, fmt.Errorf("decoding the config: %w", err)
+	}
+	raw, ok := cfg.Apps["gatehouse"]
+	if !ok {
+		return nil, nil, errors.New("the config has no gatehouse app: add the gatehouse global option")
+	}
+	app := new(App)
+	if err := json.Unmarshal(raw, app); err != nil {
+		return nil, nil, fmt.Errorf("decoding the gatehouse app: %w", err)
+	}
+	app.logger = zap.NewNop()
+	if err := app.provisionPolicy(); err != nil {
+		return nil, nil, err
+	}
+	return app, cfg.Apps, nil
 }

@@ -1,12 +1,6 @@
 package caddymodule
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-
-	"go.uber.org/zap"
-
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 )
 
@@ -22,22 +16,8 @@ type ConfiguredRole struct {
 // none, after checking the catalog and roles as Provision would. It opens
 // nothing: `gatehouse store bootstrap --config` uses it offline.
 func ConfiguredRoles(config []byte) ([]ConfiguredRole, error) {
-	var cfg struct {
-		Apps map[string]json.RawMessage `json:"apps"`
-	}
-	if err := json.Unmarshal(config, &cfg); err != nil {
-		return nil, fmt.Errorf("decoding the config: %w", err)
-	}
-	raw, ok := cfg.Apps["gatehouse"]
-	if !ok {
-		return nil, errors.New("the config has no gatehouse app: add the gatehouse global option")
-	}
-	var app App
-	if err := json.Unmarshal(raw, &app); err != nil {
-		return nil, fmt.Errorf("decoding the gatehouse app: %w", err)
-	}
-	app.logger = zap.NewNop()
-	if err := app.provisionPolicy(); err != nil {
+	app, _, err := offlineApp(config)
+	if err != nil {
 		return nil, err
 	}
 	adminID, _ := app.catalog.ID(authz.PermAdmin)
