@@ -101,7 +101,18 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Kill once a fair number were acknowledged (not after a fixed time:
+	// a loaded machine may take long to answer the first ones), while the
+	// writers are still at it.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 40 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

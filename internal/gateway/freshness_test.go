@@ -111,7 +111,11 @@ func TestRevokeUnderConcurrentLoad(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Until a fair number were allowed (not a fixed time: a loaded
+	// machine may take long to run the first ones).
+	for deadline := time.Now().Add(10 * time.Second); allowedBefore.Load() < 200 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	f.update(func(tx store.Tx) error {
 		m, err := tx.Member(f.acme.ID, "olga")
 		must(t, err)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
@@ -49,7 +50,10 @@ func TestUnknownKeyIDsAreBoundedInMemory(t *testing.T) {
 	const flood = 100_000
 	f := newFixture(t)
 	obs := &countingObserver{}
-	f.engine = f.newEngineWith(func(o *gateway.Options) { o.Observer = obs }) // default cache sizes
+	// Default cache sizes. A generous store deadline: 100,000 misses on a
+	// loaded machine must not turn into 503s, which would prove nothing
+	// about memory.
+	f.engine = f.newEngineWith(func(o *gateway.Options) { o.Observer = obs; o.StoreTimeout = time.Minute })
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	alice := f.token("alice")
 	check(t, "alice before", decide(p, request("GET", "/w/acme/messages", alice)), want{})
