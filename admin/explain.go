@@ -68,6 +68,13 @@ func (a *API) explain(c *call) error {
 		if errors.Is(err, gateway.ErrOtherWorkspace) {
 			return invalid("path", "the path names another workspace: explain it in that workspace")
 		}
+		if err == nil && in.KeyID == "" && in.Subject != c.user() && ex.Requirement != nil &&
+			ex.Requirement.Kind == gateway.KeywordGlobalAdmin && !c.isGlobalAdmin() {
+			// The answer would say whether another user is a global admin:
+			// workspace.members is about this workspace's members, not that.
+			return problem.New(http.StatusForbidden, problem.CodeForbidden,
+				"only a global admin may explain a global_admin rule for another user: the answer would tell whether they are one")
+		}
 		return err
 	})
 	if err != nil {

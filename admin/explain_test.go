@@ -11,6 +11,7 @@ import (
 // explainRules is one gatehouse directive's rule table.
 var explainRules = []gateway.RuleSpec{
 	{Methods: []string{"GET"}, Path: "/healthz", Require: "public"},
+	{Methods: []string{"GET"}, Path: "/w/{workspace}/platform", Require: "global_admin"},
 	{Methods: []string{"GET"}, Path: "/w/{workspace}/messages", Require: "message.read", Source: "Caddyfile:7"},
 	{Methods: []string{"POST"}, Path: "/w/{workspace}/messages", Require: "message.send"},
 	{Methods: []string{"GET"}, Path: "/w/{workspace}/campaigns", Require: "campaign.read"},
@@ -168,4 +169,23 @@ func TestEffectivePermissions(t *testing.T) {
 	h.do("GET", url, h.token("dave"), nil).want(http.StatusOK)
 	h.do("GET", url, h.token("mia"), nil).forbidden("workspace.members")
 	h.do("GET", url+"?limit=0", h.token("alice"), nil).invalid("limit")
+}
+
+// Explaining a global_admin rule for another user would tell whether they
+// are a global admin, which workspace.members does not entitle anyone to
+// learn: 403, while explaining it for oneself still answers.
+func TestExplainGlobalAdminRuleForOthers(t *testing.T) {
+	h := newHarness(t, withRuleTable(t))
+	h.knownTo("alice", "dave")
+	ws := h.newWorkspace("alice", "Acme")
+	h.putMember("alice", ws, "dave", map[string]any{"roles": []string{"operator"}})
+	url := "/v1/workspaces/" + ws.Slug + "/explain"
+	path := "/w/" + ws.Slug + "/platform"
+	h.do("POST", url, h.token("alice"), map[string]any{"method": "GET", "path": path, "user": "dave"}).
+		problem(http.StatusForbidden, "forbidden")
+	var ex explanation
+	h.do("POST", url, h.token("alice"), map[string]any{"method": "GET", "path": path}).want(http.StatusOK).decode(&ex)
+	if ex.Requirement.Kind != "global_admin" || ex.Decision.Status != http.StatusForbidden {
+		t.Errorf("alice explaining for herself: %+v", ex)
+	}
 }
