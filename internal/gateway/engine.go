@@ -96,11 +96,10 @@ type Engine struct {
 	// revision is the decimal store revision forwarded upstream.
 	revision revisionText
 	// live is the store with its feed (staleness, consistency waits).
+	// Every decision that needs store data first asks live.Stale: one
+	// clock read on a store with other writers (PostgreSQL), none on
+	// bbolt.
 	live *changefeed.Live
-	// canBeStale: the store has other writers (PostgreSQL), so every
-	// decision that needs store data first checks the feed's staleness
-	// (one clock read); false on bbolt, which costs nothing.
-	canBeStale bool
 }
 
 // maxRefLen bounds a workspace reference from a request before it reaches
@@ -144,7 +143,6 @@ func NewEngine(opts Options) (*Engine, error) {
 		globalAdmins:   admins,
 		store:          opts.Live,
 		live:           opts.Live,
-		canBeStale:     opts.Live.CanBeStale(),
 		versions:       versions,
 		authn:          opts.Authenticator,
 		cache:          cache,
@@ -210,7 +208,7 @@ func (e *Engine) Access(ctx context.Context, p authn.Principal, ref string) (*Ac
 	}
 	// An API key's staleness was checked when it was authenticated, in
 	// the same request: one clock read per decision.
-	if e.canBeStale && p.KeyID == "" && e.live.Stale() {
+	if p.KeyID == "" && e.live.Stale() {
 		return nil, e.staleErr()
 	}
 	if a, ok := e.cache.Get(p.Subject, ref); ok {
@@ -365,16 +363,24 @@ func (e *Engine) MemberAccess(tx store.Tx, ws store.Workspace, m store.Membershi
 // slug keeps meaning what it meant when it was granted.
 func (e *Engine) RolePatterns(tx store.Tx, workspaceID, slug string) (patterns []string, found bool, err error) {
 	role, err := tx.Role(workspaceID, slug)
-	if err == nil {
-		return role.Permissions, true, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, false, err
 	}
-	if r, ok := e.systemRoles[slug]; ok {
-		return r.Permissions, true, nil
+	patterns, found = e.resolveRole(slug, role.Permissions, err == nil)
+	return patterns, found, nil
+}
+
+// resolveRole is the shadowing rule of RolePatterns for a role slug whose
+// custom role (if isCustom) has the patterns custom: the custom role, else
+// the system role of that slug, else nothing (found false).
+func (e *Engine) resolveRole(slug string, custom []string, isCustom bool) (patterns []string, found bool) {
+	if isCustom {
+		return custom, true
 	}
-	return nil, false, nil
+	if r, ok := e.systemRoles[slug]; ok {
+		return r.Permissions, true
+	}
+	return nil, false
 }
 
 func (e *Engine) observeCache(hit bool) {

@@ -60,7 +60,7 @@ func (e *Engine) authenticateKey(ctx context.Context, token string) (authn.Princ
 	if !ok {
 		return authn.Principal{}, invalidToken(reasonMalformedKey, problem.ReasonInvalidToken), nil
 	}
-	if e.canBeStale && e.live.Stale() {
+	if e.live.Stale() {
 		return authn.Principal{}, unavailable(errStale.Error()), e.staleErr()
 	}
 	cred, err := e.keyCredential(ctx, id)

@@ -34,14 +34,10 @@ func (r *WorkspaceRoles) Access(m store.Membership) *Access {
 	return compileAccess(r.e.catalog, r.ws, m, r.patterns)
 }
 
-// patterns resolves a role slug as RolePatterns does: a custom role
-// shadows a system role of the same slug; an unknown slug grants nothing.
+// patterns resolves a role slug as RolePatterns does (resolveRole), from
+// the roles read once.
 func (r *WorkspaceRoles) patterns(slug string) []string {
-	if p, ok := r.custom[slug]; ok {
-		return p
-	}
-	if sr, ok := r.e.systemRoles[slug]; ok {
-		return sr.Permissions
-	}
-	return nil
+	custom, isCustom := r.custom[slug]
+	patterns, _ := r.e.resolveRole(slug, custom, isCustom)
+	return patterns
 }

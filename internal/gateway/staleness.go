@@ -21,7 +21,7 @@ func (e *Engine) staleErr() error {
 // reads the store). It reads the real clock, and only on a store that can
 // be stale (PostgreSQL); on bbolt it is always nil.
 func (e *Engine) Fresh() *problem.Problem {
-	if !e.canBeStale || !e.live.Stale() {
+	if !e.live.Stale() {
 		return nil
 	}
 	return unavailable(errStale.Error())
