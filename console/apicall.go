@@ -5,12 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-)
 
-// Header names of the consistency tokens (README "Consistency tokens").
-const (
-	headerConsistency = "Gatehouse-Consistency"
-	headerRevision    = "Gatehouse-Revision"
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 )
 
 // apiProblem is the API's problem+json answer, as the console shows it.
@@ -76,7 +72,7 @@ func (c *Console) call(r *http.Request, s *session, method, path string, body, o
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if tok := s.lastRevision(); tok != "" {
-		req.Header.Set(headerConsistency, tok)
+		req.Header.Set(gateway.HeaderConsistency, tok)
 	}
 	rec := &recorder{header: http.Header{}}
 	c.opts.API.ServeHTTP(rec, req)
@@ -90,7 +86,7 @@ func (c *Console) call(r *http.Request, s *session, method, path string, body, o
 		}
 		return p
 	}
-	s.sawRevision(rec.header.Get(headerRevision))
+	s.sawRevision(rec.header.Get(gateway.HeaderRevisionToken))
 	if out != nil && rec.body.Len() > 0 {
 		return json.Unmarshal(rec.body.Bytes(), out)
 	}
