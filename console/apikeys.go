@@ -140,3 +140,9 @@ func (c *Console) revokeAPIKey(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	c.redirect(w, r, "/w/"+url.PathEscape(ref)+"/api-keys?revoked=1")
 }
+
+func (c *Console) routeAPIKeys(m *http.ServeMux) {
+	m.HandleFunc("GET /w/{ws}/api-keys", c.signedIn(c.apiKeys))
+	m.HandleFunc("POST /w/{ws}/api-keys", c.signedIn(c.createAPIKey))
+	m.HandleFunc("POST /w/{ws}/api-keys/revoke", c.signedIn(c.revokeAPIKey))
+}

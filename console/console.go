@@ -11,6 +11,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -69,12 +71,8 @@ func New(o Options) (*Console, error) {
 		o.MountPrefix = func(*http.Request) string { return "" }
 	}
 	c := &Console{opts: o, sessions: newSessionStore(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "workspaces", "settings", "members", "apikeys"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, err
-		}
-		c.pages[name] = t
+	if err := c.parsePages(); err != nil {
+		return nil, err
 	}
 	assets, err := fs.Sub(assetFS, "assets")
 	if err != nil {
@@ -82,23 +80,48 @@ func New(o Options) (*Console, error) {
 	}
 	m := http.NewServeMux()
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
-	m.HandleFunc("GET /login", c.loginPage)
-	m.HandleFunc("POST /login", c.devLogin)
-	m.HandleFunc("POST /logout", c.signedIn(c.logout))
-	m.HandleFunc("GET /{$}", c.signedIn(c.workspaces))
-	m.HandleFunc("GET /w/{ws}/settings", c.signedIn(c.settings))
-	m.HandleFunc("POST /w/{ws}/settings", c.signedIn(c.saveSettings))
-	m.HandleFunc("POST /w/{ws}/delete", c.signedIn(c.deleteWorkspace))
-	m.HandleFunc("GET /w/{ws}/members", c.signedIn(c.members))
-	m.HandleFunc("POST /w/{ws}/members/remove", c.signedIn(c.removeMember))
-	m.HandleFunc("GET /w/{ws}/api-keys", c.signedIn(c.apiKeys))
-	m.HandleFunc("POST /w/{ws}/api-keys", c.signedIn(c.createAPIKey))
-	m.HandleFunc("POST /w/{ws}/api-keys/revoke", c.signedIn(c.revokeAPIKey))
+	// Each screen registers its own routes (one file per screen).
+	for _, register := range []func(*http.ServeMux){
+		c.routeLogin,
+		c.routeWorkspaces,
+		c.routeMembers,
+		c.routeAPIKeys,
+	} {
+		register(m)
+	}
 	c.mux = m
 	return c, nil
 }
 
-var funcs = template.FuncMap{}
+var funcs = template.FuncMap{
+	// wsnav is what the "wsnav" template needs: where the console is
+	// mounted, the workspace's slug and the screen being shown.
+	"wsnav": func(base, slug, current string) wsNav { return wsNav{base, slug, current} },
+}
+
+// wsNav feeds the workspace screens' navigation (layout.html "wsnav").
+type wsNav struct{ Base, Slug, Current string }
+
+// parsePages parses every page template (templates/*.html but the layout)
+// together with the layout; a page's name is its file name without .html.
+func (c *Console) parsePages() error {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, file := range names {
+		name := strings.TrimSuffix(path.Base(file), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", file)
+		if err != nil {
+			return err
+		}
+		c.pages[name] = t
+	}
+	return nil
+}
 
 // ServeHTTP serves the console. Every answer forbids framing, caching and
 // any request to another origin.

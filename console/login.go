@@ -41,3 +41,9 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
 	c.clearSessionCookie(w, r)
 	c.redirect(w, r, "/login")
 }
+
+func (c *Console) routeLogin(m *http.ServeMux) {
+	m.HandleFunc("GET /login", c.loginPage)
+	m.HandleFunc("POST /login", c.devLogin)
+	m.HandleFunc("POST /logout", c.signedIn(c.logout))
+}

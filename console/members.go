@@ -72,3 +72,8 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	c.redirect(w, r, "/w/"+url.PathEscape(ref)+"/members?removed="+url.QueryEscape(user))
 }
+
+func (c *Console) routeMembers(m *http.ServeMux) {
+	m.HandleFunc("GET /w/{ws}/members", c.signedIn(c.members))
+	m.HandleFunc("POST /w/{ws}/members/remove", c.signedIn(c.removeMember))
+}

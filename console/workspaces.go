@@ -123,3 +123,10 @@ func fieldOf(err error) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func (c *Console) routeWorkspaces(m *http.ServeMux) {
+	m.HandleFunc("GET /{$}", c.signedIn(c.workspaces))
+	m.HandleFunc("GET /w/{ws}/settings", c.signedIn(c.settings))
+	m.HandleFunc("POST /w/{ws}/settings", c.signedIn(c.saveSettings))
+	m.HandleFunc("POST /w/{ws}/delete", c.signedIn(c.deleteWorkspace))
+}
