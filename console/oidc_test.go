@@ -582,4 +582,11 @@ func TestOIDCLoginPage(t *testing.T) {
 	if a := f.post(t, "/login", url.Values{"subject": {"root"}}); a.status != http.StatusNotFound || sessionCookieOf(a) != nil {
 		t.Fatalf("dev login without dev_login: %d", a.status)
 	}
+	// Both methods: both are offered.
+	f = newFixture(t, func(o *Options) {
+		o.DevLogin = func(string, string) (string, time.Time, error) { return "t", time.Now().Add(time.Hour), nil }
+	})
+	if a := f.get(t, "/login"); !strings.Contains(a.body, `id="oidc-sign-in"`) || !strings.Contains(a.body, `id="subject"`) {
+		t.Fatalf("login page with both methods: %s", a.body)
+	}
 }
