@@ -107,6 +107,7 @@ func (h *ConsoleHandler) Provision(ctx caddy.Context) error {
 			return err
 		}
 		opts.OIDC = o
+		h.warnUntrusted(app)
 	}
 	if h.devLoginOn() {
 		if opts.DevLogin, err = h.devLoginFunc(app); err != nil {
@@ -120,6 +121,20 @@ func (h *ConsoleHandler) Provision(ctx caddy.Context) error {
 	}
 	h.console, err = console.New(opts)
 	return err
+}
+
+// warnUntrusted warns at start when the API's jwt block plainly cannot
+// trust the provider's tokens (every sign-in would be refused with the
+// same advice on the login page).
+func (h *ConsoleHandler) warnUntrusted(app *App) {
+	switch {
+	case app.JWT == nil:
+		h.logger.Warn("gatehouse_console: oidc is configured but the gatehouse app has no jwt block: the management API will refuse the provider's tokens; add jwt { jwks_url ... issuer ... audience ... }",
+			zap.String("issuer", h.OIDC.Issuer))
+	case app.JWT.Issuer != "" && app.JWT.Issuer != h.OIDC.Issuer:
+		h.logger.Warn("gatehouse_console: the gatehouse jwt issuer differs from the console's oidc issuer: the management API will refuse the provider's tokens unless they name the jwt issuer",
+			zap.String("jwt_issuer", app.JWT.Issuer), zap.String("oidc_issuer", h.OIDC.Issuer))
+	}
 }
 
 // devLoginOn reports whether dev_login is configured (the Caddyfile sets
