@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,7 +101,7 @@ func TestOIDCCheck(t *testing.T) {
 		{OIDC{Issuer: "https://idp.example.com/", ClientID: "c", Scopes: []string{"a b"}}, "not a scope token"},
 	} {
 		err := tc.o.Check()
-		if err == nil || !contains(err.Error(), tc.want) {
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.o, err, tc.want)
 		}
 	}
