@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -44,9 +45,38 @@ type ConsoleHandler struct {
 	// signing.jwk beside the gatehouse app's jwt jwks_file (where
 	// `gatehouse keygen` writes both, e.g. dev/signing.jwk).
 	DevLoginKey string `json:"dev_login_key,omitempty"`
+	// OIDC enables the OpenID Connect login (authorization code flow
+	// with PKCE) against the deployment's identity provider.
+	OIDC *ConsoleOIDC `json:"oidc,omitempty"`
 
 	console *console.Console
 	logger  *zap.Logger
+}
+
+// ConsoleOIDC is the console's OpenID Connect client. Discovery runs at
+// the first login, never at start: an identity provider that is down
+// when Caddy starts costs logins, not the server.
+type ConsoleOIDC struct {
+	// Issuer is the provider's issuer URL exactly as its discovery
+	// document names it: https, or http on a loopback host (tests and
+	// demos).
+	Issuer string `json:"issuer,omitempty"`
+	// ClientID is the console's client id at the provider.
+	ClientID string `json:"client_id,omitempty"`
+	// ClientSecret is the client's secret; omit it for a public client
+	// (PKCE). Placeholders such as {env.CONSOLE_SECRET} are resolved at
+	// provision, so the secret need not be written in the config.
+	ClientSecret string `json:"client_secret,omitempty"`
+	// Scopes requested. Default: openid email.
+	Scopes []string `json:"scopes,omitempty"`
+	// RedirectURL is the callback registered at the provider
+	// (…/console/oidc/callback). Default: the request's origin + the
+	// console's mount + /oidc/callback.
+	RedirectURL string `json:"redirect_url,omitempty"`
+	// Bearer names the token the console presents to the management API:
+	// access_token (default) or id_token. The gatehouse app's jwt config
+	// must trust it.
+	Bearer string `json:"bearer,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -67,21 +97,60 @@ func (h *ConsoleHandler) Provision(ctx caddy.Context) error {
 	if h.API == "" || !strings.HasPrefix(h.API, "/") {
 		return errors.New("gatehouse_console: `api <prefix>` is required: the path where gatehouse_api is mounted, e.g. /gatehouse")
 	}
-	if !h.DevLogin && h.DevLoginKey == "" {
-		return errors.New("gatehouse_console: no login configured: add `dev_login` (demo only)")
+	if !h.devLoginOn() && h.OIDC == nil {
+		return errors.New("gatehouse_console: no login configured: add `oidc <issuer> { client_id ... }`, or `dev_login` for a loopback demo")
 	}
-	keyPath, err := h.devLoginKeyPath(app)
-	if err != nil {
-		return err
+	opts := console.Options{MountPrefix: mountPrefix, Logger: h.logger}
+	if h.OIDC != nil {
+		o, err := h.OIDC.options()
+		if err != nil {
+			return err
+		}
+		opts.OIDC = o
+		h.warnUntrusted(app)
+	}
+	if h.devLoginOn() {
+		if opts.DevLogin, err = h.devLoginFunc(app); err != nil {
+			return err
+		}
+		h.logger.Warn("gatehouse_console: dev_login is enabled: anyone who reaches the console can sign in as anyone; the whole console is served on loopback connections only, never use it in production")
 	}
 	apiPrefix := strings.TrimSuffix(h.API, "/")
-	api, err := newAdminAPI(ctx, app, func(*http.Request) string { return apiPrefix })
-	if err != nil {
+	if opts.API, err = newAdminAPI(ctx, app, func(*http.Request) string { return apiPrefix }); err != nil {
 		return err
+	}
+	h.console, err = console.New(opts)
+	return err
+}
+
+// warnUntrusted warns at start when the API's jwt block plainly cannot
+// trust the provider's tokens (every sign-in would be refused with the
+// same advice on the login page).
+func (h *ConsoleHandler) warnUntrusted(app *App) {
+	switch {
+	case app.JWT == nil:
+		h.logger.Warn("gatehouse_console: oidc is configured but the gatehouse app has no jwt block: the management API will refuse the provider's tokens; add jwt { jwks_url ... issuer ... audience ... }",
+			zap.String("issuer", h.OIDC.Issuer))
+	case app.JWT.Issuer != "" && app.JWT.Issuer != h.OIDC.Issuer:
+		h.logger.Warn("gatehouse_console: the gatehouse jwt issuer differs from the console's oidc issuer: the management API will refuse the provider's tokens unless they name the jwt issuer",
+			zap.String("jwt_issuer", app.JWT.Issuer), zap.String("oidc_issuer", h.OIDC.Issuer))
+	}
+}
+
+// devLoginOn reports whether dev_login is configured (the Caddyfile sets
+// DevLogin; JSON may give only the key).
+func (h *ConsoleHandler) devLoginOn() bool { return h.DevLogin || h.DevLoginKey != "" }
+
+// devLoginFunc signs dev_login's tokens with the dev private key, for the
+// gatehouse app's jwt issuer and audience.
+func (h *ConsoleHandler) devLoginFunc(app *App) (func(sub, email string) (string, time.Time, error), error) {
+	keyPath, err := h.devLoginKeyPath(app)
+	if err != nil {
+		return nil, err
 	}
 	key, err := signing.LoadSigningKey(keyPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var iss string
 	var aud []string
@@ -91,27 +160,37 @@ func (h *ConsoleHandler) Provision(ctx caddy.Context) error {
 			aud = []string{app.JWT.Audience}
 		}
 	}
-	h.logger.Warn("gatehouse_console: dev_login is enabled: anyone who reaches the console can sign in as anyone; it is served on loopback connections only, never use it in production")
-	h.console, err = console.New(console.Options{
-		API: api,
-		DevLogin: func(sub, email string) (string, time.Time, error) {
-			now := time.Now()
-			tok, err := signing.Sign(key, signing.TokenSpec{Subject: sub, Email: email, Issuer: iss, Audience: aud, TTL: devLoginTTL, Now: now})
-			return tok, now.Add(devLoginTTL), err
-		},
-		// dev_login is plain-HTTP loopback only, so the cookie cannot be Secure there.
-		Secure:      false,
-		MountPrefix: mountPrefix,
-		Logger:      h.logger,
-	})
-	return err
+	return func(sub, email string) (string, time.Time, error) {
+		now := time.Now()
+		tok, err := signing.Sign(key, signing.TokenSpec{Subject: sub, Email: email, Issuer: iss, Audience: aud, TTL: devLoginTTL, Now: now})
+		return tok, now.Add(devLoginTTL), err
+	}, nil
 }
 
-// ServeHTTP serves the console; it never calls next. dev_login refuses a
-// connection that did not arrive on a loopback address: fail closed when
-// the site listens beyond loopback.
+// options resolves placeholders and checks the block, naming what to
+// change.
+func (o *ConsoleOIDC) options() (*console.OIDC, error) {
+	secret := ""
+	if o.ClientSecret != "" {
+		secret = caddy.NewReplacer().ReplaceKnown(o.ClientSecret, "")
+		if secret == "" {
+			return nil, errors.New("gatehouse_console: oidc client_secret is empty after resolving placeholders: is the environment variable set? (omit client_secret for a public client)")
+		}
+	}
+	c := &console.OIDC{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: secret, Scopes: o.Scopes,
+		RedirectURL: o.RedirectURL, Bearer: o.Bearer}
+	if err := c.Check(); err != nil {
+		return nil, fmt.Errorf("gatehouse_console: %w", err)
+	}
+	return c, nil
+}
+
+// ServeHTTP serves the console; it never calls next. With dev_login on,
+// the whole console refuses a connection that did not arrive on a
+// loopback address: fail closed when the site listens beyond loopback
+// (with oidc too: a console that offers dev_login is a demo).
 func (h *ConsoleHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
-	if h.DevLoginKey != "" && !loopbackConn(r) {
+	if h.devLoginOn() && !loopbackConn(r) {
 		h.logger.Error("gatehouse_console: dev_login refused a non-loopback connection", zap.String("remote", r.RemoteAddr))
 		http.Error(w, "the console's dev_login is served on loopback only", http.StatusForbidden)
 		return nil
@@ -156,6 +235,13 @@ func (h *ConsoleHandler) devLoginKeyPath(app *App) (string, error) {
 //
 //	gatehouse_console {
 //		api <prefix>
+//		oidc <issuer> {
+//			client_id <id>
+//			client_secret <secret>       # optional (public client with PKCE)
+//			scopes <scope...>            # optional, default openid email
+//			redirect_url <url>           # optional, default from the request
+//			bearer access_token|id_token # optional, default access_token
+//		}
 //		dev_login [<signing.jwk>]
 //	}
 func (h *ConsoleHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -179,12 +265,72 @@ func (h *ConsoleHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				h.DevLoginKey = args[0]
 			}
 		case "oidc":
-			return d.Err("gatehouse_console: oidc login is not implemented yet; use dev_login on loopback for the demo")
+			if h.OIDC != nil {
+				return d.Err("gatehouse_console: oidc is given twice")
+			}
+			o, err := parseConsoleOIDC(d)
+			if err != nil {
+				return err
+			}
+			h.OIDC = o
 		default:
 			return d.Errf("gatehouse_console: unknown option %q", d.Val())
 		}
 	}
 	return nil
+}
+
+// parseConsoleOIDC parses `oidc <issuer> { ... }`; the dispenser is on
+// "oidc".
+func parseConsoleOIDC(d *caddyfile.Dispenser) (*ConsoleOIDC, error) {
+	o := &ConsoleOIDC{}
+	if !d.NextArg() {
+		return nil, d.Err("gatehouse_console: oidc needs the issuer URL: `oidc https://idp.example.com/ { client_id ... }`")
+	}
+	o.Issuer = d.Val()
+	if d.NextArg() {
+		return nil, d.Err("gatehouse_console: oidc takes one argument (the issuer URL), then a block")
+	}
+	one := func(dst *string) error {
+		if !d.Args(dst) || d.NextArg() {
+			return d.Errf("gatehouse_console: oidc %s takes one value", d.Val())
+		}
+		return nil
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch sub := d.Val(); sub {
+		case "client_id":
+			err = one(&o.ClientID)
+		case "client_secret":
+			err = one(&o.ClientSecret)
+		case "redirect_url":
+			err = one(&o.RedirectURL)
+		case "bearer":
+			err = one(&o.Bearer)
+			if err == nil && o.Bearer != console.BearerAccessToken && o.Bearer != console.BearerIDToken {
+				err = d.Errf("gatehouse_console: oidc bearer %q: use access_token (the default) or id_token", o.Bearer)
+			}
+		case "scopes":
+			o.Scopes = d.RemainingArgs()
+			if len(o.Scopes) == 0 {
+				err = d.Err("gatehouse_console: oidc scopes needs at least one scope, e.g. `scopes openid email profile`")
+			}
+		default:
+			err = d.Errf("gatehouse_console: unknown oidc option %q (client_id, client_secret, scopes, redirect_url, bearer)", sub)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.ClientID == "" {
+		return nil, d.Err("gatehouse_console: oidc needs `client_id <id>` in its block (the console's client at the identity provider)")
+	}
+	c := &console.OIDC{Issuer: o.Issuer, ClientID: o.ClientID, RedirectURL: o.RedirectURL, Bearer: o.Bearer, Scopes: o.Scopes}
+	if err := c.Check(); err != nil {
+		return nil, d.Errf("gatehouse_console: %v", err)
+	}
+	return o, nil
 }
 
 func parseConsoleHandler(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {

@@ -8,6 +8,7 @@ package console
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -32,8 +33,12 @@ type Options struct {
 	// token for the subject and email typed in. Anyone reaching the form
 	// can sign in as anyone: demo only.
 	DevLogin func(subject, email string) (token string, expires time.Time, err error)
-	// Secure marks the session cookie Secure. Only plain-HTTP loopback
-	// demos should leave it false.
+	// OIDC, when set, enables the OpenID Connect login. At least one of
+	// DevLogin and OIDC is required; both may be set.
+	OIDC *OIDC
+	// Secure forces the Secure flag on the console's cookies. Without it
+	// they are Secure unless the request came over plain HTTP to
+	// loopback (see secureCookie).
 	Secure bool
 	// SessionTTL caps how long a session lives (default 1h); it never
 	// outlives the token it holds.
@@ -51,6 +56,7 @@ type Console struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	sessions *sessionStore
+	oidc     *oidcLogin // nil without Options.OIDC
 }
 
 // New builds a console.
@@ -58,8 +64,13 @@ func New(o Options) (*Console, error) {
 	if o.API == nil {
 		return nil, errors.New("console: no management API handler")
 	}
-	if o.DevLogin == nil {
+	if o.DevLogin == nil && o.OIDC == nil {
 		return nil, errors.New("console: no login method configured (dev_login or oidc)")
+	}
+	if o.OIDC != nil {
+		if err := o.OIDC.Check(); err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
 	}
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = time.Hour
@@ -71,6 +82,9 @@ func New(o Options) (*Console, error) {
 		o.MountPrefix = func(*http.Request) string { return "" }
 	}
 	c := &Console{opts: o, sessions: newSessionStore(), pages: map[string]*template.Template{}}
+	if o.OIDC != nil {
+		c.oidc = newOIDCLogin(*o.OIDC)
+	}
 	if err := c.parsePages(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -13,13 +14,19 @@ import (
 // id; the token it maps to stays on the server.
 const sessionCookie = "gatehouse_console"
 
+// maxSessions bounds the sessions held in memory; past it, the oldest
+// session is signed out to make room.
+const maxSessions = 10000
+
 // session is one signed-in user. Sessions live in memory: a restart signs
 // everyone out, which fails closed.
 type session struct {
 	id      string
 	subject string
 	token   string // the bearer token every API call carries; never logged
+	idToken string // the OIDC ID token, for the provider's logout (id_token_hint); never logged
 	csrf    string
+	created time.Time
 	expires time.Time
 
 	mu sync.Mutex
@@ -49,9 +56,12 @@ func (s *session) sawRevision(tok string) {
 type sessionStore struct {
 	mu   sync.Mutex
 	byID map[string]*session
+	max  int
 }
 
-func newSessionStore() *sessionStore { return &sessionStore{byID: map[string]*session{}} }
+func newSessionStore() *sessionStore {
+	return &sessionStore{byID: map[string]*session{}, max: maxSessions}
+}
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -62,15 +72,17 @@ func randomToken() string {
 }
 
 func (st *sessionStore) create(subject, token string, expires time.Time) *session {
-	s := &session{id: randomToken(), subject: subject, token: token, csrf: randomToken(), expires: expires}
+	return st.add(&session{subject: subject, token: token, expires: expires})
+}
+
+// add stores s with a new random id and CSRF token; expired sessions are
+// dropped as we go and, when the store is full, the oldest one.
+func (st *sessionStore) add(s *session) *session {
+	now := time.Now()
+	s.id, s.csrf, s.created = randomToken(), randomToken(), now
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	now := time.Now()
-	for id, old := range st.byID { // drop expired ones as we go
-		if now.After(old.expires) {
-			delete(st.byID, id)
-		}
-	}
+	evictExpiredOrOldest(st.byID, st.max, now, func(s *session) (time.Time, time.Time) { return s.created, s.expires })
 	st.byID[s.id] = s
 	return s
 }
@@ -98,15 +110,49 @@ func (st *sessionStore) drop(id string) {
 func (c *Console) setSessionCookie(w http.ResponseWriter, r *http.Request, s *session) {
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: s.id, Path: c.base(r) + "/",
-		Expires: s.expires, HttpOnly: true, Secure: c.opts.Secure, SameSite: http.SameSiteLaxMode,
+		Expires: s.expires, HttpOnly: true, Secure: c.secureCookie(r), SameSite: http.SameSiteLaxMode,
 	})
 }
 
 func (c *Console) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: "", Path: c.base(r) + "/", MaxAge: -1,
-		HttpOnly: true, Secure: c.opts.Secure, SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: c.secureCookie(r), SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// secureCookie reports whether the console's cookies get the Secure flag:
+// always, unless the request came over plain HTTP to a loopback address
+// under a loopback host name (a local demo or test; behind a TLS proxy on
+// the same machine the Host is the public one, so the cookie is Secure),
+// and always when Options.Secure is set or OIDC's redirect_url names a
+// non-loopback host.
+func (c *Console) secureCookie(r *http.Request) bool {
+	if c.opts.Secure || (c.opts.OIDC != nil && c.opts.OIDC.secureRedirect()) {
+		return true
+	}
+	return !plainLoopback(r)
+}
+
+// plainLoopback reports whether r came over plain HTTP, on a loopback
+// connection, for a loopback host.
+func plainLoopback(r *http.Request) bool {
+	if r.TLS != nil {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if !isLoopbackHost(host) {
+		return false
+	}
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return false
+	}
+	lh, _, err := net.SplitHostPort(local.String())
+	return err == nil && isLoopbackHost(lh)
 }
 
 type sessionHandler func(w http.ResponseWriter, r *http.Request, s *session)
