@@ -268,7 +268,9 @@ func testOrgSnapshot(t *testing.T, b Backend) {
 	puts(t, src, putOrg(o), putOrg(org("org_b", "beta")), putProject(p), putProject(project("prj_2", "org_b", "web")),
 		func(tx store.Tx) error { return tx.PutOrgMember(orgMember("org_a", "alice", "owner")) },
 		func(tx store.Tx) error { return tx.PutOrgMember(orgMember("org_b", "alice", "member")) },
-		func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_1", "org_a", "alice", "developer")) },
+		func(tx store.Tx) error {
+			return tx.PutProjectMember(projectMember("prj_1", "org_a", "alice", "developer"))
+		},
 		func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_2", "org_b", "bob", "admin")) },
 		putWS(scoped), putWS(free), putWS(localWS("ws_l", "l", "alice")),
 		putWS(orgWS("ws_o", "o", "org_b", "", store.ScopePrivate)),

@@ -341,15 +341,23 @@ func testProjectMembers(t *testing.T, b Backend) {
 		wantErr(t, "PutProjectMember in a missing project", tx.PutProjectMember(projectMember("prj_missing", "org_a", "alice", "developer")), store.ErrNotFound)
 		return nil
 	})
-	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_1", "org_b", "alice", "developer")) })
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		return tx.PutProjectMember(projectMember("prj_1", "org_b", "alice", "developer"))
+	})
 	wantErr(t, "PutProjectMember naming another organization", err, store.ErrInvalid)
 
 	full := projectMember("prj_1", "org_a", "alice", "developer", "admin")
 	puts(t, s,
 		func(tx store.Tx) error { return tx.PutProjectMember(full) },
-		func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_1", "org_a", "bob", "developer")) },
-		func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_3", "org_b", "alice", "developer")) },
-		func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_2", "org_a", "alice", "developer")) },
+		func(tx store.Tx) error {
+			return tx.PutProjectMember(projectMember("prj_1", "org_a", "bob", "developer"))
+		},
+		func(tx store.Tx) error {
+			return tx.PutProjectMember(projectMember("prj_3", "org_b", "alice", "developer"))
+		},
+		func(tx store.Tx) error {
+			return tx.PutProjectMember(projectMember("prj_2", "org_a", "alice", "developer"))
+		},
 	)
 	view(t, s, func(tx store.Tx) error {
 		got, err := tx.ProjectMember("prj_1", "alice")
@@ -396,9 +404,15 @@ func testProjectMembers(t *testing.T, b Backend) {
 func testDeleteProject(t *testing.T, b Backend) {
 	s := b.Open(t)
 	puts(t, s, putOrg(org("org_a", "a")), putProject(project("prj_1", "org_a", "web")), putProject(project("prj_2", "org_a", "api")),
-		func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_1", "org_a", "alice", "developer")) },
-		func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_1", "org_a", "bob", "developer")) },
-		func(tx store.Tx) error { return tx.PutProjectMember(projectMember("prj_2", "org_a", "alice", "developer")) },
+		func(tx store.Tx) error {
+			return tx.PutProjectMember(projectMember("prj_1", "org_a", "alice", "developer"))
+		},
+		func(tx store.Tx) error {
+			return tx.PutProjectMember(projectMember("prj_1", "org_a", "bob", "developer"))
+		},
+		func(tx store.Tx) error {
+			return tx.PutProjectMember(projectMember("prj_2", "org_a", "alice", "developer"))
+		},
 		putWS(orgWS("ws_p", "p", "org_a", "prj_2", store.ScopeProject)),
 	)
 	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.DeleteProject("prj_missing") })
