@@ -123,7 +123,7 @@ func encode(what string, v any) ([]byte, error) {
 // ---- organizations
 
 func (t *tx) Organization(id string) (store.Organization, error) {
-	return get1(t, t.orgsB, bucketOrgs, "organization", id, decodeJSON[store.Organization])
+	return get1(t, t.orgsB, bucketOrgs, "organization", id, decodeOrganization)
 }
 
 func (t *tx) OrganizationBySlug(slug string) (store.Organization, error) {
@@ -142,7 +142,7 @@ func (t *tx) OrganizationBySlug(slug string) (store.Organization, error) {
 	if v == nil {
 		return o, corruptIndex("org_slugs", []byte(slug))
 	}
-	err := decodeJSON(v, &o, bucketOrgs, id)
+	err := decodeOrganization(v, &o, bucketOrgs, id)
 	return o, err
 }
 
@@ -165,7 +165,7 @@ func (t *tx) PutOrganization(o store.Organization) error {
 	v := oB.Get(t.scratch1(o.ID))
 	existed := v != nil
 	if existed {
-		if err := decodeJSON(v, &old, bucketOrgs, t.key); err != nil {
+		if err := decodeOrganization(v, &old, bucketOrgs, t.key); err != nil {
 			return err
 		}
 	}
@@ -194,20 +194,20 @@ func (t *tx) Organizations(cursor string, limit int) ([]store.Organization, stri
 	if err := t.readable(); err != nil {
 		return nil, "", err
 	}
-	return records(scan, t.orgsB(), bucketOrgs, nil, cursor, limit, decodeJSON[store.Organization])
+	return records(scan, t.orgsB(), bucketOrgs, nil, cursor, limit, decodeOrganization)
 }
 
 func (t *tx) OrganizationsByID(ids []string) (map[string]store.Organization, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	return byID(t, t.orgsB(), bucketOrgs, ids, decodeJSON[store.Organization])
+	return byID(t, t.orgsB(), bucketOrgs, ids, decodeOrganization)
 }
 
 // ---- organization members
 
 func (t *tx) OrgMember(orgID, userID string) (store.OrgMember, error) {
-	return get2(t, t.orgMembersB, bucketOrgMembers, "member", "organization", orgID, userID, decodeJSON[store.OrgMember])
+	return get2(t, t.orgMembersB, bucketOrgMembers, "member", "organization", orgID, userID, decodeOrgMember)
 }
 
 func (t *tx) PutOrgMember(m store.OrgMember) error {
@@ -262,7 +262,7 @@ func (t *tx) OrgMembers(orgID, cursor string, limit int) ([]store.OrgMember, str
 	if !validKey(orgID) {
 		return []store.OrgMember{}, "", nil
 	}
-	return records(scan, t.orgMembersB(), bucketOrgMembers, prefix1(orgID), cursor, limit, decodeJSON[store.OrgMember])
+	return records(scan, t.orgMembersB(), bucketOrgMembers, prefix1(orgID), cursor, limit, decodeOrgMember)
 }
 
 func (t *tx) UserOrgMemberships(userID, cursor string, limit int) ([]store.OrgMember, string, error) {
@@ -272,7 +272,7 @@ func (t *tx) UserOrgMemberships(userID, cursor string, limit int) ([]store.OrgMe
 	if !validKey(userID) {
 		return []store.OrgMember{}, "", nil
 	}
-	return userIndexed(t, t.userOrgsB(), t.orgMembersB(), bucketOrgMembers, "user_orgs", userID, cursor, limit, decodeJSON[store.OrgMember])
+	return userIndexed(t, t.userOrgsB(), t.orgMembersB(), bucketOrgMembers, "user_orgs", userID, cursor, limit, decodeOrgMember)
 }
 
 // userIndexed pages a user's memberships through a user \x00 parent
@@ -444,7 +444,7 @@ func (t *tx) Projects(orgID, cursor string, limit int) ([]store.Project, string,
 // ---- project members
 
 func (t *tx) ProjectMember(projectID, userID string) (store.ProjectMember, error) {
-	return get2(t, t.projectMembersB, bucketProjectMembers, "member", "project", projectID, userID, decodeJSON[store.ProjectMember])
+	return get2(t, t.projectMembersB, bucketProjectMembers, "member", "project", projectID, userID, decodeProjectMember)
 }
 
 func (t *tx) PutProjectMember(m store.ProjectMember) error {
@@ -496,7 +496,7 @@ func (t *tx) DeleteProjectMember(projectID, userID string) error {
 		return notFoundIn("member", userID, "project", projectID)
 	}
 	var m store.ProjectMember
-	if err := decodeJSON(v, &m, bucketProjectMembers, t.key); err != nil {
+	if err := decodeProjectMember(v, &m, bucketProjectMembers, t.key); err != nil {
 		return err
 	}
 	t.ch.orgs().ProjectMember(m.OrganizationID, projectID, userID)
@@ -513,7 +513,7 @@ func (t *tx) ProjectMembers(projectID, cursor string, limit int) ([]store.Projec
 	if !validKey(projectID) {
 		return []store.ProjectMember{}, "", nil
 	}
-	return records(scan, t.projectMembersB(), bucketProjectMembers, prefix1(projectID), cursor, limit, decodeJSON[store.ProjectMember])
+	return records(scan, t.projectMembersB(), bucketProjectMembers, prefix1(projectID), cursor, limit, decodeProjectMember)
 }
 
 func (t *tx) UserProjectMemberships(userID, cursor string, limit int) ([]store.ProjectMember, string, error) {
@@ -523,5 +523,5 @@ func (t *tx) UserProjectMemberships(userID, cursor string, limit int) ([]store.P
 	if !validKey(userID) {
 		return []store.ProjectMember{}, "", nil
 	}
-	return userIndexed(t, t.userProjectsB(), t.projectMembersB(), bucketProjectMembers, "user_projects", userID, cursor, limit, decodeJSON[store.ProjectMember])
+	return userIndexed(t, t.userProjectsB(), t.projectMembersB(), bucketProjectMembers, "user_projects", userID, cursor, limit, decodeProjectMember)
 }
