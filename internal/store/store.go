@@ -366,6 +366,11 @@ type Stats struct {
 	APIKeys           int `json:"api_keys"`
 	AuditEvents       int `json:"audit_events"`
 	SigningKeys       int `json:"signing_keys"`
+	// Organizations counts organizations, soft-deleted ones included.
+	Organizations  int `json:"organizations"`
+	OrgMembers     int `json:"org_members"`
+	Projects       int `json:"projects"`
+	ProjectMembers int `json:"project_members"`
 	// SizeBytes is the backend's own measure of its storage: bbolt the
 	// file size, PostgreSQL the database size.
 	SizeBytes int64 `json:"size_bytes"`

@@ -530,6 +530,10 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		st.APIKeys = tx.Bucket(bucketAPIKeys).Stats().KeyN
 		st.AuditEvents = tx.Bucket(bucketAudit).Stats().KeyN
 		st.SigningKeys = tx.Bucket(bucketKeys).Stats().KeyN
+		st.Organizations = tx.Bucket(bucketOrgs).Stats().KeyN
+		st.OrgMembers = tx.Bucket(bucketOrgMembers).Stats().KeyN
+		st.Projects = tx.Bucket(bucketProjects).Stats().KeyN
+		st.ProjectMembers = tx.Bucket(bucketProjectMembers).Stats().KeyN
 		// Deleted workspaces need a look at each record. Stats is an
 		// offline/admin operation; honour cancellation on big stores.
 		var n int

@@ -276,6 +276,9 @@ func testOrgSnapshot(t *testing.T, b Backend) {
 		putWS(orgWS("ws_o", "o", "org_b", "", store.ScopePrivate)),
 		func(tx store.Tx) error { return tx.PutMember(member("ws_p", "alice", "admin")) },
 	)
+	st, err := src.Stats(t.Context())
+	noErr(t, "Stats", err)
+	equal(t, "Stats of the organization records", [4]int{st.Organizations, st.OrgMembers, st.Projects, st.ProjectMembers}, [4]int{2, 2, 2, 2})
 	snap := export(t, src)
 	equal(t, "exported organizations", ids(snap.Organizations, orgID), []string{"org_a", "org_b"})
 	equal(t, "exported projects", ids(snap.Projects, projectID), []string{"prj_1", "prj_2"})
