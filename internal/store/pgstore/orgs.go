@@ -247,7 +247,7 @@ func (t *tx) DeleteProject(id string) error {
 		return err
 	}
 	var ws string
-	switch err := t.ptx.QueryRow(t.ctx, `SELECT id FROM workspaces WHERE project_id = $1 ORDER BY id LIMIT 1`, id).Scan(&ws); {
+	switch err := t.ptx.QueryRow(t.ctx, `SELECT id FROM workspaces WHERE organization_id = $1 AND project_id = $2 ORDER BY id LIMIT 1`, org, id).Scan(&ws); {
 	case errors.Is(err, pgx.ErrNoRows):
 	case err != nil:
 		return t.dbErr("checking the project's workspaces", err)
@@ -422,7 +422,7 @@ func (t *tx) OrgWorkspaces(orgID, projectID, cursor string, limit int) ([]store.
 			WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT $3`, orgID, cursor)
 	}
 	return page[store.Workspace](t, "project workspaces", limit, `SELECT id, data FROM workspaces
-		WHERE project_id = $1 AND organization_id = $2 AND id > $3 ORDER BY id LIMIT $4`, projectID, orgID, cursor)
+		WHERE organization_id = $1 AND project_id = $2 AND id > $3 ORDER BY id LIMIT $4`, orgID, projectID, cursor)
 }
 
 func (t *tx) LocalWorkspace(userID string) (store.Workspace, error) {

@@ -25,6 +25,8 @@ func testOrgs(t *testing.T, b Backend) {
 	t.Run("OrgRetrying", func(t *testing.T) { testOrgRetrying(t, b) })
 	t.Run("LocalWorkspaceConcurrent", func(t *testing.T) { testLocalWorkspaceConcurrent(t, b) })
 	t.Run("OrgSnapshot", func(t *testing.T) { testOrgSnapshot(t, b) })
+	t.Run("OrgInvalidKeys", func(t *testing.T) { testOrgInvalidKeys(t, b) })
+	t.Run("OrgWritesInView", func(t *testing.T) { testOrgWritesInView(t, b) })
 }
 
 func org(id, slug string) store.Organization {
@@ -447,4 +449,69 @@ func testDeleteProject(t *testing.T, b Backend) {
 	puts(t, s, putProject(project("prj_9", "org_a", "web"))) // the slug is free
 	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.DeleteProject("prj_1") })
 	wantErr(t, "DeleteProject twice", err, store.ErrNotFound)
+}
+
+// testOrgInvalidKeys: reads of keys no backend can store find nothing
+// (ErrNotFound or an empty list), never an error of another kind.
+func testOrgInvalidKeys(t *testing.T, b Backend) {
+	s := b.Open(t)
+	puts(t, s, putOrg(org("org_a", "a")), putProject(project("prj_1", "org_a", "web")))
+	view(t, s, func(tx store.Tx) error {
+		for _, id := range []string{"", "a\x00b"} {
+			for name, err := range map[string]error{
+				"Organization":       second(tx.Organization(id)),
+				"OrganizationBySlug": second(tx.OrganizationBySlug(id)),
+				"OrgMember":          second(tx.OrgMember("org_a", id)),
+				"OrgMember of org":   second(tx.OrgMember(id, "alice")),
+				"Project":            second(tx.Project(id)),
+				"ProjectBySlug":      second(tx.ProjectBySlug("org_a", id)),
+				"ProjectMember":      second(tx.ProjectMember("prj_1", id)),
+				"LocalWorkspace":     second(tx.LocalWorkspace(id)),
+			} {
+				wantErr(t, name+" of "+quoteID(id), err, store.ErrNotFound)
+			}
+			for name, list := range map[string]func() (int, error){
+				"OrgMembers":             func() (int, error) { l, _, err := tx.OrgMembers(id, "", 0); return len(l), err },
+				"UserOrgMemberships":     func() (int, error) { l, _, err := tx.UserOrgMemberships(id, "", 0); return len(l), err },
+				"Projects":               func() (int, error) { l, _, err := tx.Projects(id, "", 0); return len(l), err },
+				"ProjectMembers":         func() (int, error) { l, _, err := tx.ProjectMembers(id, "", 0); return len(l), err },
+				"UserProjectMemberships": func() (int, error) { l, _, err := tx.UserProjectMemberships(id, "", 0); return len(l), err },
+				"OrgWorkspaces":          func() (int, error) { l, _, err := tx.OrgWorkspaces(id, "", "", 0); return len(l), err },
+				"OrgWorkspaces project":  func() (int, error) { l, _, err := tx.OrgWorkspaces("org_a", id+"x\x00", "", 0); return len(l), err },
+			} {
+				if n, err := list(); err != nil || n != 0 {
+					t.Errorf("%s of %s: %d, %v; want none, nil", name, quoteID(id), n, err)
+				}
+			}
+		}
+		m, err := tx.OrganizationsByID([]string{"", "a\x00b", "org_a"})
+		noErr(t, "OrganizationsByID with invalid ids", err)
+		equal(t, "OrganizationsByID with invalid ids", len(m), 1)
+		return nil
+	})
+}
+
+// testOrgWritesInView: every organization-level write fails inside View
+// and writes nothing.
+func testOrgWritesInView(t *testing.T, b Backend) {
+	s := b.Open(t)
+	puts(t, s, putOrg(org("org_a", "a")), putProject(project("prj_1", "org_a", "web")))
+	before := export(t, s)
+	view(t, s, func(tx store.Tx) error {
+		for name, err := range map[string]error{
+			"PutOrganization":     tx.PutOrganization(org("org_b", "b")),
+			"PutOrgMember":        tx.PutOrgMember(orgMember("org_a", "alice")),
+			"DeleteOrgMember":     tx.DeleteOrgMember("org_a", "alice"),
+			"PutProject":          tx.PutProject(project("prj_2", "org_a", "api")),
+			"DeleteProject":       tx.DeleteProject("prj_1"),
+			"PutProjectMember":    tx.PutProjectMember(projectMember("prj_1", "org_a", "alice")),
+			"DeleteProjectMember": tx.DeleteProjectMember("prj_1", "alice"),
+		} {
+			if err == nil {
+				t.Errorf("%s inside View succeeded", name)
+			}
+		}
+		return nil
+	})
+	equal(t, "the store after writes in a View", export(t, s), before)
 }

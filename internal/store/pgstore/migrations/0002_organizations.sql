@@ -66,6 +66,8 @@ ALTER TABLE workspaces
 
 -- OrgWorkspaces: an organization's workspaces by id, and a project's.
 CREATE INDEX workspaces_org ON workspaces (organization_id, id) WHERE organization_id IS NOT NULL;
-CREATE INDEX workspaces_project ON workspaces (project_id, id) WHERE project_id IS NOT NULL;
+-- (Also what the foreign key to projects needs to check a project's
+-- deletion.)
+CREATE INDEX workspaces_project ON workspaces (organization_id, project_id, id) WHERE project_id IS NOT NULL;
 -- LocalWorkspace: one local workspace per user.
 CREATE UNIQUE INDEX workspaces_local_owner ON workspaces (owner_id) WHERE scope = 'local';
