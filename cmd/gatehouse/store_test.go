@@ -172,6 +172,23 @@ func TestStoreExportImport(t *testing.T) {
 		t.Errorf("import into a store with a signing key: ok=%v %s", ok, stderr)
 	}
 
+	// Nor is one holding only an organization (it belongs to no
+	// workspace and names no user).
+	orgOnly := filepath.Join(t.TempDir(), "org.db")
+	s, err = boltstore.Open(orgOnly, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(context.Background(), func(tx store.Tx) error {
+		return tx.PutOrganization(store.Organization{ID: "org_a", Slug: "acme"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, stderr, ok := runStdin(t, exported, "store", "import", "--store", orgOnly); ok || !strings.Contains(stderr, "import needs an empty store") || !strings.Contains(stderr, "organization") {
+		t.Errorf("import into a store with an organization: ok=%v %s", ok, stderr)
+	}
+
 	// An existing empty store is fine.
 	emptyPath := filepath.Join(t.TempDir(), "empty.db")
 	s, err = boltstore.Open(emptyPath, boltstore.Options{})

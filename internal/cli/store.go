@@ -333,6 +333,8 @@ func importInto(s store.Store, snap store.Snapshot) error {
 		{st.APIKeys, "API key(s)"},
 		{st.AuditEvents, "audit event(s)"},
 		{st.SigningKeys, "signing key(s)"},
+		{st.Organizations, "organization(s)"},
+		{st.Projects, "project(s)"},
 	} {
 		if c.n > 0 {
 			has = append(has, fmt.Sprintf("%d %s", c.n, c.what))
@@ -371,10 +373,15 @@ func auditImport(tx store.Tx, snap store.Snapshot, now time.Time) error {
 }
 
 // stillEmpty repeats the emptiness check inside the import's transaction.
-// Every other record belongs to a workspace or names a user, so users,
-// workspaces (deleted ones included), audit and signing keys cover them.
+// Every other record belongs to a workspace or an organization or names a
+// user, so users, workspaces (deleted ones included), organizations
+// (likewise), audit and signing keys cover them.
 func stillEmpty(tx store.Tx) error {
 	users, _, err := tx.Users("", 1)
+	if err != nil {
+		return err
+	}
+	orgs, _, err := tx.Organizations("", 1)
 	if err != nil {
 		return err
 	}
@@ -390,7 +397,7 @@ func stillEmpty(tx store.Tx) error {
 	if err != nil {
 		return err
 	}
-	if len(users)+len(workspaces)+len(audited)+len(keys) > 0 {
+	if len(users)+len(orgs)+len(workspaces)+len(audited)+len(keys) > 0 {
 		return errNotEmpty("records written by another process since the import started")
 	}
 	return nil

@@ -16,21 +16,29 @@ const SnapshotVersion = 1
 // (API keys hold only the hashes of their secrets.)
 //
 // APIKeys was added within version 1: a snapshot without it (nil) simply
-// has no API keys.
+// has no API keys. So were Organizations, OrgMembers, Projects and
+// ProjectMembers: a snapshot written before them has none, and its
+// workspaces are private and outside any organization.
 type Snapshot struct {
-	Version     int          `json:"version"`
-	Users       []User       `json:"users"`
-	Workspaces  []Workspace  `json:"workspaces"`
-	Memberships []Membership `json:"memberships"`
-	Roles       []Role       `json:"roles"`
-	Invites     []Invite     `json:"invites"`
-	APIKeys     []APIKey     `json:"api_keys"`
-	Audit       []AuditEvent `json:"audit"`
-	SigningKeys []SigningKey `json:"signing_keys"`
+	Version        int             `json:"version"`
+	Users          []User          `json:"users"`
+	Organizations  []Organization  `json:"organizations"`
+	OrgMembers     []OrgMember     `json:"org_members"`
+	Projects       []Project       `json:"projects"`
+	ProjectMembers []ProjectMember `json:"project_members"`
+	Workspaces     []Workspace     `json:"workspaces"`
+	Memberships    []Membership    `json:"memberships"`
+	Roles          []Role          `json:"roles"`
+	Invites        []Invite        `json:"invites"`
+	APIKeys        []APIKey        `json:"api_keys"`
+	Audit          []AuditEvent    `json:"audit"`
+	SigningKeys    []SigningKey    `json:"signing_keys"`
 }
 
 // Export reads every record into a Snapshot (Version = SnapshotVersion).
-// Order: users by id, workspaces by id, then per workspace its memberships,
+// Order: users by id, organizations by id, then per organization its
+// members (by user id) and projects (by id), per project its members,
+// workspaces by id, then per workspace its memberships,
 // roles, invites and API keys (by id), then the audit events per
 // workspace id (each workspace's oldest first, the store-wide events under
 // GlobalAuditWorkspace among them), signing keys by id.
@@ -41,19 +49,26 @@ type Snapshot struct {
 // the workspace.
 func Export(tx Tx) (Snapshot, error) {
 	s := Snapshot{
-		Version:     SnapshotVersion,
-		Users:       []User{},
-		Workspaces:  []Workspace{},
-		Memberships: []Membership{},
-		Roles:       []Role{},
-		Invites:     []Invite{},
-		APIKeys:     []APIKey{},
-		Audit:       []AuditEvent{},
-		SigningKeys: []SigningKey{},
+		Version:        SnapshotVersion,
+		Users:          []User{},
+		Organizations:  []Organization{},
+		OrgMembers:     []OrgMember{},
+		Projects:       []Project{},
+		ProjectMembers: []ProjectMember{},
+		Workspaces:     []Workspace{},
+		Memberships:    []Membership{},
+		Roles:          []Role{},
+		Invites:        []Invite{},
+		APIKeys:        []APIKey{},
+		Audit:          []AuditEvent{},
+		SigningKeys:    []SigningKey{},
 	}
 	var err error
 	if s.Users, err = all(s.Users, func(c string) ([]User, string, error) { return tx.Users(c, exportPage) }); err != nil {
 		return s, fmt.Errorf("exporting users: %w", err)
+	}
+	if err := exportOrgs(tx, &s); err != nil {
+		return s, err
 	}
 	if s.Workspaces, err = all(s.Workspaces, func(c string) ([]Workspace, string, error) { return tx.Workspaces(c, exportPage) }); err != nil {
 		return s, fmt.Errorf("exporting workspaces: %w", err)
@@ -96,6 +111,30 @@ func Export(tx Tx) (Snapshot, error) {
 	return s, nil
 }
 
+// exportOrgs reads the organizations, their members and projects, and
+// the projects' members into s.
+func exportOrgs(tx Tx, s *Snapshot) error {
+	var err error
+	if s.Organizations, err = all(s.Organizations, func(c string) ([]Organization, string, error) { return tx.Organizations(c, exportPage) }); err != nil {
+		return fmt.Errorf("exporting organizations: %w", err)
+	}
+	for _, o := range s.Organizations {
+		if s.OrgMembers, err = all(s.OrgMembers, func(c string) ([]OrgMember, string, error) { return tx.OrgMembers(o.ID, c, exportPage) }); err != nil {
+			return fmt.Errorf("exporting the members of organization %q: %w", o.ID, err)
+		}
+		first := len(s.Projects)
+		if s.Projects, err = all(s.Projects, func(c string) ([]Project, string, error) { return tx.Projects(o.ID, c, exportPage) }); err != nil {
+			return fmt.Errorf("exporting the projects of organization %q: %w", o.ID, err)
+		}
+		for _, p := range s.Projects[first:] {
+			if s.ProjectMembers, err = all(s.ProjectMembers, func(c string) ([]ProjectMember, string, error) { return tx.ProjectMembers(p.ID, c, exportPage) }); err != nil {
+				return fmt.Errorf("exporting the members of project %q: %w", p.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
 // exportPage is the page size Export reads with: big pages, but bounded so
 // that a backend never has to build one huge list at once.
 const exportPage = 1000
@@ -118,7 +157,9 @@ func all[T any](dst []T, page func(cursor string) ([]T, string, error)) ([]T, er
 
 // Check validates a snapshot without a store: the version, that every
 // membership, role, invite and API key names a workspace of the snapshot,
-// and that no record appears twice. Its error names the first bad record.
+// every organization member and project an organization of it, every
+// project member a project of it, every workspace's organization and
+// project are in it, and that no record appears twice. Its error names the first bad record.
 //
 // Audit events need no workspace of the snapshot: the tombstone of a
 // purged workspace outlives it. Their ids are unique per workspace.
@@ -129,6 +170,54 @@ func (s *Snapshot) Check() error {
 	if _, err := checkList(s.Users, nil, "users", func(u User) (string, string) { return "", u.ID },
 		func(u User) string { return fmt.Sprintf("id %q", u.ID) }); err != nil {
 		return err
+	}
+	orgs, err := checkList(s.Organizations, nil, "organizations", func(o Organization) (string, string) { return "", o.ID },
+		func(o Organization) string { return fmt.Sprintf("id %q", o.ID) })
+	if err != nil {
+		return err
+	}
+	knownOrg := func(id string) error {
+		if _, ok := orgs[id]; !ok {
+			return fmt.Errorf("organization %q is not in the snapshot", id)
+		}
+		return nil
+	}
+	if _, err := checkList(s.OrgMembers, knownOrg, "org_members", func(m OrgMember) (string, string) { return m.OrganizationID, m.OrganizationID + "\x00" + m.UserID },
+		func(m OrgMember) string { return fmt.Sprintf("organization %q, user %q", m.OrganizationID, m.UserID) }); err != nil {
+		return err
+	}
+	projects, err := checkList(s.Projects, knownOrg, "projects", func(p Project) (string, string) { return p.OrganizationID, p.ID },
+		func(p Project) string { return fmt.Sprintf("id %q, organization %q", p.ID, p.OrganizationID) })
+	if err != nil {
+		return err
+	}
+	knownProject := func(id string) error {
+		if _, ok := projects[id]; !ok {
+			return fmt.Errorf("project %q is not in the snapshot", id)
+		}
+		return nil
+	}
+	if _, err := checkList(s.ProjectMembers, knownProject, "project_members", func(m ProjectMember) (string, string) { return m.ProjectID, m.ProjectID + "\x00" + m.UserID },
+		func(m ProjectMember) string { return fmt.Sprintf("project %q, user %q", m.ProjectID, m.UserID) }); err != nil {
+		return err
+	}
+	// A workspace names an organization and a project of the snapshot, or
+	// none.
+	knownParents := func(w Workspace) error {
+		if w.OrganizationID != "" {
+			if err := knownOrg(w.OrganizationID); err != nil {
+				return err
+			}
+		}
+		if w.ProjectID != "" {
+			return knownProject(w.ProjectID)
+		}
+		return nil
+	}
+	for i, w := range s.Workspaces {
+		if err := knownParents(w); err != nil {
+			return fmt.Errorf("workspaces[%d] (id %q): %w", i, w.ID, err)
+		}
 	}
 	workspaces, err := checkList(s.Workspaces, nil, "workspaces", func(w Workspace) (string, string) { return "", w.ID },
 		func(w Workspace) string { return fmt.Sprintf("id %q", w.ID) })
@@ -222,6 +311,27 @@ func Import(tx Tx, s Snapshot) error {
 	for i, u := range s.Users {
 		if err := tx.PutUser(u); err != nil {
 			return fmt.Errorf("users[%d] (id %q): %w", i, u.ID, err)
+		}
+	}
+	// Organizations and projects before the workspaces that name them.
+	for i, o := range s.Organizations {
+		if err := tx.PutOrganization(o); err != nil {
+			return fmt.Errorf("organizations[%d] (id %q, slug %q): %w", i, o.ID, o.Slug, err)
+		}
+	}
+	for i, m := range s.OrgMembers {
+		if err := tx.PutOrgMember(m); err != nil {
+			return fmt.Errorf("org_members[%d] (organization %q, user %q): %w", i, m.OrganizationID, m.UserID, err)
+		}
+	}
+	for i, p := range s.Projects {
+		if err := tx.PutProject(p); err != nil {
+			return fmt.Errorf("projects[%d] (id %q, organization %q): %w", i, p.ID, p.OrganizationID, err)
+		}
+	}
+	for i, m := range s.ProjectMembers {
+		if err := tx.PutProjectMember(m); err != nil {
+			return fmt.Errorf("project_members[%d] (project %q, user %q): %w", i, m.ProjectID, m.UserID, err)
 		}
 	}
 	for i, w := range s.Workspaces {

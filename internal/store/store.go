@@ -51,7 +51,8 @@ import (
 var (
 	// ErrNotFound: the requested record does not exist.
 	ErrNotFound = errors.New("not found")
-	// ErrSlugTaken: another workspace already uses the slug.
+	// ErrSlugTaken: another workspace (organization, project of the same
+	// organization) already uses the slug.
 	ErrSlugTaken = errors.New("slug already taken")
 	// ErrInvalid: the record violates a storage-level constraint (empty
 	// id, a key containing a NUL byte, ...). It is a programming error in
@@ -76,10 +77,132 @@ type Workspace struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
+	// OrganizationID is the owning organization; "" = none (every
+	// workspace written before organizations existed).
+	OrganizationID string `json:"organization_id,omitempty"`
+	// ProjectID is the workspace's project inside OrganizationID; "" =
+	// none. A project id never appears without OrganizationID.
+	ProjectID string `json:"project_id,omitempty"`
+	// Scope says who reaches the workspace (spec §11); "" reads as
+	// ScopePrivate (EffectiveScope), so old records are private.
+	Scope Scope `json:"scope,omitempty"`
+	// Plan is the plan slug of a workspace OUTSIDE any organization; ""
+	// = the configured default_plan. A workspace of an organization has
+	// its organization's plan, and this field is not consulted.
+	Plan string `json:"plan,omitempty"`
+	// OwnerID is, for ScopeLocal, the user whose personal workspace it is
+	// (LocalWorkspace finds it); other scopes do not index it.
+	OwnerID string `json:"owner_id,omitempty"`
 }
 
 // Deleted reports whether the workspace is soft-deleted.
 func (w Workspace) Deleted() bool { return w.DeletedAt != nil }
+
+// EffectiveScope is w.Scope with "" read as ScopePrivate.
+func (w Workspace) EffectiveScope() Scope {
+	if w.Scope == "" {
+		return ScopePrivate
+	}
+	return w.Scope
+}
+
+// Scope is a workspace's scope (spec §11, "Workspace scope").
+type Scope string
+
+const (
+	// ScopePrivate: only the workspace's explicit members reach it (the
+	// behaviour before organizations; "" means the same).
+	ScopePrivate Scope = "private"
+	// ScopeProject: every member of the workspace's project gets, in it,
+	// the workspace roles its project role maps to.
+	ScopeProject Scope = "project"
+	// ScopeLocal: the personal default workspace of OwnerID, never in an
+	// organization.
+	ScopeLocal Scope = "local"
+)
+
+// Valid reports whether s is a known scope ("" included, as private).
+func (s Scope) Valid() bool {
+	switch s {
+	case "", ScopePrivate, ScopeProject, ScopeLocal:
+		return true
+	}
+	return false
+}
+
+// CheckWorkspaceScope checks the rules of w's organization fields that
+// need no other record, for PutWorkspace of every backend (so both refuse
+// alike): a known Scope; no ProjectID without OrganizationID; a
+// ScopeProject workspace has a project (its members come from it); a
+// ScopeLocal one has an OwnerID and no organization (a local workspace is
+// never in an organization's lists). The error wraps ErrInvalid.
+func CheckWorkspaceScope(w Workspace) error {
+	switch {
+	case !w.Scope.Valid():
+		return fmt.Errorf("workspace %s: unknown scope %s: %w", QuoteID(w.ID), QuoteID(string(w.Scope)), ErrInvalid)
+	case w.ProjectID != "" && w.OrganizationID == "":
+		return fmt.Errorf("workspace %s: a project without an organization: %w", QuoteID(w.ID), ErrInvalid)
+	case w.Scope == ScopeProject && w.ProjectID == "":
+		return fmt.Errorf("workspace %s: scope project without a project: %w", QuoteID(w.ID), ErrInvalid)
+	case w.Scope == ScopeLocal && w.OwnerID == "":
+		return fmt.Errorf("workspace %s: scope local without an owner: %w", QuoteID(w.ID), ErrInvalid)
+	case w.Scope == ScopeLocal && w.OrganizationID != "":
+		return fmt.Errorf("workspace %s: a local workspace cannot belong to an organization: %w", QuoteID(w.ID), ErrInvalid)
+	}
+	return nil
+}
+
+// Organization is a tenant that owns workspaces, optionally grouped in
+// projects (spec §11). DeletedAt is set when soft-deleted; a deleted
+// organization keeps its slug.
+type Organization struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+	// Plan is the plan slug; "" = the configured default_plan.
+	Plan      string     `json:"plan,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+}
+
+// Deleted reports whether the organization is soft-deleted.
+func (o Organization) Deleted() bool { return o.DeletedAt != nil }
+
+// OrgMember places a user in an organization.
+type OrgMember struct {
+	OrganizationID string `json:"organization_id"`
+	UserID         string `json:"user_id"`
+	// Roles are organization role slugs (config: org_role).
+	Roles     []string  `json:"roles"`
+	JoinedAt  time.Time `json:"joined_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Project groups workspaces of one organization. Its slug is unique
+// within the organization.
+type Project struct {
+	ID             string    `json:"id"`
+	OrganizationID string    `json:"organization_id"`
+	Slug           string    `json:"slug"`
+	Name           string    `json:"name"`
+	Description    string    `json:"description,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// ProjectMember places a user in a project. OrganizationID is the
+// project's organization (PutProjectMember refuses another).
+type ProjectMember struct {
+	ProjectID      string `json:"project_id"`
+	OrganizationID string `json:"organization_id"`
+	UserID         string `json:"user_id"`
+	// Roles are project role slugs (config: project_role), each mapping
+	// to workspace roles in the project's ScopeProject workspaces.
+	Roles     []string  `json:"roles"`
+	JoinedAt  time.Time `json:"joined_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
 
 // Membership places a user in a workspace.
 type Membership struct {
@@ -243,6 +366,11 @@ type Stats struct {
 	APIKeys           int `json:"api_keys"`
 	AuditEvents       int `json:"audit_events"`
 	SigningKeys       int `json:"signing_keys"`
+	// Organizations counts organizations, soft-deleted ones included.
+	Organizations  int `json:"organizations"`
+	OrgMembers     int `json:"org_members"`
+	Projects       int `json:"projects"`
+	ProjectMembers int `json:"project_members"`
 	// SizeBytes is the backend's own measure of its storage: bbolt the
 	// file size, PostgreSQL the database size.
 	SizeBytes int64 `json:"size_bytes"`
@@ -351,7 +479,9 @@ type Tx interface {
 	WorkspaceBySlug(slug string) (Workspace, error)
 	// PutWorkspace creates or replaces a workspace and keeps the slug index
 	// consistent: a changed slug frees the old one. ErrSlugTaken if another
-	// workspace holds the slug.
+	// workspace holds the slug. It checks the organization fields and keeps
+	// their indexes (see OrgTx): ErrInvalid, or ErrNotFound for a missing
+	// organization or project.
 	PutWorkspace(w Workspace) error
 	// Workspaces lists all workspaces (deleted ones too) ordered by id.
 	Workspaces(cursor string, limit int) (items []Workspace, next string, err error)
@@ -432,7 +562,8 @@ type Tx interface {
 	// PurgeWorkspace removes a workspace for good: its memberships (users
 	// stay, with their other memberships), custom roles, invites, API
 	// keys and audit events, the record itself, and its slug, which is
-	// free again. ErrNotFound if there is no such workspace. The commit
+	// free again, and its OrgWorkspaces and LocalWorkspace index entries.
+	// ErrNotFound if there is no such workspace. The commit
 	// records ChangeWorkspace(id, Slugs), a ChangeMember for every member
 	// and a ChangeAPIKey for every key. The caller appends the tombstone event
 	// in the same transaction.
@@ -442,6 +573,106 @@ type Tx interface {
 	SigningKeys() ([]SigningKey, error)
 	// PutSigningKey creates or replaces a signing key.
 	PutSigningKey(k SigningKey) error
+
+	OrgTx
+}
+
+// OrgTx is the part of Tx about organizations, projects and workspace
+// scopes (spec §11). Conventions as for workspaces: ErrNotFound for a
+// missing record (and for a malformed key on read), ErrSlugTaken,
+// ErrInvalid, list cursors are the next key (an id), lists are ordered by
+// id, and a failed write other than ErrNotFound dooms the transaction.
+//
+// The workspace side lives in PutWorkspace: it checks CheckWorkspaceScope
+// (ErrInvalid), that OrganizationID names an organization (ErrNotFound),
+// that ProjectID names a project (ErrNotFound) of that organization
+// (ErrInvalid for a project of another one), and that a ScopeLocal
+// workspace's OwnerID has no OTHER local workspace (ErrInvalid); and it
+// keeps the OrgWorkspaces and LocalWorkspace indexes. PurgeWorkspace
+// clears both.
+type OrgTx interface {
+	// Organization returns an organization by id (deleted ones too), or
+	// ErrNotFound.
+	Organization(id string) (Organization, error)
+	// OrganizationBySlug returns an organization by slug (deleted ones
+	// too), or ErrNotFound. Organization slugs are their own namespace:
+	// an organization and a workspace may share one.
+	OrganizationBySlug(slug string) (Organization, error)
+	// PutOrganization creates or replaces an organization and keeps the
+	// slug index (a changed slug frees the old one; a deleted
+	// organization keeps its slug). ErrSlugTaken if another organization
+	// holds the slug. The commit records a ChangeOrganization.
+	PutOrganization(o Organization) error
+	// Organizations lists all organizations (deleted ones too) ordered by
+	// id.
+	Organizations(cursor string, limit int) (items []Organization, next string, err error)
+	// OrganizationsByID is UsersByID for organizations (deleted ones
+	// included).
+	OrganizationsByID(ids []string) (map[string]Organization, error)
+
+	// OrgMember returns a user's membership of an organization, or
+	// ErrNotFound.
+	OrgMember(orgID, userID string) (OrgMember, error)
+	// PutOrgMember creates or replaces an organization membership and its
+	// user → organization index entry. The organization must exist
+	// (ErrNotFound). The commit records a ChangeOrgMember.
+	PutOrgMember(m OrgMember) error
+	// DeleteOrgMember removes an organization membership and its index
+	// entry, or ErrNotFound. The commit records a ChangeOrgMember.
+	DeleteOrgMember(orgID, userID string) error
+	// OrgMembers lists an organization's members ordered by user id; the
+	// cursor is a user id.
+	OrgMembers(orgID, cursor string, limit int) (items []OrgMember, next string, err error)
+	// UserOrgMemberships lists a user's organization memberships ordered
+	// by organization id; the cursor is an organization id.
+	UserOrgMemberships(userID, cursor string, limit int) (items []OrgMember, next string, err error)
+
+	// Project returns a project by id, or ErrNotFound.
+	Project(id string) (Project, error)
+	// ProjectBySlug returns the project of orgID with the slug, or
+	// ErrNotFound.
+	ProjectBySlug(orgID, slug string) (Project, error)
+	// PutProject creates or replaces a project. Its organization must
+	// exist (ErrNotFound); ErrInvalid if an existing project would move
+	// to another organization (its workspaces and members name the old
+	// one); ErrSlugTaken if another project of the organization holds the
+	// slug. The commit records a ChangeProject.
+	PutProject(p Project) error
+	// DeleteProject removes a project and its project members, or
+	// ErrNotFound. It does not touch workspaces: the caller refuses to
+	// delete a project that still has workspaces, and the store refuses
+	// too (ErrInvalid), so that no workspace names a missing project.
+	// The commit records a ChangeProject and a ChangeProjectMember per
+	// member removed.
+	DeleteProject(id string) error
+	// Projects lists an organization's projects ordered by id.
+	Projects(orgID, cursor string, limit int) (items []Project, next string, err error)
+
+	// ProjectMember returns a user's membership of a project, or
+	// ErrNotFound.
+	ProjectMember(projectID, userID string) (ProjectMember, error)
+	// PutProjectMember creates or replaces a project membership and its
+	// user → project index entry. The project must exist (ErrNotFound),
+	// and m.OrganizationID must be its organization (ErrInvalid). The
+	// commit records a ChangeProjectMember.
+	PutProjectMember(m ProjectMember) error
+	// DeleteProjectMember removes a project membership and its index
+	// entry, or ErrNotFound. The commit records a ChangeProjectMember.
+	DeleteProjectMember(projectID, userID string) error
+	// ProjectMembers lists a project's members ordered by user id; the
+	// cursor is a user id.
+	ProjectMembers(projectID, cursor string, limit int) (items []ProjectMember, next string, err error)
+	// UserProjectMemberships lists a user's project memberships ordered
+	// by project id; the cursor is a project id.
+	UserProjectMemberships(userID, cursor string, limit int) (items []ProjectMember, next string, err error)
+
+	// OrgWorkspaces lists the workspaces of organization orgID (deleted
+	// ones included) ordered by id: all of them for projectID "", else
+	// only those of that project. The cursor is a workspace id.
+	OrgWorkspaces(orgID, projectID, cursor string, limit int) (items []Workspace, next string, err error)
+	// LocalWorkspace returns userID's ScopeLocal workspace (deleted or
+	// not), or ErrNotFound.
+	LocalWorkspace(userID string) (Workspace, error)
 }
 
 // ChangeKind says what a Change is about.
@@ -455,6 +686,18 @@ const (
 	ChangeMember ChangeKind = 2
 	// ChangeAPIKey: API key KeyID of WorkspaceID was created or replaced (revoked, for one).
 	ChangeAPIKey ChangeKind = 3
+	// ChangeOrganization: the record of organization OrganizationID (plan, slug,
+	// deletion, restore) was created or replaced.
+	ChangeOrganization ChangeKind = 4
+	// ChangeOrgMember: the membership of UserID in organization OrganizationID was
+	// created, replaced or removed.
+	ChangeOrgMember ChangeKind = 5
+	// ChangeProject: project ProjectID of organization OrganizationID was created,
+	// replaced or deleted.
+	ChangeProject ChangeKind = 6
+	// ChangeProjectMember: the membership of UserID in project ProjectID (of
+	// organization OrganizationID) was created, replaced or removed.
+	ChangeProjectMember ChangeKind = 7
 )
 
 // Change is one change, made by a commit, that can alter an access decision.
@@ -463,6 +706,11 @@ type Change struct {
 	WorkspaceID string     `json:"workspace_id"`
 	UserID      string     `json:"user_id,omitempty"` // ChangeMember
 	KeyID       string     `json:"key_id,omitempty"`  // ChangeAPIKey
+	// OrganizationID: ChangeOrganization, ChangeOrgMember, ChangeProject,
+	// ChangeProjectMember.
+	OrganizationID string `json:"organization_id,omitempty"`
+	// ProjectID: ChangeProject, ChangeProjectMember.
+	ProjectID string `json:"project_id,omitempty"`
 	// Slugs (ChangeWorkspace): the slug → workspace mapping changed (create, slug
 	// edit, delete, restore, purge).
 	Slugs bool `json:"slugs,omitempty"`
@@ -472,9 +720,11 @@ type Change struct {
 type Commit struct {
 	Revision uint64 `json:"revision"`
 	// Changes are deduplicated (a workspace's Slugs OR-ed over the commit), workspaces
-	// first, then members, then API keys, each in first-change order. Empty for a
-	// commit that changed nothing a decision depends on (users, invites, audit, signing
-	// keys, touch writes).
+	// first, then members, then API keys, then organizations, org members, projects
+	// and project members, each in first-change order. Empty for a commit that
+	// changed nothing a decision depends on (users, invites, audit, signing keys,
+	// touch writes). A workspace's organization, project, scope or plan change is a
+	// ChangeWorkspace.
 	Changes []Change `json:"changes,omitempty"`
 }
 

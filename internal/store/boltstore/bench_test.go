@@ -46,6 +46,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// The workspaces belong to organizations and projects (issue 14): 1,000
+// organizations of 10 projects each; workspace w is a ScopeProject
+// workspace of organization w%1000 and its project (w/1000)%10, and its
+// second member (j = 1) is also a member of that organization and
+// project, so that a three-level cache miss finds a record at each level.
+const (
+	fixtureOrgs       = 1_000
+	fixtureProjPerOrg = 10
+)
+
+func fixtureOrgID(w int) string { return fmt.Sprintf("org%04d", w%fixtureOrgs) }
+func fixtureProjectID(w int) string {
+	return fmt.Sprintf("prj%04d-%d", w%fixtureOrgs, (w/fixtureOrgs)%fixtureProjPerOrg)
+}
+
 func fixtureWSID(i int) string   { return fmt.Sprintf("ws%07d", i) }
 func fixtureSlug(i int) string   { return fmt.Sprintf("team-%07d", i) }
 func fixtureUserID(i int) string { return fmt.Sprintf("user%07d", i) }
@@ -55,7 +70,9 @@ func fixtureUserID(i int) string { return fmt.Sprintf("user%07d", i) }
 func fixtureMember(w, j int) int { return (w + j*(fixtureUsers/fixturePerWS+7)) % fixtureUsers }
 
 // lookupFixture returns a store with 100,000 workspaces, 10 members each
-// (1,000,000 memberships), one custom role per workspace.
+// (1,000,000 memberships), one custom role per workspace, in 1,000
+// organizations of 10 projects, with 100,000 organization and project
+// memberships each.
 func lookupFixture(b *testing.B) *Store {
 	fixture.once.Do(func() {
 		start := time.Now()
@@ -70,13 +87,40 @@ func lookupFixture(b *testing.B) *Store {
 		}
 		fixture.store = s
 		ctx := context.Background()
-		perTx := fixturePerTx / (fixturePerWS + 2) // records per workspace: itself, a role, 10 members
+		fixture.err = s.Update(ctx, func(tx store.Tx) error {
+			for o := range fixtureOrgs {
+				id := fixtureOrgID(o)
+				if err := tx.PutOrganization(store.Organization{ID: id, Slug: "org-" + id, Name: "Org " + id, Plan: "pro", CreatedAt: t0, UpdatedAt: t0}); err != nil {
+					return err
+				}
+				for p := range fixtureProjPerOrg {
+					pid := fixtureProjectID(o + p*fixtureOrgs)
+					if err := tx.PutProject(store.Project{ID: pid, OrganizationID: id, Slug: "p" + pid, Name: "Project " + pid, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if fixture.err != nil {
+			return
+		}
+		perTx := fixturePerTx / (fixturePerWS + 4) // records per workspace: itself, a role, 10 members, an org and a project member
 		for lo := 0; lo < fixtureWorkspaces; lo += perTx {
 			hi := min(lo+perTx, fixtureWorkspaces)
 			err := s.Update(ctx, func(tx store.Tx) error {
 				for w := lo; w < hi; w++ {
 					id := fixtureWSID(w)
-					if err := tx.PutWorkspace(store.Workspace{ID: id, Slug: fixtureSlug(w), Name: "Team " + id, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+					if err := tx.PutWorkspace(store.Workspace{ID: id, Slug: fixtureSlug(w), Name: "Team " + id, CreatedAt: t0, UpdatedAt: t0,
+						OrganizationID: fixtureOrgID(w), ProjectID: fixtureProjectID(w), Scope: store.ScopeProject}); err != nil {
+						return err
+					}
+					user := fixtureUserID(fixtureMember(w, 1))
+					if err := tx.PutOrgMember(store.OrgMember{OrganizationID: fixtureOrgID(w), UserID: user, Roles: []string{"member"}, JoinedAt: t0, UpdatedAt: t0}); err != nil {
+						return err
+					}
+					if err := tx.PutProjectMember(store.ProjectMember{ProjectID: fixtureProjectID(w), OrganizationID: fixtureOrgID(w), UserID: user,
+						Roles: []string{"developer"}, JoinedAt: t0, UpdatedAt: t0}); err != nil {
 						return err
 					}
 					if err := tx.PutRole(store.Role{WorkspaceID: id, Slug: "agent", Name: "Agent", Permissions: []string{"message.read", "message.send", "contact.read"}, CreatedAt: t0, UpdatedAt: t0}); err != nil {
@@ -153,6 +197,53 @@ func BenchmarkMemberLookup(b *testing.B) {
 				return err
 			}
 			_, err = tx.Role(w.ID, m.Roles[len(m.Roles)-1])
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCacheMissThreeLevels is a cache miss through organization,
+// project and workspace (spec §11: <= 40 µs at 1,000,000 memberships):
+// one View doing what BenchmarkMemberLookup does (WorkspaceBySlug, Member,
+// Role) and then the workspace's organization (its plan), the user's
+// organization membership and project membership, for a random member
+// who has a record at every level.
+func BenchmarkCacheMissThreeLevels(b *testing.B) {
+	s := lookupFixture(b)
+	type probe struct{ slug, user string }
+	rng := rand.New(rand.NewPCG(3, 4))
+	probes := make([]probe, 1<<16)
+	for i := range probes {
+		w := rng.IntN(fixtureWorkspaces)
+		probes[i] = probe{fixtureSlug(w), fixtureUserID(fixtureMember(w, 1))}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := probes[i&(len(probes)-1)]
+		err := s.View(ctx, func(tx store.Tx) error {
+			w, err := tx.WorkspaceBySlug(p.slug)
+			if err != nil {
+				return err
+			}
+			m, err := tx.Member(w.ID, p.user)
+			if err != nil {
+				return err
+			}
+			if _, err = tx.Role(w.ID, m.Roles[len(m.Roles)-1]); err != nil {
+				return err
+			}
+			if _, err := tx.Organization(w.OrganizationID); err != nil {
+				return err
+			}
+			if _, err := tx.OrgMember(w.OrganizationID, p.user); err != nil {
+				return err
+			}
+			_, err = tx.ProjectMember(w.ProjectID, p.user)
 			return err
 		})
 		if err != nil {

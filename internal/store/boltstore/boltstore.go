@@ -22,6 +22,23 @@
 //	api_keys       keyID → APIKey
 //	api_keys_ws    wsID \x00 keyID → ""         (index for APIKeys)
 //	audit          wsID \x00 eventID → AuditEvent   (ids: ev_ + a per-workspace sequence)
+//	orgs           orgID → Organization
+//	org_slugs      slug → orgID                 (index; deleted organizations keep theirs)
+//	org_members    orgID \x00 userID → OrgMember
+//	user_orgs      userID \x00 orgID → ""       (index for UserOrgMemberships)
+//	projects       projectID → Project
+//	org_projects   orgID \x00 projectID → ""    (index for Projects)
+//	project_slugs  orgID \x00 slug → projectID  (index; unique within the organization)
+//	project_members projectID \x00 userID → ProjectMember
+//	user_projects  userID \x00 projectID → ""   (index for UserProjectMemberships)
+//	org_ws         orgID \x00 wsID → ""         (index for OrgWorkspaces)
+//	project_ws     projectID \x00 wsID → ""     (index for OrgWorkspaces of a project)
+//	local_ws       userID → wsID                (index for LocalWorkspace; unique)
+//
+// The organization buckets were added within schema version 1: the first
+// read-write open of an older file creates them empty, which is exactly
+// its state (no workspace of it has an organization or a local scope:
+// such records decode as private, outside any organization).
 //
 // Ids, slugs, invite emails and token hashes are therefore forbidden to
 // contain NUL, must not be empty and are at most MaxIDLen bytes, and so is
@@ -114,8 +131,24 @@ var (
 	bucketAPIKeyWS   = []byte("api_keys_ws")
 	bucketAudit      = []byte("audit")
 
+	// Organizations, projects and workspace scopes (orgs.go).
+	bucketOrgs           = []byte("orgs")
+	bucketOrgSlugs       = []byte("org_slugs")
+	bucketOrgMembers     = []byte("org_members")
+	bucketUserOrgs       = []byte("user_orgs")
+	bucketProjects       = []byte("projects")
+	bucketOrgProjects    = []byte("org_projects")
+	bucketProjectSlugs   = []byte("project_slugs")
+	bucketProjectMembers = []byte("project_members")
+	bucketUserProjects   = []byte("user_projects")
+	bucketOrgWS          = []byte("org_ws")
+	bucketProjectWS      = []byte("project_ws")
+	bucketLocalWS        = []byte("local_ws")
+
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketWorkspaces, bucketSlugs, bucketMembers, bucketUserWS, bucketRoles, bucketKeys,
-		bucketInvites, bucketInviteWS, bucketInviteTok, bucketInviteMail, bucketAPIKeys, bucketAPIKeyWS, bucketAudit}
+		bucketInvites, bucketInviteWS, bucketInviteTok, bucketInviteMail, bucketAPIKeys, bucketAPIKeyWS, bucketAudit,
+		bucketOrgs, bucketOrgSlugs, bucketOrgMembers, bucketUserOrgs, bucketProjects, bucketOrgProjects, bucketProjectSlugs,
+		bucketProjectMembers, bucketUserProjects, bucketOrgWS, bucketProjectWS, bucketLocalWS}
 
 	keySchemaVersion = []byte("schema_version")
 	// keyRevision is the store's revision (store.Store.Revision), 8 bytes
@@ -497,6 +530,10 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		st.APIKeys = tx.Bucket(bucketAPIKeys).Stats().KeyN
 		st.AuditEvents = tx.Bucket(bucketAudit).Stats().KeyN
 		st.SigningKeys = tx.Bucket(bucketKeys).Stats().KeyN
+		st.Organizations = tx.Bucket(bucketOrgs).Stats().KeyN
+		st.OrgMembers = tx.Bucket(bucketOrgMembers).Stats().KeyN
+		st.Projects = tx.Bucket(bucketProjects).Stats().KeyN
+		st.ProjectMembers = tx.Bucket(bucketProjectMembers).Stats().KeyN
 		// Deleted workspaces need a look at each record. Stats is an
 		// offline/admin operation; honour cancellation on big stores.
 		var n int

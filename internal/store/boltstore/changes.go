@@ -12,6 +12,8 @@ type changes struct {
 	memberSeen map[memberKey]struct{}
 	apiKeys    []apiKeyKey
 	apiKeySeen map[apiKeyKey]struct{}
+	// org holds the organization-level changes (orgchanges.go).
+	org store.OrgChanges
 }
 
 type workspaceChange struct {
@@ -24,7 +26,7 @@ type memberKey struct{ workspaceID, userID string }
 type apiKeyKey struct{ workspaceID, keyID string }
 
 func (c *changes) empty() bool {
-	return c == nil || (len(c.workspaces) == 0 && len(c.members) == 0 && len(c.apiKeys) == 0)
+	return c == nil || (len(c.workspaces) == 0 && len(c.members) == 0 && len(c.apiKeys) == 0 && c.org.Len() == 0)
 }
 
 // workspace records a change of the workspace record or of one of its
@@ -77,13 +79,14 @@ func (c *changes) apiKey(workspaceID, keyID string) {
 }
 
 // commit returns the store.Commit of revision rev: workspaces first, then
-// members, then API keys, each in the order they were first changed.
+// members, then API keys, then the organization-level kinds, each in the
+// order they were first changed.
 func (c *changes) commit(rev uint64) store.Commit {
 	cm := store.Commit{Revision: rev}
 	if c.empty() {
 		return cm
 	}
-	cm.Changes = make([]store.Change, 0, len(c.workspaces)+len(c.members)+len(c.apiKeys))
+	cm.Changes = make([]store.Change, 0, len(c.workspaces)+len(c.members)+len(c.apiKeys)+c.org.Len())
 	for _, w := range c.workspaces {
 		cm.Changes = append(cm.Changes, store.Change{Kind: store.ChangeWorkspace, WorkspaceID: w.id, Slugs: w.slugsChanged})
 	}
@@ -93,5 +96,15 @@ func (c *changes) commit(rev uint64) store.Commit {
 	for _, k := range c.apiKeys {
 		cm.Changes = append(cm.Changes, store.Change{Kind: store.ChangeAPIKey, WorkspaceID: k.workspaceID, KeyID: k.keyID})
 	}
+	cm.Changes = c.org.AppendTo(cm.Changes)
 	return cm
+}
+
+// orgs is where the organization-level changes go; nil (recording
+// nothing) in a read transaction.
+func (c *changes) orgs() *store.OrgChanges {
+	if c == nil {
+		return nil
+	}
+	return &c.org
 }

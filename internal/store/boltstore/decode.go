@@ -108,9 +108,9 @@ func fastUser(v []byte, u *store.User) bool {
 
 func fastWorkspace(v []byte, w *store.Workspace) bool {
 	d := newDecoder(v)
-	var seen uint8
+	var seen uint16
 	return d.object(func(key string) bool {
-		var bit uint8
+		var bit uint16
 		ok := false
 		switch key {
 		case "id":
@@ -134,6 +134,23 @@ func fastWorkspace(v []byte, w *store.Workspace) bool {
 		case "deleted_at":
 			bit = 1 << 6
 			w.DeletedAt, ok = d.timePtr()
+		case "organization_id":
+			bit = 1 << 7
+			w.OrganizationID, ok = d.str()
+		case "project_id":
+			bit = 1 << 8
+			w.ProjectID, ok = d.str()
+		case "scope":
+			bit = 1 << 9
+			var sc string
+			sc, ok = d.str()
+			w.Scope = store.Scope(sc)
+		case "plan":
+			bit = 1 << 10
+			w.Plan, ok = d.str()
+		case "owner_id":
+			bit = 1 << 11
+			w.OwnerID, ok = d.str()
 		}
 		if seen&bit != 0 {
 			return false

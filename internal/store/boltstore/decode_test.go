@@ -48,6 +48,9 @@ func checkAll(t *testing.T, data []byte) {
 	fastCase(t, data, fastWorkspace, decodeWorkspace)
 	fastCase(t, data, fastMember, decodeMember)
 	fastCase(t, data, fastRole, decodeRole)
+	fastCase(t, data, fastOrganization, decodeOrganization)
+	fastCase(t, data, fastOrgMember, decodeOrgMember)
+	fastCase(t, data, fastProjectMember, decodeProjectMember)
 }
 
 // Random model values: plain ones must take the fast path; values with
@@ -102,6 +105,16 @@ func TestFastDecodeRoundTrip(t *testing.T) {
 			d := tm()
 			w.DeletedAt = &d
 		}
+		if rng.IntN(2) == 0 {
+			w.OrganizationID, w.ProjectID, w.Scope, w.Plan, w.OwnerID = str(alphabet), str(alphabet), store.Scope(str(alphabet)), str(alphabet), str(alphabet)
+		}
+		o := store.Organization{ID: str(alphabet), Slug: str(alphabet), Name: str(alphabet), Plan: str(alphabet), CreatedAt: tm(), UpdatedAt: tm()}
+		if rng.IntN(2) == 0 {
+			d := tm()
+			o.DeletedAt = &d
+		}
+		om := store.OrgMember{OrganizationID: str(alphabet), UserID: str(alphabet), Roles: list(alphabet), JoinedAt: tm(), UpdatedAt: tm()}
+		pm := store.ProjectMember{ProjectID: str(alphabet), OrganizationID: str(alphabet), UserID: str(alphabet), Roles: list(alphabet), JoinedAt: tm(), UpdatedAt: tm()}
 		m := store.Membership{WorkspaceID: str(alphabet), UserID: str(alphabet), Roles: list(alphabet), Grants: list(alphabet), Denies: list(alphabet), JoinedAt: tm(), UpdatedAt: tm()}
 		switch rng.IntN(3) {
 		case 0:
@@ -113,7 +126,7 @@ func TestFastDecodeRoundTrip(t *testing.T) {
 		r := store.Role{WorkspaceID: str(alphabet), Slug: str(alphabet), Name: str(alphabet), Description: str(alphabet), Permissions: list(alphabet), CreatedAt: tm(), UpdatedAt: tm()}
 
 		hit := true
-		for _, v := range []any{u, w, m, r} {
+		for _, v := range []any{u, w, m, r, o, om, pm} {
 			data, err := json.Marshal(v)
 			if err != nil {
 				t.Fatal(err)
@@ -128,11 +141,17 @@ func TestFastDecodeRoundTrip(t *testing.T) {
 				hit = fastCase(t, data, fastMember, decodeMember) && hit
 			case store.Role:
 				hit = fastCase(t, data, fastRole, decodeRole) && hit
+			case store.Organization:
+				hit = fastCase(t, data, fastOrganization, decodeOrganization) && hit
+			case store.OrgMember:
+				hit = fastCase(t, data, fastOrgMember, decodeOrgMember) && hit
+			case store.ProjectMember:
+				hit = fastCase(t, data, fastProjectMember, decodeProjectMember) && hit
 			}
 		}
 		if alphabet == plain {
 			if !hit {
-				t.Fatalf("plain records missed the fast path: %+v %+v %+v %+v", u, w, m, r)
+				t.Fatalf("plain records missed the fast path: %+v %+v %+v %+v %+v %+v %+v", u, w, m, r, o, om, pm)
 			}
 			fastHits++
 		}
@@ -149,6 +168,10 @@ var fastDecodeSeeds = []string{
 	`{"workspace_id":"w1","user_id":"u1","roles":["owner","agent"],"grants":["a.*"],"denies":[],"restrictions":{"instance":["i1","i2"],"chat":null},"joined_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`,
 	`{"workspace_id":"w1","user_id":"u1","roles":null,"restrictions":{},"joined_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`,
 	`{"workspace_id":"w1","slug":"agent","name":"Agent","permissions":["message.read"],"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`,
+	`{"id":"w1","slug":"acme","name":"Acme","created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z","organization_id":"o1","project_id":"p1","scope":"project","plan":"pro","owner_id":"u1"}`,
+	`{"id":"o1","slug":"acme","name":"Acme","plan":"pro","created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z","deleted_at":"2025-01-02T03:04:05Z"}`,
+	`{"organization_id":"o1","user_id":"u1","roles":["owner"],"joined_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`,
+	`{"project_id":"p1","organization_id":"o1","user_id":"u1","roles":["developer"],"joined_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`,
 	// Outside the fast subset: each must fall back and agree with json.
 	` { "id" : "w1" , "slug" : "s" } `,
 	`{"id":"w1","id":"w2"}`,
@@ -181,12 +204,16 @@ func TestFastDecodeEdgeCases(t *testing.T) {
 		checkAll(t, []byte(s))
 	}
 	// The canonical shapes take the fast path.
-	for i, s := range fastDecodeSeeds[:6] {
+	for i, s := range fastDecodeSeeds[:10] {
 		var u store.User
 		var w store.Workspace
 		var m store.Membership
 		var r store.Role
-		if !fastUser([]byte(s), &u) && !fastWorkspace([]byte(s), &w) && !fastMember([]byte(s), &m) && !fastRole([]byte(s), &r) {
+		var o store.Organization
+		var om store.OrgMember
+		var pm store.ProjectMember
+		if !fastUser([]byte(s), &u) && !fastWorkspace([]byte(s), &w) && !fastMember([]byte(s), &m) && !fastRole([]byte(s), &r) &&
+			!fastOrganization([]byte(s), &o) && !fastOrgMember([]byte(s), &om) && !fastProjectMember([]byte(s), &pm) {
 			t.Errorf("seed %d missed the fast path: %s", i, s)
 		}
 	}

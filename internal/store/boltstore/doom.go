@@ -72,3 +72,23 @@ func (u updateTx) PurgeWorkspace(id string) (store.Purged, error) {
 }
 
 func (u updateTx) PutSigningKey(k store.SigningKey) error { return u.doom(u.tx.PutSigningKey(k)) }
+
+func (u updateTx) PutOrganization(o store.Organization) error { return u.doom(u.tx.PutOrganization(o)) }
+
+func (u updateTx) PutOrgMember(m store.OrgMember) error { return u.doom(u.tx.PutOrgMember(m)) }
+
+func (u updateTx) DeleteOrgMember(orgID, userID string) error {
+	return u.doom(u.tx.DeleteOrgMember(orgID, userID))
+}
+
+func (u updateTx) PutProject(p store.Project) error { return u.doom(u.tx.PutProject(p)) }
+
+func (u updateTx) DeleteProject(id string) error { return u.doom(u.tx.DeleteProject(id)) }
+
+func (u updateTx) PutProjectMember(m store.ProjectMember) error {
+	return u.doom(u.tx.PutProjectMember(m))
+}
+
+func (u updateTx) DeleteProjectMember(projectID, userID string) error {
+	return u.doom(u.tx.DeleteProjectMember(projectID, userID))
+}

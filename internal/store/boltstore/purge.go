@@ -91,6 +91,11 @@ func (t *tx) PurgeWorkspace(id string) (store.Purged, error) {
 		return p, err
 	}
 
+	// Its organization, project and local-workspace index entries.
+	if err := t.moveWorkspaceIndexes(w, store.Workspace{}); err != nil {
+		return p, err
+	}
+
 	// The slug, if it is really ours, and the record.
 	t.ch.workspace(id, true)
 	slugB := t.slugsB()

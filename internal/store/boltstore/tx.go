@@ -38,6 +38,7 @@ type tx struct {
 	users, workspaces, slugs, members, userWS, roles, keys *bbolt.Bucket
 	invites, inviteWS, inviteTok, inviteMail, audit        *bbolt.Bucket
 	apiKeys, apiKeyWS                                      *bbolt.Bucket
+	org                                                    orgBuckets
 
 	key    []byte // scratch key, backed by keyBuf until it outgrows it
 	keyBuf [128]byte
@@ -59,6 +60,7 @@ func (t *tx) finish() {
 	t.users, t.workspaces, t.slugs, t.members, t.userWS, t.roles, t.keys = nil, nil, nil, nil, nil, nil, nil
 	t.invites, t.inviteWS, t.inviteTok, t.inviteMail, t.audit = nil, nil, nil, nil, nil
 	t.apiKeys, t.apiKeyWS = nil, nil
+	t.org = orgBuckets{}
 }
 
 func (t *tx) bucket(p **bbolt.Bucket, name []byte) *bbolt.Bucket {
@@ -268,16 +270,16 @@ func (t *tx) PutWorkspace(w store.Workspace) error {
 	// Every check comes before the first write: a caller may handle an
 	// error (e.g. retry another slug on ErrSlugTaken) and go on to commit,
 	// so a failed Put must leave nothing behind.
-	var old struct {
-		Slug      string  `json:"slug"`
-		DeletedAt *string `json:"deleted_at"`
-	}
+	var old store.Workspace
 	v := wsB.Get(t.scratch1(w.ID))
 	existed := v != nil
 	if existed {
-		if err := unmarshal(v, &old, bucketWorkspaces, t.key); err != nil {
+		if err := decodeWorkspace(v, &old, bucketWorkspaces, t.key); err != nil {
 			return err
 		}
+	}
+	if err := t.checkWorkspaceOrg(w); err != nil {
+		return err
 	}
 	owner := slugB.Get(t.scratch1(w.Slug))
 	if owner != nil && string(owner) != w.ID {
@@ -286,7 +288,10 @@ func (t *tx) PutWorkspace(w store.Workspace) error {
 	mapped := owner != nil // the slug already maps to this workspace
 
 	slugChanged := !existed || old.Slug != w.Slug
-	t.ch.workspace(w.ID, slugChanged || (old.DeletedAt != nil) != w.Deleted())
+	t.ch.workspace(w.ID, slugChanged || old.Deleted() != w.Deleted())
+	if err := t.moveWorkspaceIndexes(old, w); err != nil {
+		return err
+	}
 
 	if existed && old.Slug != w.Slug {
 		// Free the old slug, if it is really ours.

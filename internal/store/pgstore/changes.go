@@ -12,8 +12,8 @@ import (
 
 // changes collects what a write transaction changed, deduplicated, in
 // boltstore's order (changes.go there): workspaces first (Slugs OR-ed
-// over the transaction), then members, then API keys, each in
-// first-change order. A nil *changes records nothing (a View).
+// over the transaction), then members, then API keys, then the
+// organization-level kinds (store.OrgChanges), each in first-change order. A nil *changes records nothing (a View).
 type changes struct {
 	workspaces []store.Change
 	wsIndex    map[string]int
@@ -21,6 +21,17 @@ type changes struct {
 	memberSeen map[[2]string]struct{}
 	apiKeys    []store.Change
 	apiKeySeen map[[2]string]struct{}
+	// org holds the organization-level changes, after the others.
+	org store.OrgChanges
+}
+
+// orgs is where the organization-level changes go; nil (recording
+// nothing) in a View.
+func (c *changes) orgs() *store.OrgChanges {
+	if c == nil {
+		return nil
+	}
+	return &c.org
 }
 
 func (c *changes) workspace(id string, slugs bool) {
@@ -73,10 +84,11 @@ func (c *changes) list() []store.Change {
 	if c == nil {
 		return nil
 	}
-	out := make([]store.Change, 0, len(c.workspaces)+len(c.members)+len(c.apiKeys))
+	out := make([]store.Change, 0, len(c.workspaces)+len(c.members)+len(c.apiKeys)+c.org.Len())
 	out = append(out, c.workspaces...)
 	out = append(out, c.members...)
-	return append(out, c.apiKeys...)
+	out = append(out, c.apiKeys...)
+	return c.org.AppendTo(out)
 }
 
 // Changes implements the contract's Store.Changes: the commits with

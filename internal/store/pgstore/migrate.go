@@ -73,10 +73,17 @@ func SchemaVersion() int {
 // one connection throughout. Each migration runs in its own transaction
 // with the row that records it, so a crash leaves a version either applied
 // or not.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error { return s.migrateTo(ctx, 0) }
+
+// migrateTo is migrate up to schema version upTo (<= 0: this build's),
+// so that a test can build a database at an older version.
+func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
+	}
+	if upTo > 0 && upTo < len(ms) {
+		ms = ms[:upTo]
 	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {

@@ -414,8 +414,13 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 			(SELECT count(*) FROM api_keys),
 			(SELECT count(*) FROM audit_events),
 			(SELECT count(*) FROM signing_keys),
+			(SELECT count(*) FROM organizations),
+			(SELECT count(*) FROM org_members),
+			(SELECT count(*) FROM projects),
+			(SELECT count(*) FROM project_members),
 			pg_database_size(current_database())`).Scan(&st.Users, &st.Workspaces, &st.DeletedWorkspaces, &st.Memberships,
-			&st.Roles, &st.Invites, &st.APIKeys, &st.AuditEvents, &st.SigningKeys, &st.SizeBytes)
+			&st.Roles, &st.Invites, &st.APIKeys, &st.AuditEvents, &st.SigningKeys,
+			&st.Organizations, &st.OrgMembers, &st.Projects, &st.ProjectMembers, &st.SizeBytes)
 	})
 	return st, err
 }

@@ -402,13 +402,20 @@ func (t *tx) PutWorkspace(w store.Workspace) error {
 	if err := rows.Err(); err != nil {
 		return t.dbErr("reading the workspace", err)
 	}
+	if err := t.checkWorkspaceOrg(w); err != nil {
+		return err
+	}
 	if owner != "" && owner != w.ID {
 		return t.fail(fmt.Errorf("pgstore: slug %s: %w", quote(w.Slug), store.ErrSlugTaken))
 	}
 	slugChanged := !existed || oldSlug != w.Slug
 	t.ch.workspace(w.ID, slugChanged || oldDeleted != w.Deleted())
-	return t.exec("writing workspace", `INSERT INTO workspaces (id, slug, data) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET slug = EXCLUDED.slug, data = EXCLUDED.data`, w.ID, w.Slug, data)
+	org, project, scope, localOwner := workspaceColumns(w)
+	return t.exec("writing workspace", `INSERT INTO workspaces (id, slug, data, organization_id, project_id, scope, owner_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET slug = EXCLUDED.slug, data = EXCLUDED.data, organization_id = EXCLUDED.organization_id,
+			project_id = EXCLUDED.project_id, scope = EXCLUDED.scope, owner_id = EXCLUDED.owner_id`,
+		w.ID, w.Slug, data, org, project, scope, localOwner)
 }
 
 func (t *tx) Workspaces(cursor string, limit int) ([]store.Workspace, string, error) {

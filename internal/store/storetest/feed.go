@@ -233,7 +233,9 @@ func (r *recorder) read(t testing.TB, what string) []store.Commit {
 }
 
 // take returns the changes of every commit after the cursor as strings
-// ("ws <id> <slugs>", "member <ws> <user>", "apikey <ws> <key>").
+// ("ws <id> <slugs>", "member <ws> <user>", "apikey <ws> <key>", "org
+// <org>", "orgmember <org> <user>", "project <org> <project>", "projmember
+// <org> <project> <user>").
 func (r *recorder) take(t testing.TB) []string { return changeStrings(r.read(t, "take")) }
 
 // wantCalls fails unless every change of want was recorded since the last
@@ -275,6 +277,14 @@ func changeStrings(cms []store.Commit) []string {
 				out = append(out, fmt.Sprintf("member %s %s", c.WorkspaceID, c.UserID))
 			case store.ChangeAPIKey:
 				out = append(out, fmt.Sprintf("apikey %s %s", c.WorkspaceID, c.KeyID))
+			case store.ChangeOrganization:
+				out = append(out, fmt.Sprintf("org %s", c.OrganizationID))
+			case store.ChangeOrgMember:
+				out = append(out, fmt.Sprintf("orgmember %s %s", c.OrganizationID, c.UserID))
+			case store.ChangeProject:
+				out = append(out, fmt.Sprintf("project %s %s", c.OrganizationID, c.ProjectID))
+			case store.ChangeProjectMember:
+				out = append(out, fmt.Sprintf("projmember %s %s %s", c.OrganizationID, c.ProjectID, c.UserID))
 			default:
 				out = append(out, fmt.Sprintf("kind %d %+v", c.Kind, c))
 			}

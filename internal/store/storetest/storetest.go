@@ -10,7 +10,8 @@
 // its fn twice, to prove closures retry-safe) and Counting (counting.go:
 // counts Tx calls, to prove reads set-based). The checks are split into
 // files by record kind (users.go, workspaces.go, members.go, roles.go,
-// invites.go, apikeys.go, audit.go, purge.go, signingkeys.go) and by
+// invites.go, apikeys.go, audit.go, purge.go, signingkeys.go, orgs.go and
+// orgindexes.go: organizations, projects and workspace scopes) and by
 // property (stats.go, pagination.go, errors.go: ErrInvalid and Tx misuse,
 // rollback.go, revision.go, feed.go, context.go, snapshot.go, backup.go,
 // concurrency.go, close.go, transactions.go: the failed-statement rule,
@@ -116,6 +117,7 @@ func RunAll(t *testing.T, b Backend) {
 	t.Run("TouchAPIKeyAfterRevoke", func(t *testing.T) { testTouchAPIKeyAfterRevoke(t, b) })
 	t.Run("ByID", func(t *testing.T) { testByID(t, b) })
 	t.Run("Retrying", func(t *testing.T) { testRetrying(t, b) })
+	t.Run("Orgs", func(t *testing.T) { testOrgs(t, b) })
 }
 
 // ---- helpers shared by the files of the suite
