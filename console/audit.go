@@ -14,7 +14,7 @@ import (
 // auditPageSize is how many events one page of the audit screen shows.
 const auditPageSize = 25
 
-// auditActions are the actions the API records (README "Management API"),
+// auditActions are the actions the API and the CLI record,
 // offered as suggestions in the action filter; any other text is still
 // sent, and the API decides.
 var auditActions = []string{
@@ -22,7 +22,8 @@ var auditActions = []string{
 	"invite.accept", "invite.create", "invite.revoke",
 	"member.delete", "member.put",
 	"role.create", "role.delete", "role.update",
-	"workspace.delete", "workspace.purge", "workspace.restore", "workspace.update",
+	"store.import",
+	"workspace.create", "workspace.delete", "workspace.purge", "workspace.restore", "workspace.update",
 }
 
 // auditEventView is one event as the API lists it, with its summary laid
@@ -200,6 +201,9 @@ func objectFields(raw json.RawMessage) (map[string]string, bool) {
 // strings comma-separated, an empty list or object as "(none)", anything
 // else as compact JSON.
 func displayValue(raw json.RawMessage) string {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+		return "(none)" // json.Unmarshal would read null as "" below
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s

@@ -112,6 +112,12 @@ func (c *Console) pickMember(w http.ResponseWriter, r *http.Request, s *session)
 	if user == "" {
 		user = s.subject
 	}
+	if user == "." || user == ".." {
+		// As a path segment it would be resolved away, not looked up.
+		c.render(w, r, "effective", http.StatusBadRequest, page{Title: "Effective permissions", Session: s,
+			Error: "There is no member " + user + "."})
+		return
+	}
 	c.redirect(w, r, "/w/"+url.PathEscape(r.PathValue("ws"))+"/members/"+url.PathEscape(user)+"/effective")
 }
 
