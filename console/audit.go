@@ -41,6 +41,9 @@ type auditEventView struct {
 	// fields both sides have alike, which the screen leaves out.
 	Diff      []auditField
 	Unchanged int
+	// Only is "before" or "after" when the summary has just that side (a
+	// deletion or a creation): the screen shows one column of values.
+	Only string
 	// Details are the summary's other keys (e.g. the slug of a deleted
 	// workspace).
 	Details []auditField
@@ -150,6 +153,12 @@ func (e *auditEventView) layOut() {
 	}
 	before, hasBefore := objectFields(top["before"])
 	after, hasAfter := objectFields(top["after"])
+	switch {
+	case hasBefore && !hasAfter:
+		e.Only = "before"
+	case hasAfter && !hasBefore:
+		e.Only = "after"
+	}
 	if hasBefore || hasAfter {
 		names := map[string]bool{}
 		for k := range before {
