@@ -100,6 +100,10 @@ func New(o Options) (*Console, error) {
 		c.routeWorkspaces,
 		c.routeMembers,
 		c.routeAPIKeys,
+		c.routeAudit,
+		c.routeEffective,
+		c.routeSimulator,
+		c.routeRestore,
 	} {
 		register(m)
 	}
