@@ -86,6 +86,9 @@ func New(o Options) (*Console, error) {
 		c.routeWorkspaces,
 		c.routeMembers,
 		c.routeAPIKeys,
+		c.routeMemberEdit,
+		c.routeRoles,
+		c.routeInvites,
 	} {
 		register(m)
 	}
