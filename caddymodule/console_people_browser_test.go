@@ -518,7 +518,8 @@ func TestConsoleBrowserMemberPermissions(t *testing.T) {
 }
 
 // TestConsolePeopleWritesNeedCSRF: every write of the people screens
-// without the session's CSRF token is 403 and changes nothing; an unknown
+// without a session is 401 and without the session's CSRF token 403, and
+// changes nothing; an unknown
 // member or role shows the API's 404.
 func TestConsolePeopleWritesNeedCSRF(t *testing.T) {
 	s := startConsoleWith(t)
@@ -532,6 +533,20 @@ func TestConsolePeopleWritesNeedCSRF(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
+	writes := map[string]url.Values{
+		"/w/acme/members/invite":    {"email": {"x@example.com"}, "role": {"operator"}},
+		"/w/acme/members/olga/save": {"role": {"owner"}},
+		"/w/acme/roles":             {"slug": {"x"}, "name": {"X"}, "permission": {"message.read"}},
+		"/w/acme/roles/x":           {"name": {"Y"}},
+		"/w/acme/roles/x/delete":    {},
+		"/w/acme/invites/revoke":    {"id": {"inv_x"}},
+		"/invites/accept":           {"token": {"ghi_x"}},
+	}
+	for path, form := range writes {
+		if r := post(path, form); r.StatusCode != 401 {
+			t.Errorf("POST %s without a session: %d, want 401", path, r.StatusCode)
+		}
+	}
 	if r := post("/login", url.Values{"subject": {"alice"}}); r.StatusCode != 303 {
 		t.Fatalf("dev login: %d", r.StatusCode)
 	}
@@ -539,15 +554,8 @@ func TestConsolePeopleWritesNeedCSRF(t *testing.T) {
 		t.Fatalf("invite erin: %d", r.StatusCode)
 	}
 	erin := s.apiInvites(t, "acme")["erin@example.com"].ID
-	for path, form := range map[string]url.Values{
-		"/w/acme/members/invite":    {"email": {"x@example.com"}, "role": {"operator"}},
-		"/w/acme/members/olga/save": {"role": {"owner"}},
-		"/w/acme/roles":             {"slug": {"x"}, "name": {"X"}, "permission": {"message.read"}},
-		"/w/acme/roles/x":           {"name": {"Y"}},
-		"/w/acme/roles/x/delete":    {},
-		"/w/acme/invites/revoke":    {"id": {erin}},
-		"/invites/accept":           {"token": {"ghi_x"}},
-	} {
+	writes["/w/acme/invites/revoke"] = url.Values{"id": {erin}}
+	for path, form := range writes {
 		for _, csrf := range []string{"", "forged"} {
 			f := url.Values{"csrf": {csrf}}
 			for k, v := range form {

@@ -23,6 +23,10 @@ type memberView struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+// Path is the user id as one path segment, for links: ids are opaque
+// (an IdP subject may hold "/" or "?").
+func (m memberView) Path() string { return url.PathEscape(m.UserID) }
+
 type membersData struct {
 	Workspace  workspaceView
 	Members    []memberView
