@@ -385,6 +385,18 @@ func TestConsoleBrowserRoles(t *testing.T) {
 		t.Fatalf("page shows %q, API detail %q", got, want)
 	}
 
+	// Once nobody holds it, it is deleted.
+	if r := s.doJSON("PUT", "/gatehouse/v1/workspaces/acme/members/dave", s.token("alice"), map[string]any{"roles": []string{"operator"}}); r.StatusCode != 200 {
+		t.Fatalf("PUT dave: %d %s", r.StatusCode, r.body)
+	}
+	step(t, ctx, "delete support", chromedp.Click(chromedp.CSS("#delete-role")), chromedp.WaitVisible(chromedp.CSS("#deleted")))
+	if n := count(t, ctx, `tr[data-role="support"]`); n != 0 {
+		t.Fatal("the deleted role is still listed")
+	}
+	if r := s.do("GET", "/gatehouse/v1/workspaces/acme/roles/support", s.token("alice")); r.StatusCode != 404 {
+		t.Fatalf("API role support after deleting: %d", r.StatusCode)
+	}
+
 	// alice is an operator of globex: creating a role there is refused
 	// with the API's detail, and so is the members screen.
 	step(t, ctx, "globex roles", chromedp.Navigate(base+"/w/globex/roles"), chromedp.WaitVisible(chromedp.CSS("#new-role")),
