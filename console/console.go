@@ -104,6 +104,9 @@ func New(o Options) (*Console, error) {
 		c.routeEffective,
 		c.routeSimulator,
 		c.routeRestore,
+		c.routeMemberEdit,
+		c.routeRoles,
+		c.routeInvites,
 	} {
 		register(m)
 	}
