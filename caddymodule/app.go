@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 )
 
 func init() {
@@ -76,14 +76,14 @@ type App struct {
 	// Cache sizes the access cache.
 	Cache *CacheConfig `json:"cache,omitempty"`
 
-	backend     StoreBackend
-	catalog     *authz.Catalog
-	systemRoles []gateway.SystemRole
-	shared      *sharedStore
-	storeKey    string
-	verifier    *authn.Verifier
-	engine      *gateway.Engine
-	logger      *zap.Logger
+	backend  StoreBackend
+	model    *model.Model
+	catalog  *authz.Catalog
+	shared   *sharedStore
+	storeKey string
+	verifier *authn.Verifier
+	engine   *gateway.Engine
+	logger   *zap.Logger
 
 	signer *gatewaySigner
 	// tables are the gatehouse handlers' rule tables (explain).
@@ -161,9 +161,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	registerMetrics(ctx)
 	a.engine, err = gateway.NewEngine(gateway.Options{
-		Catalog:         a.catalog,
-		SystemRoles:     a.systemRoles,
-		GlobalAdmins:    a.GlobalAdmins,
+		Model:           a.model,
 		Live:            shared.live,
 		Authenticator:   a.verifier,
 		CacheMaxEntries: a.cacheMaxEntries(),
@@ -175,8 +173,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return err
 }
 
-// provisionPolicy validates everything that does not need I/O: catalog,
-// roles, creator role, workspace creation policy.
+// provisionPolicy validates everything that does not need I/O: the
+// authorization model (catalog, roles, creator role: model.New), the
+// workspace creation policy, the global admins.
 func (a *App) provisionPolicy() error {
 	if a.JWT == nil {
 		return errors.New("gatehouse: a jwt block is required (jwks_file, jwks_url or hmac_secret)")
@@ -197,38 +196,19 @@ func (a *App) provisionPolicy() error {
 			return fmt.Errorf("gatehouse: global_admins %q: a subject %s", sub, reason)
 		}
 	}
-	catalog, err := newCatalog(a.Permissions)
+	m, err := model.New(a.modelConfig())
 	if err != nil {
-		return err
+		return fmt.Errorf("gatehouse: %w", err)
 	}
-	a.catalog = catalog
+	a.model, a.catalog = m, m.Catalog()
+	a.CreatorRole = m.CreatorRole()
+	catalog := a.catalog
 	// A cycle is a warning, not an error: the closure is well defined
 	// (every member grants all of them), and refusing it would break
 	// configs that rely on it on purpose; but it is rarely meant.
 	for _, cycle := range catalog.Cycles() {
 		a.logger.Warn("permission implications form a cycle: holding any of these permissions grants all of them; if one was meant to imply the other only, remove the reverse implication",
 			zap.Strings("permissions", cycle))
-	}
-	if len(a.Roles) == 0 {
-		a.Roles = defaultRoles()
-	}
-	if a.systemRoles, err = compileRoles(catalog, a.Roles); err != nil {
-		return err
-	}
-	if a.CreatorRole == "" {
-		a.CreatorRole = "owner"
-	}
-	return a.checkCreatorRole()
-}
-
-func (a *App) checkCreatorRole() error {
-	i := slices.IndexFunc(a.systemRoles, func(r gateway.SystemRole) bool { return r.Slug == a.CreatorRole })
-	if i < 0 {
-		return fmt.Errorf("gatehouse: creator_role %q is not a declared role: declare it with \"role %s ...\"", a.CreatorRole, a.CreatorRole)
-	}
-	admin, _ := a.catalog.ID(authz.PermAdmin)
-	if !a.catalog.Expand(a.systemRoles[i].Permissions).Has(admin) {
-		return fmt.Errorf("gatehouse: creator_role %q must grant %s: a workspace always keeps one admin", a.CreatorRole, authz.PermAdmin)
 	}
 	return nil
 }
@@ -281,6 +261,9 @@ func (a *App) Cleanup() error {
 
 // RuleTables returns the live rule tables of the gatehouse handlers.
 func (a *App) RuleTables() []*gateway.Policy { return a.tables.all() }
+
+// Model returns the authorization model of the config.
+func (a *App) Model() *model.Model { return a.model }
 
 // Engine returns the decision engine.
 func (a *App) Engine() *gateway.Engine { return a.engine }
