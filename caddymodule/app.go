@@ -76,6 +76,32 @@ type App struct {
 	// Cache sizes the access cache.
 	Cache *CacheConfig `json:"cache,omitempty"`
 
+	// OrgRoles declares the organization roles (README "Organizations,
+	// projects and plans"). Default, when none is declared: "owner"
+	// (organization.admin) and "member" (no permission).
+	OrgRoles []OrgRoleConfig `json:"org_roles,omitempty"`
+
+	// ProjectRoles declares the project roles, each mapping to system
+	// workspace roles a project member gets in the project's PROJECT
+	// workspaces.
+	ProjectRoles []ProjectRoleConfig `json:"project_roles,omitempty"`
+
+	// Plans declares the plans, cheapest first: the first declared is
+	// the cheapest (required_plan names the first plan that includes a
+	// permission). None declared: nothing is gated.
+	Plans []PlanConfig `json:"plans,omitempty"`
+
+	// DefaultPlan is the plan of an organization, or a workspace outside
+	// any organization, that has none set. Default: the first declared
+	// plan.
+	DefaultPlan string `json:"default_plan,omitempty"`
+	// DefaultPlanSource locates the default_plan line for error messages.
+	DefaultPlanSource string `json:"default_plan_source,omitempty"`
+
+	// LocalWorkspaces gives every user a LOCAL workspace, created on their
+	// first authenticated request. Default: off.
+	LocalWorkspaces bool `json:"local_workspaces,omitempty"`
+
 	backend  StoreBackend
 	model    *model.Model
 	catalog  *authz.Catalog
@@ -110,6 +136,52 @@ type RoleConfig struct {
 	Description string `json:"description,omitempty"`
 	// Permissions lists catalog permissions or patterns the role grants.
 	Permissions []string `json:"permissions,omitempty"`
+	// Source locates the declaration for error messages.
+	Source string `json:"source,omitempty"`
+}
+
+// OrgRoleConfig declares one organization role.
+type OrgRoleConfig struct {
+	// Slug identifies the role, e.g. "owner".
+	Slug string `json:"slug"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// Description is shown by the API.
+	Description string `json:"description,omitempty"`
+	// Permissions lists organization permissions or patterns
+	// (organization.*) the role grants.
+	Permissions []string `json:"permissions,omitempty"`
+	// Source locates the declaration for error messages.
+	Source string `json:"source,omitempty"`
+}
+
+// ProjectRoleConfig declares one project role.
+type ProjectRoleConfig struct {
+	// Slug identifies the role, e.g. "developer".
+	Slug string `json:"slug"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// Description is shown by the API.
+	Description string `json:"description,omitempty"`
+	// WorkspaceRoles lists the system workspace roles a member with this
+	// project role gets in every PROJECT workspace of the project.
+	WorkspaceRoles []string `json:"workspace_roles,omitempty"`
+	// Source locates the declaration for error messages.
+	Source string `json:"source,omitempty"`
+}
+
+// PlanConfig declares one plan.
+type PlanConfig struct {
+	// Slug identifies the plan, e.g. "free".
+	Slug string `json:"slug"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// Permissions lists catalog patterns: the plan's ceiling. The
+	// workspace.* and organization.* permissions are in every plan.
+	Permissions []string `json:"permissions,omitempty"`
+	// Features lists member_overrides, resource_restrictions,
+	// custom_roles, api_keys.
+	Features []string `json:"features,omitempty"`
 	// Source locates the declaration for error messages.
 	Source string `json:"source,omitempty"`
 }

@@ -14,5 +14,19 @@ func (a *App) modelConfig() model.Config {
 		cfg.Roles = append(cfg.Roles, model.SystemRole{Slug: r.Slug, Name: r.Name, Description: r.Description,
 			Permissions: r.Permissions, Source: r.Source})
 	}
+	for _, r := range a.OrgRoles {
+		cfg.OrgRoles = append(cfg.OrgRoles, model.OrgRole{Slug: r.Slug, Name: r.Name, Description: r.Description,
+			Permissions: r.Permissions, Source: r.Source})
+	}
+	for _, r := range a.ProjectRoles {
+		cfg.ProjectRoles = append(cfg.ProjectRoles, model.ProjectRole{Slug: r.Slug, Name: r.Name, Description: r.Description,
+			WorkspaceRoles: r.WorkspaceRoles, Source: r.Source})
+	}
+	for _, p := range a.Plans {
+		cfg.Plans = append(cfg.Plans, model.PlanConfig{Slug: p.Slug, Name: p.Name, Permissions: p.Permissions,
+			Features: p.Features, Source: p.Source})
+	}
+	cfg.DefaultPlan, cfg.DefaultPlanSource = a.DefaultPlan, a.DefaultPlanSource
+	cfg.LocalWorkspaces = a.LocalWorkspaces
 	return cfg
 }

@@ -24,6 +24,10 @@ type Access struct {
 	// Granted is Permissions before the member's denies: a permission in
 	// Granted but not in Permissions was removed by a deny.
 	Granted authz.Set
+	// Defaults is what the member's roles alone grant (closed under
+	// implications): what a plan without member_overrides leaves them
+	// (Ceiling). An API key's are its own permissions.
+	Defaults authz.Set
 	// Restrictions as stored: resource type → allowed ids.
 	Restrictions map[string][]string
 	// RestrictedToNothing is the first restriction type (in name order)
@@ -65,6 +69,10 @@ func (m *Model) compile(ws store.Workspace, mem store.Membership, rolePatterns f
 	if len(mem.Denies) > 0 {
 		a.Granted = m.catalog.Expand(grants)
 	}
+	a.Defaults = a.Granted
+	if len(mem.Grants) > 0 {
+		a.Defaults = m.catalog.Expand(grants[:len(grants)-len(mem.Grants)])
+	}
 	for _, typ := range SortedKeys(mem.Restrictions) {
 		if len(mem.Restrictions[typ]) == 0 {
 			a.RestrictedToNothing = typ
@@ -96,7 +104,9 @@ func (m *Model) MemberAccess(tx store.Tx, ws store.Workspace, mem store.Membersh
 // patterns and restrictions, no roles. The caller checks that the key
 // belongs to ws and is not revoked.
 func (m *Model) KeyAccess(ws store.Workspace, key store.APIKey) *Access {
-	return m.compile(ws, store.Membership{Grants: key.Permissions, Restrictions: key.Restrictions}, nil)
+	a := m.compile(ws, store.Membership{Grants: key.Permissions, Restrictions: key.Restrictions}, nil)
+	a.Defaults = a.Permissions // a key's permissions are not member overrides
+	return a
 }
 
 // RolePatterns returns the patterns of role slug in a workspace: a custom

@@ -21,9 +21,26 @@ type Config struct {
 	// GlobalAdmins lists the user ids (subjects) who are global admins.
 	// Being one grants no workspace permission.
 	GlobalAdmins []string
+
+	// OrgRoles declares the organization roles. None declared:
+	// DefaultOrgRoles.
+	OrgRoles []OrgRole
+	// ProjectRoles declares the project roles; none by default.
+	ProjectRoles []ProjectRole
+	// Plans declares the plans, cheapest first. None declared: nothing
+	// is gated (Ceiling changes nothing).
+	Plans []PlanConfig
+	// DefaultPlan names the plan of whoever has none set; "": the first
+	// declared plan. DefaultPlanSource locates its line.
+	DefaultPlan       string
+	DefaultPlanSource string
+	// LocalWorkspaces gives every user a LOCAL workspace on their first
+	// authenticated request.
+	LocalWorkspaces bool
 }
 
-// Permission declares one catalog permission.
+// Permission declares one catalog permission. A name in the organization
+// namespace (organization.x) goes to the organization catalog.
 type Permission struct {
 	// Name of the permission, e.g. "contact.manage".
 	Name string
@@ -82,9 +99,9 @@ func orUnknown(source string) string {
 	return source
 }
 
-// newCatalog builds the permission catalog; an error names the declaration
-// it comes from.
-func newCatalog(perms []Permission) (*authz.Catalog, error) {
+// newCatalog builds a permission catalog from builtins and perms; an
+// error names the declaration it comes from.
+func newCatalog(builtins []authz.Declaration, perms []Permission) (*authz.Catalog, error) {
 	decls := make([]authz.Declaration, len(perms))
 	seen := make(map[string]string, len(perms))
 	for i, p := range perms {
@@ -97,23 +114,23 @@ func newCatalog(perms []Permission) (*authz.Catalog, error) {
 		}
 		decls[i] = authz.Declaration{Name: p.Name, Implies: p.Implies}
 	}
-	catalog, err := authz.NewCatalog(decls)
+	catalog, err := authz.NewCatalogOf(builtins, decls)
 	if err != nil {
 		// NewCatalog checks implications across the whole catalog; find
 		// the declaration to blame by checking each against it.
-		return nil, blameDeclaration(perms, err)
+		return nil, blameDeclaration(builtins, perms, err)
 	}
 	return catalog, nil
 }
 
 // blameDeclaration attributes a catalog error to the first declaration
 // whose implications do not resolve, so the message carries its line.
-func blameDeclaration(perms []Permission, err error) error {
+func blameDeclaration(builtins []authz.Declaration, perms []Permission, err error) error {
 	names := make([]authz.Declaration, len(perms))
 	for i, p := range perms {
 		names[i] = authz.Declaration{Name: p.Name}
 	}
-	bare, bareErr := authz.NewCatalog(names)
+	bare, bareErr := authz.NewCatalogOf(builtins, names)
 	if bareErr != nil {
 		return configError("", "%v", err)
 	}
@@ -140,6 +157,9 @@ func checkRoles(catalog *authz.Catalog, roles []SystemRole) ([]SystemRole, error
 		}
 		seen[r.Slug] = true
 		for _, p := range r.Permissions {
+			if IsOrgPermission(p) {
+				return nil, configError(r.Source, "role %s: %s is an organization permission: it grants nothing in a workspace; give it with an org_role", r.Slug, p)
+			}
 			if err := catalog.CheckPattern(p); err != nil {
 				return nil, configError(r.Source, "role %s: %v", r.Slug, err)
 			}

@@ -14,12 +14,33 @@ type Model struct {
 	globalAdmins map[string]struct{}
 	// adminID is workspace.admin's id in catalog.
 	adminID authz.PermID
+
+	orgCatalog      *authz.Catalog
+	orgRoles        map[string]OrgRole
+	orgRoleList     []OrgRole
+	projectRoles    map[string]ProjectRole
+	projectRoleList []ProjectRole
+	plans           map[string]*Plan
+	planList        []*Plan
+	defaultPlan     *Plan
+	// neverGated is every workspace.* permission of catalog: in every
+	// plan's ceiling, whatever the plan says.
+	neverGated      authz.Set
+	localWorkspaces bool
 }
 
 // New validates cfg and builds its model. An error names what to change
 // and, when known, where it is declared (a *ConfigError).
 func New(cfg Config) (*Model, error) {
-	catalog, err := newCatalog(cfg.Permissions)
+	wsPerms, orgPerms, err := splitPermissions(cfg.Permissions)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := newCatalog(authz.Builtins(), wsPerms)
+	if err != nil {
+		return nil, err
+	}
+	orgCatalog, err := newCatalog(OrgBuiltins(), orgPerms)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +72,40 @@ func New(cfg Config) (*Model, error) {
 	if err := m.checkCreatorRole(); err != nil {
 		return nil, err
 	}
+	if err := m.organizations(cfg, orgCatalog); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// organizations validates and compiles what §11 adds: organization and
+// project roles, plans, local workspaces. With none of it configured the
+// model behaves as without organizations.
+func (m *Model) organizations(cfg Config, orgCatalog *authz.Catalog) error {
+	m.orgCatalog = orgCatalog
+	declared := cfg.OrgRoles
+	if len(declared) == 0 {
+		declared = DefaultOrgRoles()
+	}
+	orgRoles, err := checkOrgRoles(orgCatalog, declared)
+	if err != nil {
+		return err
+	}
+	m.orgRoleList, m.orgRoles = orgRoles, make(map[string]OrgRole, len(orgRoles))
+	for _, r := range orgRoles {
+		m.orgRoles[r.Slug] = r
+	}
+	projectRoles, err := checkProjectRoles(cfg.ProjectRoles, m.roles, m.roleList)
+	if err != nil {
+		return err
+	}
+	m.projectRoleList, m.projectRoles = projectRoles, make(map[string]ProjectRole, len(projectRoles))
+	for _, r := range projectRoles {
+		m.projectRoles[r.Slug] = r
+	}
+	m.neverGated = m.catalog.Matching([]string{"workspace.*"})
+	m.localWorkspaces = cfg.LocalWorkspaces
+	return m.compilePlans(cfg.Plans, cfg.DefaultPlan, cfg.DefaultPlanSource)
 }
 
 func (m *Model) checkCreatorRole() error {
