@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/canonpath"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/route"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
@@ -36,11 +37,13 @@ const (
 type Options struct {
 	// Store is the source of truth; Engine shares it and caches from it.
 	Store store.Store
-	// Engine authenticates callers and compiles memberships.
+	// Engine authenticates callers, answers freshness and consistency,
+	// and explains; its model (Engine.Model) is the API's for every rule.
 	Engine *gateway.Engine
 	// WorkspaceCreation is CreationAnyone or CreationGlobalAdmins.
 	WorkspaceCreation string
-	// CreatorRole is the system role a workspace's creator gets.
+	// CreatorRole is the system role a workspace's creator gets; "" =
+	// the model's.
 	CreatorRole string
 	// JWKS is the public JWK set of the gateway's assertion keys (JSON).
 	JWKS []byte
@@ -71,6 +74,7 @@ type Options struct {
 type API struct {
 	store      store.Store
 	engine     *gateway.Engine
+	model      *model.Model
 	catalog    *authz.Catalog
 	creation   string
 	creator    string
@@ -99,7 +103,8 @@ func New(opts Options) (*API, error) {
 	a := &API{
 		store:    opts.Store,
 		engine:   opts.Engine,
-		catalog:  opts.Engine.Catalog(),
+		model:    opts.Engine.Model(),
+		catalog:  opts.Engine.Model().Catalog(),
 		creation: opts.WorkspaceCreation,
 		creator:  opts.CreatorRole,
 		jwks:     opts.JWKS,
@@ -110,6 +115,9 @@ func New(opts Options) (*API, error) {
 	}
 	a.ruleTables = opts.RuleTables
 	a.jwksSource = opts.JWKSSource
+	if a.creator == "" {
+		a.creator = a.model.CreatorRole()
+	}
 	if a.creation == "" {
 		a.creation = CreationAnyone
 	}

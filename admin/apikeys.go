@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -64,7 +65,7 @@ type createAPIKeyRequest struct {
 }
 
 func (a *API) validateCreateAPIKey(r *createAPIKeyRequest) (ttl time.Duration, err error) {
-	if err := checkText("name", r.Name, maxNameLen, true); err != nil {
+	if err := checkText("name", r.Name, model.MaxNameLen, true); err != nil {
 		return 0, err
 	}
 	if len(r.Permissions) == 0 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/route"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
@@ -78,7 +79,7 @@ func (c *call) recordUser() error {
 	if err != nil || known {
 		return err
 	}
-	return c.update(func(tx store.Tx) error { return ensureUser(tx, p.Subject, p.Email, c.api.now().UTC()) })
+	return c.update(func(tx store.Tx) error { return model.EnsureUser(tx, p.Subject, p.Email, c.api.now().UTC()) })
 }
 
 // user is the caller's id.

@@ -131,7 +131,7 @@ func (a *API) getEffective(c *call) error {
 		if err != nil {
 			return err
 		}
-		all, err := a.engine.EffectivePermissions(tx, st.ws, m)
+		all, err := a.model.EffectivePermissions(tx, st.ws, m)
 		if err != nil {
 			return err
 		}

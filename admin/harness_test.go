@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
@@ -50,7 +51,7 @@ import (
 // testPermissions is the spec's catalog, plus campaign.admin so that a
 // chain of two implications (campaign.admin → campaign.run →
 // campaign.read) shows the closure is transitive.
-var testPermissions = []authz.Declaration{
+var testPermissions = []model.Permission{
 	{Name: "message.read"},
 	{Name: "message.send", Implies: []string{"message.read"}},
 	{Name: "contact.manage", Implies: []string{"contact.read"}},
@@ -60,7 +61,7 @@ var testPermissions = []authz.Declaration{
 	{Name: "campaign.admin", Implies: []string{"campaign.run"}},
 }
 
-var testRoles = []gateway.SystemRole{
+var testRoles = []model.SystemRole{
 	{Slug: "owner", Name: "Owner", Description: "Everything in the workspace", Permissions: []string{authz.PermAdmin}},
 	{Slug: "operator", Name: "Operator", Permissions: []string{"message.read", "message.send", "contact.read", "campaign.read"}},
 	{Slug: "member", Name: "Member", Permissions: []string{"message.read"}},
@@ -128,13 +129,11 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	verifier, err := authn.NewVerifier(context.Background(), authn.Config{JWKSFile: filepath.Join(dir, signing.JWKSFile)})
 	must(t, err)
 	t.Cleanup(verifier.Close)
-	catalog, err := authz.NewCatalog(testPermissions)
+	m, err := model.New(model.Config{Permissions: testPermissions, Roles: testRoles, GlobalAdmins: []string{"root"}})
 	must(t, err)
 	clk := &clock{}
 	engine, err := gateway.NewEngine(gateway.Options{
-		Catalog:       catalog,
-		SystemRoles:   testRoles,
-		GlobalAdmins:  []string{"root"},
+		Model:         m,
 		Live:          s,
 		Authenticator: verifier,
 		Now:           clk.Now,
@@ -242,8 +241,8 @@ func (h *harness) shareWith(actor string, users ...string) {
 		slug := "directory-of-" + actor
 		ws, err := tx.WorkspaceBySlug(slug)
 		if errors.Is(err, store.ErrNotFound) {
-			ws, err = admin.CreateWorkspace(tx, admin.NewWorkspace{Name: "Directory of " + actor, Slug: slug,
-				Owner: actor, OwnerRoles: []string{"member"}, Actor: admin.ActorCLI}, now)
+			ws, err = model.CreateWorkspace(tx, model.NewWorkspace{Name: "Directory of " + actor, Slug: slug,
+				Owner: actor, OwnerRoles: []string{"member"}, Actor: model.ActorCLI}, now)
 		}
 		if err != nil {
 			return err

@@ -119,7 +119,7 @@ func (h *harness) adminHolders(workspaceID string) []string {
 			return err
 		}
 		for _, m := range ms {
-			a, err := h.engine.MemberAccess(tx, ws, m)
+			a, err := h.engine.Model().MemberAccess(tx, ws, m)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -319,7 +320,7 @@ func (a *API) acceptInvite(c *call) error {
 		if err := a.creatorAuthority(tx, ws, inv, roles); err != nil {
 			return err
 		}
-		if err := ensureUser(tx, c.user(), c.principal.Email, now); err != nil {
+		if err := model.EnsureUser(tx, c.user(), c.principal.Email, now); err != nil {
 			return err
 		}
 		m := store.Membership{WorkspaceID: ws.ID, UserID: c.user(), Roles: roles,
@@ -369,7 +370,7 @@ func (a *API) acceptable(inv store.Invite, now time.Time, p authn.Principal) err
 func (a *API) liveRoles(tx store.Tx, workspaceID string, roles []string) ([]string, error) {
 	live := make([]string, 0, len(roles))
 	for _, slug := range roles {
-		_, found, err := a.engine.RolePatterns(tx, workspaceID, slug)
+		_, found, err := a.model.RolePatterns(tx, workspaceID, slug)
 		if err != nil {
 			return nil, err
 		}
@@ -398,7 +399,7 @@ func (a *API) creatorAuthority(tx store.Tx, ws store.Workspace, inv store.Invite
 	if err != nil {
 		return err
 	}
-	access, err := a.engine.MemberAccess(tx, ws, m)
+	access, err := a.model.MemberAccess(tx, ws, m)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func (a *API) getMe(c *call) error {
 			return err
 		}
 		return forEachMembership(tx, c.user(), func(ws store.Workspace, m store.Membership) error {
-			access, err := a.engine.MemberAccess(tx, ws, m)
+			access, err := a.model.MemberAccess(tx, ws, m)
 			if err != nil {
 				return err
 			}
@@ -127,7 +127,7 @@ func (a *API) getPermissions(c *call) error {
 
 func (a *API) systemRoleViews() []roleView {
 	roles := []roleView{}
-	for _, r := range a.engine.SystemRoles() {
+	for _, r := range a.model.SystemRoles() {
 		roles = append(roles, roleView{Slug: r.Slug, Name: r.Name, Description: r.Description, Permissions: nonNil(r.Permissions), System: true})
 	}
 	return roles

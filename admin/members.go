@@ -177,7 +177,7 @@ func (a *API) getMember(c *call) error {
 		if err != nil {
 			return err
 		}
-		access, err := a.engine.MemberAccess(tx, st.ws, m)
+		access, err := a.model.MemberAccess(tx, st.ws, m)
 		if err != nil {
 			return err
 		}
@@ -406,7 +406,7 @@ func eachMembershipPage(tx store.Tx, user string, fn func([]store.Membership) er
 // caller holds everything that member holds, and the member's
 // restrictions are within the caller's.
 func (a *API) guardChange(tx store.Tx, st *standing, target store.Membership, who string) error {
-	access, err := a.engine.MemberAccess(tx, st.ws, target)
+	access, err := a.model.MemberAccess(tx, st.ws, target)
 	if err != nil {
 		return err
 	}
@@ -421,7 +421,7 @@ func (a *API) guardChange(tx store.Tx, st *standing, target store.Membership, wh
 // keepAdmin runs the last-admin check after a change to (or removal of) a
 // member who held workspace.admin before it.
 func (a *API) keepAdmin(tx store.Tx, st *standing, before store.Membership) error {
-	access, err := a.engine.MemberAccess(tx, st.ws, before)
+	access, err := a.model.MemberAccess(tx, st.ws, before)
 	if err != nil || !a.holdsAdmin(access.Permissions) {
 		return err
 	}

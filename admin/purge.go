@@ -72,7 +72,7 @@ func (c *call) requireAdminOf(tx store.Tx, ws store.Workspace, ref string) error
 	if err != nil {
 		return err
 	}
-	access, err := c.api.engine.MemberAccess(tx, ws, m)
+	access, err := c.api.model.MemberAccess(tx, ws, m)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
@@ -123,7 +124,7 @@ func (a *API) getRole(c *call) error {
 
 // roleView finds a system or custom role, or answers 404 role_not_found.
 // A custom role of the workspace comes first: it shadows a system role of
-// the same slug (see gateway.Engine.RolePatterns).
+// the same slug (see model.Model.RolePatterns).
 func (a *API) roleView(tx store.Tx, workspaceID, slug string) (roleView, error) {
 	r, err := a.customRole(tx, workspaceID, slug)
 	var p *problem.Problem
@@ -140,7 +141,7 @@ func (a *API) customRole(tx store.Tx, workspaceID, slug string) (store.Role, err
 	if !errors.Is(err, store.ErrNotFound) {
 		return r, err
 	}
-	if _, system := a.engine.SystemRole(slug); system {
+	if _, system := a.model.SystemRole(slug); system {
 		return store.Role{}, forbidden(codeSystemRoleImmutable, "role "+slug+" is a system role: it comes from the configuration and cannot be changed through the API")
 	}
 	return r, notFound(codeRoleNotFound, "no role "+quote(slug)+" in this workspace")
@@ -157,10 +158,10 @@ func (a *API) validateCreateRole(r *createRoleRequest) error {
 	if err := ident.ValidateRoleSlug(r.Slug); err != nil {
 		return invalid("slug", err.Error())
 	}
-	if err := checkText("name", r.Name, maxNameLen, true); err != nil {
+	if err := checkText("name", r.Name, model.MaxNameLen, true); err != nil {
 		return err
 	}
-	if err := checkText("description", r.Description, maxDescriptionLen, false); err != nil {
+	if err := checkText("description", r.Description, model.MaxDescriptionLen, false); err != nil {
 		return err
 	}
 	if r.Permissions == nil {
@@ -184,7 +185,7 @@ func (a *API) createRole(c *call) error {
 		if err != nil {
 			return err
 		}
-		if _, found, err := a.engine.RolePatterns(tx, st.ws.ID, req.Slug); err != nil || found {
+		if _, found, err := a.model.RolePatterns(tx, st.ws.ID, req.Slug); err != nil || found {
 			if err == nil {
 				err = conflict(codeRoleExists, "role "+req.Slug+" already exists in this workspace")
 			}
@@ -229,12 +230,12 @@ func (a *API) validateUpdateRole(r *updateRoleRequest) error {
 		return invalid("", "nothing to change: send name, description or permissions")
 	}
 	if r.Name != nil {
-		if err := checkText("name", *r.Name, maxNameLen, true); err != nil {
+		if err := checkText("name", *r.Name, model.MaxNameLen, true); err != nil {
 			return err
 		}
 	}
 	if r.Description != nil {
-		if err := checkText("description", *r.Description, maxDescriptionLen, false); err != nil {
+		if err := checkText("description", *r.Description, model.MaxDescriptionLen, false); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/storetest"
 )
@@ -115,8 +116,8 @@ func TestSetReadsWorkspaces(t *testing.T) {
 	var shared store.Workspace
 	must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
 		for i := range setSize {
-			ws, err := admin.CreateWorkspace(tx, admin.NewWorkspace{Name: fmt.Sprintf("Place %02d", i), Owner: "wanderer",
-				OwnerRoles: []string{"member"}, Actor: admin.ActorCLI}, now)
+			ws, err := model.CreateWorkspace(tx, model.NewWorkspace{Name: fmt.Sprintf("Place %02d", i), Owner: "wanderer",
+				OwnerRoles: []string{"member"}, Actor: model.ActorCLI}, now)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
@@ -18,7 +19,7 @@ import (
 type standing struct {
 	ws     store.Workspace
 	member store.Membership
-	access *gateway.Access
+	access *model.Access
 }
 
 // view runs fn in a read transaction of the request.
@@ -81,7 +82,7 @@ func (c *call) standing(tx store.Tx) (*standing, error) {
 	if err != nil {
 		return nil, err
 	}
-	access, err := c.api.engine.MemberAccess(tx, ws, m)
+	access, err := c.api.model.MemberAccess(tx, ws, m)
 	if err != nil {
 		return nil, err
 	}

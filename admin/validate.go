@@ -1,22 +1,21 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // Limits on request fields.
 const (
-	maxNameLen         = 100
-	maxDescriptionLen  = 1000
 	maxEmailLen        = 254
 	maxPatterns        = 200
 	maxRoles           = 50
@@ -26,46 +25,16 @@ const (
 	maxRestrictIDLen   = 255
 )
 
-// checkText validates a display string: trimmed, 1..max characters (or
-// 0..max when optional), no control characters.
+// checkText validates a display string (model.CheckText) as a 400
+// naming field.
 func checkText(field, s string, max int, required bool) error {
-	n := utf8.RuneCountInString(s)
-	switch {
-	case !utf8.ValidString(s):
-		return invalid(field, field+" must be valid UTF-8")
-	case required && strings.TrimSpace(s) == "":
-		return invalid(field, field+" is required")
-	case n > max:
-		return invalid(field, fmt.Sprintf("%s must be at most %d characters", field, max))
-	case strings.TrimSpace(s) != s:
-		return invalid(field, field+" must not start or end with white space")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return invalid(field, field+" must not contain control characters")
-		}
-		if invisible(r) {
-			return invalid(field, fmt.Sprintf("%s must not contain bidirectional controls or invisible characters (found U+%04X)", field, r))
-		}
+	var fe *model.FieldError
+	if err := model.CheckText(field, s, max, required); errors.As(err, &fe) {
+		return invalid(fe.Field, fe.Detail)
+	} else if err != nil {
+		return err
 	}
 	return nil
-}
-
-// invisible reports the characters a display string must not hold: they
-// change how text around them is shown (bidi embeddings, overrides,
-// isolates and marks) or are not shown at all (zero-width characters, line
-// and paragraph separators), so a name could look like another one.
-func invisible(r rune) bool {
-	switch {
-	case r >= 0x202A && r <= 0x202E, // LRE, RLE, PDF, LRO, RLO
-		r >= 0x2066 && r <= 0x2069,            // LRI, RLI, FSI, PDI
-		r == 0x200E, r == 0x200F, r == 0x061C, // LRM, RLM, ALM
-		r >= 0x200B && r <= 0x200D, // ZWSP, ZWNJ, ZWJ
-		r == 0x2060, r == 0xFEFF,   // word joiner, BOM
-		r == 0x2028, r == 0x2029: // line, paragraph separator
-		return true
-	}
-	return false
 }
 
 // lifetime validates a duration given in seconds, from min to max
@@ -125,7 +94,7 @@ func (a *API) checkRoles(tx store.Tx, workspaceID, field string, roles []string,
 			return invalid(f, "role "+quote(slug)+" is listed twice")
 		}
 		seen[slug] = true
-		_, found, err := a.engine.RolePatterns(tx, workspaceID, slug)
+		_, found, err := a.model.RolePatterns(tx, workspaceID, slug)
 		if err != nil {
 			return err
 		}

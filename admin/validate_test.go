@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -56,7 +56,7 @@ func TestFreeTextRefusesBidiAndInvisibleCharacters(t *testing.T) {
 	}
 	// The CLI's path (gatehouse store bootstrap) checks the same.
 	err := h.store.Update(context.Background(), func(tx store.Tx) error {
-		_, err := admin.CreateWorkspace(tx, admin.NewWorkspace{Name: "Acme\u202egnp.exe", Owner: "zed", OwnerRoles: []string{"owner"}, Actor: admin.ActorCLI}, time.Now().UTC())
+		_, err := model.CreateWorkspace(tx, model.NewWorkspace{Name: "Acme\u202egnp.exe", Owner: "zed", OwnerRoles: []string{"owner"}, Actor: model.ActorCLI}, time.Now().UTC())
 		return err
 	})
 	if err == nil {

@@ -1,147 +1,14 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
-
-// ActorCLI is the audit actor of changes made with the gatehouse command.
-const ActorCLI = "cli"
-
-// NewWorkspace describes a workspace to create.
-type NewWorkspace struct {
-	Name        string
-	Slug        string // optional: derived from Name when empty
-	Description string
-	// Owner becomes the first member, with OwnerRoles.
-	Owner      string
-	OwnerEmail string
-	OwnerRoles []string
-	// Actor is recorded in the audit log: a user id, or ActorCLI.
-	Actor string
-}
-
-// slugAttempts bounds the search for a free derived slug.
-const slugAttempts = 8
-
-// CreateWorkspace creates a workspace, its first member and the audit
-// event inside tx. An explicit slug must be valid and free
-// (store.ErrSlugTaken otherwise); a derived one gets a random suffix when
-// the plain form is taken, reserved or too short.
-func CreateWorkspace(tx store.Tx, nw NewWorkspace, now time.Time) (store.Workspace, error) {
-	// The API validates before it gets here; the CLI relies on this.
-	if err := checkText("name", nw.Name, maxNameLen, true); err != nil {
-		return store.Workspace{}, err
-	}
-	if err := checkText("description", nw.Description, maxDescriptionLen, false); err != nil {
-		return store.Workspace{}, err
-	}
-	ws := store.Workspace{
-		ID:          ident.NewWorkspaceID(),
-		Name:        nw.Name,
-		Description: nw.Description,
-		CreatedAt:   now,
-		UpdatedAt:   now,
-	}
-	if err := putWithSlug(tx, &ws, nw.Slug); err != nil {
-		return store.Workspace{}, err
-	}
-	if err := ensureUser(tx, nw.Owner, nw.OwnerEmail, now); err != nil {
-		return store.Workspace{}, err
-	}
-	m := store.Membership{
-		WorkspaceID: ws.ID,
-		UserID:      nw.Owner,
-		Roles:       nw.OwnerRoles,
-		JoinedAt:    now,
-		UpdatedAt:   now,
-	}
-	if err := tx.PutMember(m); err != nil {
-		return store.Workspace{}, err
-	}
-	summary, _ := json.Marshal(map[string]any{"after": map[string]any{
-		"name": ws.Name, "slug": ws.Slug, "owner": nw.Owner, "owner_roles": nw.OwnerRoles}})
-	_, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: ws.ID, Actor: nw.Actor, Action: "workspace.create",
-		Target: "workspace:" + ws.ID, Time: now, Summary: summary})
-	return ws, err
-}
-
-func putWithSlug(tx store.Tx, ws *store.Workspace, explicit string) error {
-	if explicit != "" {
-		if err := ident.ValidateSlug(explicit); err != nil {
-			return err
-		}
-		ws.Slug = explicit
-		return tx.PutWorkspace(*ws)
-	}
-	base := ident.Slugify(ws.Name)
-	for attempt := 0; attempt < slugAttempts; attempt++ {
-		ws.Slug = candidateSlug(base, attempt)
-		if ident.ValidateSlug(ws.Slug) != nil {
-			continue
-		}
-		// Look before writing: a PutWorkspace refused with ErrSlugTaken
-		// would doom the transaction (store "Transactions"), so the next
-		// candidate could never be tried.
-		taken, err := slugTaken(tx, ws.Slug, ws.ID)
-		if err != nil {
-			return err
-		}
-		if !taken {
-			return tx.PutWorkspace(*ws)
-		}
-	}
-	return fmt.Errorf("no free slug derived from %q: choose a slug explicitly", ws.Name)
-}
-
-// slugTaken reports whether a workspace other than id holds slug (deleted
-// workspaces keep theirs).
-func slugTaken(tx store.Tx, slug, id string) (bool, error) {
-	w, err := tx.WorkspaceBySlug(slug)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return w.ID != id, nil
-}
-
-// candidateSlug is base itself first, then base with a random suffix.
-func candidateSlug(base string, attempt int) string {
-	if attempt == 0 && base != "" {
-		return base
-	}
-	suffix := ident.New("")[:6]
-	if base == "" {
-		return "ws-" + suffix
-	}
-	return base + "-" + suffix
-}
-
-// ensureUser records a user if unknown, so a creator or an invited member
-// is a known user id before their first request through the gateway.
-func ensureUser(tx store.Tx, id, email string, now time.Time) error {
-	u, err := tx.User(id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		u = store.User{ID: id, Email: email, FirstSeen: now, LastSeen: now}
-	case err != nil:
-		return err
-	case email != "" && email != u.Email:
-		u.Email = email
-	default:
-		return nil
-	}
-	return tx.PutUser(u)
-}
 
 // workspaceView is a workspace in responses; Roles is the caller's.
 type workspaceView struct {
@@ -156,7 +23,7 @@ type createWorkspaceRequest struct {
 }
 
 func (r *createWorkspaceRequest) validate() error {
-	if err := checkText("name", r.Name, maxNameLen, true); err != nil {
+	if err := checkText("name", r.Name, model.MaxNameLen, true); err != nil {
 		return err
 	}
 	if r.Slug != "" {
@@ -164,7 +31,7 @@ func (r *createWorkspaceRequest) validate() error {
 			return invalid("slug", err.Error())
 		}
 	}
-	return checkText("description", r.Description, maxDescriptionLen, false)
+	return checkText("description", r.Description, model.MaxDescriptionLen, false)
 }
 
 // POST /v1/workspaces
@@ -182,7 +49,7 @@ func (a *API) createWorkspace(c *call) error {
 	var ws store.Workspace
 	err := c.update(func(tx store.Tx) error {
 		var err error
-		ws, err = CreateWorkspace(tx, NewWorkspace{
+		ws, err = model.CreateWorkspace(tx, model.NewWorkspace{
 			Name: req.Name, Slug: req.Slug, Description: req.Description,
 			Owner: c.user(), OwnerEmail: c.principal.Email, OwnerRoles: []string{a.creator}, Actor: c.user(),
 		}, a.now().UTC())
@@ -235,7 +102,7 @@ func (a *API) listWorkspaces(c *call) error {
 				continue
 			}
 			if trash {
-				access, err := a.engine.MemberAccess(tx, ws, m)
+				access, err := a.model.MemberAccess(tx, ws, m)
 				if err != nil {
 					return err
 				}
@@ -281,7 +148,7 @@ func (r *updateWorkspaceRequest) validate() error {
 		return invalid("", "nothing to change: send name, slug or description")
 	}
 	if r.Name != nil {
-		if err := checkText("name", *r.Name, maxNameLen, true); err != nil {
+		if err := checkText("name", *r.Name, model.MaxNameLen, true); err != nil {
 			return err
 		}
 	}
@@ -291,7 +158,7 @@ func (r *updateWorkspaceRequest) validate() error {
 		}
 	}
 	if r.Description != nil {
-		return checkText("description", *r.Description, maxDescriptionLen, false)
+		return checkText("description", *r.Description, model.MaxDescriptionLen, false)
 	}
 	return nil
 }
@@ -323,7 +190,7 @@ func (a *API) updateWorkspace(c *call) error {
 		}
 		ws.UpdatedAt = a.now().UTC()
 		// Checked before the write: a refused write dooms the transaction.
-		if taken, err := slugTaken(tx, ws.Slug, ws.ID); err != nil {
+		if taken, err := model.SlugTaken(tx, ws.Slug, ws.ID); err != nil {
 			return err
 		} else if taken {
 			return conflict(codeSlugTaken, "slug "+quote(ws.Slug)+" is taken: choose another")

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 )
 
 func init() {
@@ -76,14 +76,40 @@ type App struct {
 	// Cache sizes the access cache.
 	Cache *CacheConfig `json:"cache,omitempty"`
 
-	backend     StoreBackend
-	catalog     *authz.Catalog
-	systemRoles []gateway.SystemRole
-	shared      *sharedStore
-	storeKey    string
-	verifier    *authn.Verifier
-	engine      *gateway.Engine
-	logger      *zap.Logger
+	// OrgRoles declares the organization roles (README "Organizations,
+	// projects and plans"). Default, when none is declared: "owner"
+	// (organization.admin) and "member" (no permission).
+	OrgRoles []OrgRoleConfig `json:"org_roles,omitempty"`
+
+	// ProjectRoles declares the project roles, each mapping to system
+	// workspace roles a project member gets in the project's PROJECT
+	// workspaces.
+	ProjectRoles []ProjectRoleConfig `json:"project_roles,omitempty"`
+
+	// Plans declares the plans, cheapest first: the first declared is
+	// the cheapest (required_plan names the first plan that includes a
+	// permission). None declared: nothing is gated.
+	Plans []PlanConfig `json:"plans,omitempty"`
+
+	// DefaultPlan is the plan of an organization, or a workspace outside
+	// any organization, that has none set. Default: the first declared
+	// plan.
+	DefaultPlan string `json:"default_plan,omitempty"`
+	// DefaultPlanSource locates the default_plan line for error messages.
+	DefaultPlanSource string `json:"default_plan_source,omitempty"`
+
+	// LocalWorkspaces gives every user a LOCAL workspace, created on their
+	// first authenticated request. Default: off.
+	LocalWorkspaces bool `json:"local_workspaces,omitempty"`
+
+	backend  StoreBackend
+	model    *model.Model
+	catalog  *authz.Catalog
+	shared   *sharedStore
+	storeKey string
+	verifier *authn.Verifier
+	engine   *gateway.Engine
+	logger   *zap.Logger
 
 	signer *gatewaySigner
 	// tables are the gatehouse handlers' rule tables (explain).
@@ -110,6 +136,52 @@ type RoleConfig struct {
 	Description string `json:"description,omitempty"`
 	// Permissions lists catalog permissions or patterns the role grants.
 	Permissions []string `json:"permissions,omitempty"`
+	// Source locates the declaration for error messages.
+	Source string `json:"source,omitempty"`
+}
+
+// OrgRoleConfig declares one organization role.
+type OrgRoleConfig struct {
+	// Slug identifies the role, e.g. "owner".
+	Slug string `json:"slug"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// Description is shown by the API.
+	Description string `json:"description,omitempty"`
+	// Permissions lists organization permissions or patterns
+	// (organization.*) the role grants.
+	Permissions []string `json:"permissions,omitempty"`
+	// Source locates the declaration for error messages.
+	Source string `json:"source,omitempty"`
+}
+
+// ProjectRoleConfig declares one project role.
+type ProjectRoleConfig struct {
+	// Slug identifies the role, e.g. "developer".
+	Slug string `json:"slug"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// Description is shown by the API.
+	Description string `json:"description,omitempty"`
+	// WorkspaceRoles lists the system workspace roles a member with this
+	// project role gets in every PROJECT workspace of the project.
+	WorkspaceRoles []string `json:"workspace_roles,omitempty"`
+	// Source locates the declaration for error messages.
+	Source string `json:"source,omitempty"`
+}
+
+// PlanConfig declares one plan.
+type PlanConfig struct {
+	// Slug identifies the plan, e.g. "free".
+	Slug string `json:"slug"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// Permissions lists catalog patterns: the plan's ceiling. The
+	// workspace.* and organization.* permissions are in every plan.
+	Permissions []string `json:"permissions,omitempty"`
+	// Features lists member_overrides, resource_restrictions,
+	// custom_roles, api_keys.
+	Features []string `json:"features,omitempty"`
 	// Source locates the declaration for error messages.
 	Source string `json:"source,omitempty"`
 }
@@ -161,9 +233,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	registerMetrics(ctx)
 	a.engine, err = gateway.NewEngine(gateway.Options{
-		Catalog:         a.catalog,
-		SystemRoles:     a.systemRoles,
-		GlobalAdmins:    a.GlobalAdmins,
+		Model:           a.model,
 		Live:            shared.live,
 		Authenticator:   a.verifier,
 		CacheMaxEntries: a.cacheMaxEntries(),
@@ -175,8 +245,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return err
 }
 
-// provisionPolicy validates everything that does not need I/O: catalog,
-// roles, creator role, workspace creation policy.
+// provisionPolicy validates everything that does not need I/O: the
+// authorization model (catalog, roles, creator role: model.New), the
+// workspace creation policy, the global admins.
 func (a *App) provisionPolicy() error {
 	if a.JWT == nil {
 		return errors.New("gatehouse: a jwt block is required (jwks_file, jwks_url or hmac_secret)")
@@ -197,38 +268,19 @@ func (a *App) provisionPolicy() error {
 			return fmt.Errorf("gatehouse: global_admins %q: a subject %s", sub, reason)
 		}
 	}
-	catalog, err := newCatalog(a.Permissions)
+	m, err := model.New(a.modelConfig())
 	if err != nil {
-		return err
+		return fmt.Errorf("gatehouse: %w", err)
 	}
-	a.catalog = catalog
+	a.model, a.catalog = m, m.Catalog()
+	a.CreatorRole = m.CreatorRole()
+	catalog := a.catalog
 	// A cycle is a warning, not an error: the closure is well defined
 	// (every member grants all of them), and refusing it would break
 	// configs that rely on it on purpose; but it is rarely meant.
 	for _, cycle := range catalog.Cycles() {
 		a.logger.Warn("permission implications form a cycle: holding any of these permissions grants all of them; if one was meant to imply the other only, remove the reverse implication",
 			zap.Strings("permissions", cycle))
-	}
-	if len(a.Roles) == 0 {
-		a.Roles = defaultRoles()
-	}
-	if a.systemRoles, err = compileRoles(catalog, a.Roles); err != nil {
-		return err
-	}
-	if a.CreatorRole == "" {
-		a.CreatorRole = "owner"
-	}
-	return a.checkCreatorRole()
-}
-
-func (a *App) checkCreatorRole() error {
-	i := slices.IndexFunc(a.systemRoles, func(r gateway.SystemRole) bool { return r.Slug == a.CreatorRole })
-	if i < 0 {
-		return fmt.Errorf("gatehouse: creator_role %q is not a declared role: declare it with \"role %s ...\"", a.CreatorRole, a.CreatorRole)
-	}
-	admin, _ := a.catalog.ID(authz.PermAdmin)
-	if !a.catalog.Expand(a.systemRoles[i].Permissions).Has(admin) {
-		return fmt.Errorf("gatehouse: creator_role %q must grant %s: a workspace always keeps one admin", a.CreatorRole, authz.PermAdmin)
 	}
 	return nil
 }
@@ -281,6 +333,9 @@ func (a *App) Cleanup() error {
 
 // RuleTables returns the live rule tables of the gatehouse handlers.
 func (a *App) RuleTables() []*gateway.Policy { return a.tables.all() }
+
+// Model returns the authorization model of the config.
+func (a *App) Model() *model.Model { return a.model }
 
 // Engine returns the decision engine.
 func (a *App) Engine() *gateway.Engine { return a.engine }

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store/storeopen"
 )
 
@@ -50,6 +53,11 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 //		role               <slug> <"Name"> [<pattern...>] [{ description <text> }]
 //		creator_role       <slug>
 //		cache { max_entries <n>  max_unknown_keys <n> }
+//		org_role           <slug> <"Name"> [<organization permission...>] [{ description <text> }]
+//		project_role       <slug> <"Name"> [workspace_roles <role...>] [{ description <text> }]
+//		plan               <slug> <"Name"> [{ permissions <pattern...>  features <feature...> }]
+//		default_plan       <slug>
+//		local_workspaces   on|off
 //	}
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the option name
@@ -83,8 +91,22 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "cache":
 			a.Cache = new(CacheConfig)
 			err = a.Cache.unmarshalCaddyfile(d)
+		case "org_role":
+			err = a.unmarshalOrgRole(d)
+		case "project_role":
+			err = a.unmarshalProjectRole(d)
+		case "plan":
+			err = a.unmarshalPlan(d)
+		case "default_plan":
+			if a.DefaultPlan != "" {
+				return d.Errf("default_plan is set twice (first: %s at %s)", a.DefaultPlan, a.DefaultPlanSource)
+			}
+			a.DefaultPlanSource = source(d)
+			err = singleArg(d, &a.DefaultPlan)
+		case "local_workspaces":
+			err = onOffArg(d, "local_workspaces", &a.LocalWorkspaces)
 		default:
-			return d.Errf("unknown gatehouse option %q: expected store, store_timeout, jwt, global_admins, workspace_creation, permission, role, creator_role or cache", d.Val())
+			return d.Errf("unknown gatehouse option %q: expected store, store_timeout, jwt, global_admins, workspace_creation, permission, role, creator_role, cache, org_role, project_role, plan, default_plan or local_workspaces", d.Val())
 		}
 		if err != nil {
 			return err
@@ -213,6 +235,98 @@ func (a *App) unmarshalRole(d *caddyfile.Dispenser) error {
 		}
 	}
 	a.Roles = append(a.Roles, r)
+	return nil
+}
+
+// org_role <slug> <"Name"> [<organization permission...>] [{ description <text> }]
+func (a *App) unmarshalOrgRole(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) < 2 {
+		return d.Err(`org_role needs a slug and a display name: org_role <slug> "<Name>" [<organization permission...>]`)
+	}
+	r := OrgRoleConfig{Slug: args[0], Name: args[1], Permissions: args[2:], Source: source(d)}
+	if err := descriptionBlock(d, "org_role", &r.Description); err != nil {
+		return err
+	}
+	a.OrgRoles = append(a.OrgRoles, r)
+	return nil
+}
+
+// project_role <slug> <"Name"> [workspace_roles <role...>] [{ description <text> }]
+func (a *App) unmarshalProjectRole(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	const syntax = `project_role <slug> "<Name>" [workspace_roles <role...>]`
+	if len(args) < 2 {
+		return d.Err("project_role needs a slug and a display name: " + syntax)
+	}
+	r := ProjectRoleConfig{Slug: args[0], Name: args[1], Source: source(d)}
+	if len(args) > 2 {
+		if args[2] != "workspace_roles" || len(args) < 4 {
+			return d.Errf("project_role %s: expected `workspace_roles <role...>` after the name: %s", args[0], syntax)
+		}
+		r.WorkspaceRoles = args[3:]
+	}
+	if err := descriptionBlock(d, "project_role", &r.Description); err != nil {
+		return err
+	}
+	a.ProjectRoles = append(a.ProjectRoles, r)
+	return nil
+}
+
+// plan <slug> <"Name"> [{ permissions <pattern...>  features <feature...> }]
+//
+// Feature names are checked here, so the error names their own line;
+// permissions need the catalog, which may be declared further down, and
+// are checked with the plan's line when the model is built.
+func (a *App) unmarshalPlan(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return d.Err(`plan needs a slug and a display name, then a block: plan <slug> "<Name>" { permissions <pattern...>  features <feature...> }`)
+	}
+	p := PlanConfig{Slug: args[0], Name: args[1], Source: source(d)}
+	for d.NextBlock(1) {
+		switch d.Val() {
+		case "permissions":
+			perms := d.RemainingArgs()
+			if len(perms) == 0 {
+				return d.Errf("plan %s: permissions needs at least one pattern (the workspace.* permissions are in every plan)", p.Slug)
+			}
+			p.Permissions = append(p.Permissions, perms...)
+		case "features":
+			features := d.RemainingArgs()
+			if len(features) == 0 {
+				return d.Errf("plan %s: features needs at least one of %s", p.Slug, strings.Join(model.Features(), ", "))
+			}
+			for _, f := range features {
+				if !slices.Contains(model.Features(), f) {
+					msg := fmt.Sprintf("plan %s: unknown feature %q (features: %s)", p.Slug, f, strings.Join(model.Features(), ", "))
+					if hint := authz.DidYouMean(f, model.Features()); hint != "" {
+						msg += "; " + hint
+					}
+					return d.Err(msg)
+				}
+			}
+			p.Features = append(p.Features, features...)
+		default:
+			return d.Errf("plan %s: unknown plan option %q: expected permissions or features", p.Slug, d.Val())
+		}
+	}
+	a.Plans = append(a.Plans, p)
+	return nil
+}
+
+// descriptionBlock reads a role's optional { description <text> } block.
+func descriptionBlock(d *caddyfile.Dispenser, directive string, dst *string) error {
+	for d.NextBlock(1) {
+		switch d.Val() {
+		case "description":
+			if err := singleArg(d, dst); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown %s option %q: expected description", directive, d.Val())
+		}
+	}
 	return nil
 }
 
@@ -384,6 +498,18 @@ func singleArg(d *caddyfile.Dispenser, dst *string) error {
 	if !d.AllArgs(dst) {
 		return d.ArgErr()
 	}
+	return nil
+}
+
+func onOffArg(d *caddyfile.Dispenser, name string, dst *bool) error {
+	var v string
+	if err := singleArg(d, &v); err != nil {
+		return err
+	}
+	if v != "on" && v != "off" {
+		return d.Errf("%s %q: use on or off", name, v)
+	}
+	*dst = v == "on"
 	return nil
 }
 

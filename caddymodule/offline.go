@@ -9,18 +9,17 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 )
 
 // OfflineConfig is what `gatehouse test` needs of an adapted Caddy config
-// to decide requests without a server: the catalog, the system roles, the
-// global admins, and the rule table of every gatehouse directive.
+// to decide requests without a server: the authorization model (catalog,
+// system roles, global admins) and the rule table of every gatehouse
+// directive.
 type OfflineConfig struct {
-	Catalog      *authz.Catalog
-	SystemRoles  []gateway.SystemRole
-	GlobalAdmins []string
-	Tables       []OfflineTable
+	Model  *model.Model
+	Tables []OfflineTable
 }
 
 // OfflineTable is one gatehouse directive's rules, in config order.
@@ -37,7 +36,7 @@ func ReadOfflineConfig(config []byte) (*OfflineConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &OfflineConfig{Catalog: app.catalog, SystemRoles: app.systemRoles, GlobalAdmins: app.GlobalAdmins}
+	out := &OfflineConfig{Model: app.model}
 	var walk func(v any) error
 	walk = func(v any) error {
 		switch v := v.(type) {

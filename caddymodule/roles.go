@@ -1,9 +1,5 @@
 package caddymodule
 
-import (
-	"github.com/gatehouse-authz/gatehouse/internal/authz"
-)
-
 // ConfiguredRole is a system role of a config, as the CLI checks it.
 type ConfiguredRole struct {
 	Slug string
@@ -20,10 +16,10 @@ func ConfiguredRoles(config []byte) ([]ConfiguredRole, error) {
 	if err != nil {
 		return nil, err
 	}
-	adminID, _ := app.catalog.ID(authz.PermAdmin)
-	out := make([]ConfiguredRole, len(app.systemRoles))
-	for i, r := range app.systemRoles {
-		out[i] = ConfiguredRole{Slug: r.Slug, Admin: app.catalog.Expand(r.Permissions).Has(adminID)}
+	roles := app.model.SystemRoles()
+	out := make([]ConfiguredRole, len(roles))
+	for i, r := range roles {
+		out[i] = ConfiguredRole{Slug: r.Slug, Admin: app.model.RoleGrantsAdmin(r.Slug)}
 	}
 	return out, nil
 }

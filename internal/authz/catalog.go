@@ -43,7 +43,14 @@ type Catalog struct {
 // invalid name, an invalid implied pattern, or an implied pattern that
 // matches no catalog permission. Errors name the offending declaration.
 func NewCatalog(decls []Declaration) (*Catalog, error) {
-	merged, order, err := mergeDeclarations(decls)
+	return NewCatalogOf(Builtins(), decls)
+}
+
+// NewCatalogOf is NewCatalog with other built-ins: a catalog of another
+// namespace (the organization permissions) that must not hold the
+// workspace built-ins. builtins must be valid.
+func NewCatalogOf(builtins, decls []Declaration) (*Catalog, error) {
+	merged, order, err := mergeDeclarations(builtins, decls)
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +71,7 @@ func NewCatalog(decls []Declaration) (*Catalog, error) {
 // mergeDeclarations validates decls and merges them with the built-ins,
 // returning each name's implications (deduplicated, in declared order) and
 // the names in the order they were declared.
-func mergeDeclarations(decls []Declaration) (map[string][]string, []string, error) {
-	builtins := Builtins()
+func mergeDeclarations(builtins, decls []Declaration) (map[string][]string, []string, error) {
 	merged := make(map[string][]string, len(decls)+len(builtins))
 	order := make([]string, 0, len(decls)+len(builtins))
 	for _, b := range builtins {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -14,7 +14,7 @@ import (
 // same transaction, so that two bootstraps racing on an empty store (or
 // a retried run, store "Transactions") never make two workspaces.
 // Everything it returns is assigned on every run of the closure.
-func bootstrap(ctx context.Context, s store.Store, nw admin.NewWorkspace, ifEmpty bool, now time.Time) (ws store.Workspace, created bool, err error) {
+func bootstrap(ctx context.Context, s store.Store, nw model.NewWorkspace, ifEmpty bool, now time.Time) (ws store.Workspace, created bool, err error) {
 	err = s.Update(ctx, func(tx store.Tx) error {
 		ws, created = store.Workspace{}, false
 		if ifEmpty {
@@ -24,7 +24,7 @@ func bootstrap(ctx context.Context, s store.Store, nw admin.NewWorkspace, ifEmpt
 			}
 		}
 		var err error
-		if ws, err = admin.CreateWorkspace(tx, nw, now); err != nil {
+		if ws, err = model.CreateWorkspace(tx, nw, now); err != nil {
 			return err
 		}
 		created = true

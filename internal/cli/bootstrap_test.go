@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
 	"github.com/gatehouse-authz/gatehouse/internal/store/storetest"
@@ -22,8 +22,8 @@ func openBolt(t *testing.T) *boltstore.Store {
 	return s
 }
 
-func owner(name string) admin.NewWorkspace {
-	return admin.NewWorkspace{Name: name, Owner: "alice", OwnerRoles: []string{"owner"}, Actor: admin.ActorCLI}
+func owner(name string) model.NewWorkspace {
+	return model.NewWorkspace{Name: name, Owner: "alice", OwnerRoles: []string{"owner"}, Actor: model.ActorCLI}
 }
 
 // TestBootstrapIfEmptyRetried: another bootstrap commits a workspace

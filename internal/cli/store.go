@@ -16,8 +16,8 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-authz/gatehouse/admin"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/storeopen"
 )
@@ -99,13 +99,13 @@ func cmdBootstrap(fl caddycmd.Flags) (int, error) {
 		return 1, err
 	}
 	defer s.Close()
-	ws, created, err := bootstrap(ctx, s, admin.NewWorkspace{
+	ws, created, err := bootstrap(ctx, s, model.NewWorkspace{
 		Name:       name,
 		Slug:       fl.String("slug"),
 		Owner:      owner,
 		OwnerEmail: fl.String("email"),
 		OwnerRoles: roles,
-		Actor:      admin.ActorCLI,
+		Actor:      model.ActorCLI,
 	}, fl.Bool("if-empty"), time.Now().UTC())
 	if errors.Is(err, store.ErrSlugTaken) {
 		return 1, fmt.Errorf("slug %q is taken: choose another with --slug", fl.String("slug"))
@@ -363,7 +363,7 @@ func auditImport(tx store.Tx, snap store.Snapshot, now time.Time) error {
 		return err
 	}
 	for _, ws := range snap.Workspaces {
-		_, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: ws.ID, Actor: admin.ActorCLI, Action: "store.import",
+		_, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: ws.ID, Actor: model.ActorCLI, Action: "store.import",
 			Target: "workspace:" + ws.ID, Time: now, Summary: summary})
 		if err != nil {
 			return err

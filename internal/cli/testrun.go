@@ -60,8 +60,7 @@ func runSuite(file string, s *suite, cfg *caddymodule.OfflineConfig) ([]caseResu
 		return nil, err
 	}
 	defer live.Close()
-	engine, err := gateway.NewEngine(gateway.Options{Catalog: cfg.Catalog, SystemRoles: cfg.SystemRoles,
-		GlobalAdmins: cfg.GlobalAdmins, Live: live, Authenticator: fixtureAuth{}})
+	engine, err := gateway.NewEngine(gateway.Options{Model: cfg.Model, Live: live, Authenticator: fixtureAuth{}})
 	if err != nil {
 		return nil, err
 	}

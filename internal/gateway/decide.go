@@ -205,14 +205,14 @@ func Authorize(rule *Rule, access *Access, ref string, params *route.Params) *pr
 		pr.RequiredPermission = rule.Permission
 		pr.Workspace = access.Slug
 		pr.Reason = problem.ReasonMissingPermission
-		if access.granted.Has(rule.permID) {
+		if access.Granted.Has(rule.permID) {
 			pr.Reason = problem.ReasonDeniedByMemberDeny
 		}
 		return pr
 	}
-	if access.restrictedToNothing != "" {
+	if access.RestrictedToNothing != "" {
 		pr := problem.New(http.StatusForbidden, problem.CodeRestricted,
-			"your membership is restricted to no "+access.restrictedToNothing+" resources in workspace "+access.Slug)
+			"your membership is restricted to no "+access.RestrictedToNothing+" resources in workspace "+access.Slug)
 		pr.Workspace = access.Slug
 		pr.RequiredPermission = rule.Permission
 		return pr.WithReason(problem.ReasonRestricted)

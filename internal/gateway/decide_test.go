@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 )
 
 // want is the expected outcome of one request.
@@ -297,7 +298,9 @@ func TestNewPolicyErrors(t *testing.T) {
 func TestCustomRoleShadowsALaterSystemRole(t *testing.T) {
 	f := newFixture(t)
 	f.engine = f.newEngineWith(func(o *gateway.Options) {
-		o.SystemRoles = append(slices.Clone(testRoles), gateway.SystemRole{Slug: "exporter", Name: "Exporter", Permissions: []string{"workspace.admin"}})
+		cfg := testConfig()
+		cfg.Roles = append(slices.Clone(testRoles), model.SystemRole{Slug: "exporter", Name: "Exporter", Permissions: []string{"workspace.admin"}})
+		o.Model = newModel(t, cfg)
 	})
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	// eve holds member + the custom exporter (contact.manage).

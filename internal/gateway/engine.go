@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/permcache"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
@@ -34,20 +35,12 @@ type Observer interface {
 	CacheLookup(hit bool)
 }
 
-// SystemRole is a role declared in config: it exists in every workspace and
-// cannot be changed through the API.
-type SystemRole struct {
-	Slug        string
-	Name        string
-	Description string
-	Permissions []string
-}
-
 // Options configure an Engine.
 type Options struct {
-	Catalog      *authz.Catalog
-	SystemRoles  []SystemRole
-	GlobalAdmins []string
+	// Model is the authorization model: the catalog, the roles, the
+	// global admins, and how a membership compiles to access. The engine
+	// calls it on a cache miss.
+	Model *model.Model
 	// Live is the store wired to its caches (changefeed.New): the engine
 	// reads through it and builds its caches on its Versions, so the
 	// store and the counters that guard its cached decisions cannot be
@@ -74,25 +67,24 @@ type Options struct {
 // Engine is the per-config decision core shared by every gatehouse handler
 // of a Caddy config: it owns the access cache and the user recorder.
 type Engine struct {
-	catalog        *authz.Catalog
-	systemRoles    map[string]SystemRole
-	systemRoleList []SystemRole
-	globalAdmins   map[string]struct{}
-	store          store.Store
-	versions       *permcache.Versions
-	authn          Authenticator
-	cache          *permcache.Cache[*Access]
-	keys           *permcache.Cache[*keyCredential]
-	unknownKeys    *permcache.Unknown
-	noKey          *keyCredential
-	keyUses        *keyUseRecorder
-	fills          singleflight.Group
-	storeTimeout   time.Duration
-	observer       Observer
-	logger         *zap.Logger
-	now            func() time.Time
-	seen           *seenRecorder
-	closeOnce      sync.Once
+	model *model.Model
+	// catalog is model's, held apart for the request path.
+	catalog      *authz.Catalog
+	store        store.Store
+	versions     *permcache.Versions
+	authn        Authenticator
+	cache        *permcache.Cache[*Access]
+	keys         *permcache.Cache[*keyCredential]
+	unknownKeys  *permcache.Unknown
+	noKey        *keyCredential
+	keyUses      *keyUseRecorder
+	fills        singleflight.Group
+	storeTimeout time.Duration
+	observer     Observer
+	logger       *zap.Logger
+	now          func() time.Time
+	seen         *seenRecorder
+	closeOnce    sync.Once
 	// revision is the decimal store revision forwarded upstream.
 	revision revisionText
 	// live is the store with its feed (staleness, consistency waits).
@@ -108,18 +100,10 @@ const maxRefLen = 128
 
 // NewEngine validates opts and starts the engine's background work.
 func NewEngine(opts Options) (*Engine, error) {
-	if opts.Catalog == nil || opts.Live == nil || opts.Authenticator == nil {
-		return nil, errors.New("gateway: Catalog, Live and Authenticator are required")
+	if opts.Model == nil || opts.Live == nil || opts.Authenticator == nil {
+		return nil, errors.New("gateway: Model, Live and Authenticator are required")
 	}
 	versions := opts.Live.Versions()
-	roles := make(map[string]SystemRole, len(opts.SystemRoles))
-	for _, r := range opts.SystemRoles {
-		roles[r.Slug] = r
-	}
-	admins := make(map[string]struct{}, len(opts.GlobalAdmins))
-	for _, a := range opts.GlobalAdmins {
-		admins[a] = struct{}{}
-	}
 	cache, err := permcache.New[*Access](versions, opts.CacheMaxEntries)
 	if err != nil {
 		return nil, err
@@ -137,24 +121,22 @@ func NewEngine(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		catalog:        opts.Catalog,
-		systemRoles:    roles,
-		systemRoleList: opts.SystemRoles,
-		globalAdmins:   admins,
-		store:          opts.Live,
-		live:           opts.Live,
-		versions:       versions,
-		authn:          opts.Authenticator,
-		cache:          cache,
-		keys:           keys,
-		unknownKeys:    permcache.NewUnknown(versions, opts.MaxUnknownKeys),
-		noKey:          newNoKey(),
-		keyUses:        newKeyUseRecorder(opts.Live, logger),
-		observer:       opts.Observer,
-		logger:         logger,
-		now:            opts.Now,
-		storeTimeout:   opts.StoreTimeout,
-		seen:           seen,
+		model:        opts.Model,
+		catalog:      opts.Model.Catalog(),
+		store:        opts.Live,
+		live:         opts.Live,
+		versions:     versions,
+		authn:        opts.Authenticator,
+		cache:        cache,
+		keys:         keys,
+		unknownKeys:  permcache.NewUnknown(versions, opts.MaxUnknownKeys),
+		noKey:        newNoKey(),
+		keyUses:      newKeyUseRecorder(opts.Live, logger),
+		observer:     opts.Observer,
+		logger:       logger,
+		now:          opts.Now,
+		storeTimeout: opts.StoreTimeout,
+		seen:         seen,
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -178,24 +160,17 @@ func (e *Engine) Close() {
 // Catalog returns the permission catalog.
 func (e *Engine) Catalog() *authz.Catalog { return e.catalog }
 
+// Model returns the authorization model the engine decides with.
+func (e *Engine) Model() *model.Model { return e.model }
+
 // IsGlobalAdmin reports whether subject is listed in global_admins. An API
 // key ("apikey:<id>") never is, whatever the list says.
 func (e *Engine) IsGlobalAdmin(subject string) bool {
 	if _, isKey := apikey.IDFromSubject(subject); isKey {
 		return false
 	}
-	_, ok := e.globalAdmins[subject]
-	return ok
+	return e.model.IsGlobalAdmin(subject)
 }
-
-// SystemRole returns a system role by slug.
-func (e *Engine) SystemRole(slug string) (SystemRole, bool) {
-	r, ok := e.systemRoles[slug]
-	return r, ok
-}
-
-// SystemRoles returns the system roles in config order.
-func (e *Engine) SystemRoles() []SystemRole { return e.systemRoleList }
 
 // Access returns what principal p may do in the workspace named by ref (id
 // or slug). It answers from the cache when it can and never returns a value
@@ -315,7 +290,11 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 	if err != nil {
 		return nil, err
 	}
-	return e.MemberAccess(tx, ws, m)
+	ma, err := e.model.MemberAccess(tx, ws, m)
+	if err != nil {
+		return nil, err
+	}
+	return newAccess(ma), nil
 }
 
 // deletedAccess answers for deleted workspace workspaceID: its members
@@ -333,54 +312,6 @@ func (e *Engine) deletedAccess(tx store.Tx, workspaceID, user, keyID string) (*A
 		return nil, err
 	}
 	return deletedForMember, nil
-}
-
-// MemberAccess compiles what membership m grants in workspace ws, reading
-// its custom roles from tx. The management API uses it inside its write
-// transactions, so invariant checks see exactly the data they change.
-func (e *Engine) MemberAccess(tx store.Tx, ws store.Workspace, m store.Membership) (*Access, error) {
-	custom := map[string][]string{}
-	for _, slug := range m.Roles {
-		patterns, found, err := e.RolePatterns(tx, ws.ID, slug)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			custom[slug] = patterns
-		}
-	}
-	return compileAccess(e.catalog, ws, m, func(slug string) []string { return custom[slug] }), nil
-}
-
-// RolePatterns returns the patterns of role slug in a workspace: a custom
-// role's from tx, else a system role's from config. found is false when the
-// workspace has no such role.
-//
-// A custom role shadows a system role of the same slug. The API never
-// creates such a pair (role_exists), so it only arises when a configuration
-// reload adds a system role whose slug a workspace already uses: the
-// members and invites holding the slug got it as the custom role, and a
-// slug keeps meaning what it meant when it was granted.
-func (e *Engine) RolePatterns(tx store.Tx, workspaceID, slug string) (patterns []string, found bool, err error) {
-	role, err := tx.Role(workspaceID, slug)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, false, err
-	}
-	patterns, found = e.resolveRole(slug, role.Permissions, err == nil)
-	return patterns, found, nil
-}
-
-// resolveRole is the shadowing rule of RolePatterns for a role slug whose
-// custom role (if isCustom) has the patterns custom: the custom role, else
-// the system role of that slug, else nothing (found false).
-func (e *Engine) resolveRole(slug string, custom []string, isCustom bool) (patterns []string, found bool) {
-	if isCustom {
-		return custom, true
-	}
-	if r, ok := e.systemRoles[slug]; ok {
-		return r.Permissions, true
-	}
-	return nil, false
 }
 
 func (e *Engine) observeCache(hit bool) {

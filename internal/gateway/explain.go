@@ -7,8 +7,8 @@ import (
 	"slices"
 
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
-	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/canonpath"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/route"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
@@ -65,35 +65,21 @@ type ExplainedDecision struct {
 	Detail  string `json:"detail,omitempty"`
 }
 
-// Provenance says why a member holds, or does not hold, one permission.
-type Provenance struct {
-	Permission string `json:"permission"`
-	Effective  bool   `json:"effective"`
-	// From lists what grants it; RemovedBy what takes it away again.
-	From      []Source `json:"from"`
-	RemovedBy []Source `json:"removed_by"`
-}
+// Provenance says why a member holds, or does not hold, one permission
+// (the model's).
+type Provenance = model.Provenance
 
-// Source is one origin of a permission: kind "role" (Name the role),
-// "grant" (a member's own grant) or "key" (an API key's permission), and
-// the pattern that grants it, directly or through Via, the permission
-// matched by the pattern that implies this one. As a remover: kind "deny"
-// with its pattern, later "plan".
-type Source struct {
-	Kind    string `json:"kind"`
-	Name    string `json:"name,omitempty"`
-	Pattern string `json:"pattern"`
-	Via     string `json:"via,omitempty"`
-}
+// Source is one origin of a permission (the model's).
+type Source = model.Source
 
 // Provenance kinds (README "Why was I denied?").
 const (
-	SourceRole  = "role"
-	SourceGrant = "grant"
-	SourceKey   = "key"
-	SourceDeny  = "deny"
+	SourceRole  = model.SourceRole
+	SourceGrant = model.SourceGrant
+	SourceKey   = model.SourceKey
+	SourceDeny  = model.SourceDeny
 	// SourcePlan is reserved for plan-gated permissions.
-	SourcePlan = "plan"
+	SourcePlan = model.SourcePlan
 )
 
 // ErrOtherWorkspace is Explain's error for a path that names a workspace
@@ -200,9 +186,7 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 	var access *Access
 	if in.KeyID != "" {
 		access, err = p.engine.readKeyAccess(tx, ws, in.KeyID)
-		for _, pat := range key.Permissions {
-			grants = append(grants, Source{Kind: SourceKey, Name: in.KeyID, Pattern: pat})
-		}
+		grants = model.KeySources(key)
 	} else {
 		var m store.Membership
 		m, err = tx.Member(ws.ID, in.Subject)
@@ -210,9 +194,12 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 		case errors.Is(err, store.ErrNotFound):
 			access, err = notMember, nil
 		case err == nil:
-			access, err = p.engine.MemberAccess(tx, ws, m)
+			var ma *model.Access
+			if ma, err = p.engine.model.MemberAccess(tx, ws, m); err == nil {
+				access = newAccess(ma)
+				grants, err = p.engine.model.MemberSources(tx, ws.ID, m)
+			}
 			ex.Roles = slices.Clone(m.Roles)
-			grants, err = p.engine.memberSources(tx, ws.ID, m, err)
 			denies = m.Denies
 		}
 	}
@@ -220,7 +207,7 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 		return nil, err
 	}
 	if rule.Kind == RequirePermission && access.Member {
-		ex.Permissions = append(ex.Permissions, p.engine.provenance(rule.permID, access, grants, denies))
+		ex.Permissions = append(ex.Permissions, p.engine.model.Provenance(rule.permID, access.Permissions, grants, denies))
 	}
 	if pr := Authorize(rule, access, ref, &params); pr != nil {
 		ex.deny(pr)
@@ -228,81 +215,6 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 	}
 	ex.allow()
 	return ex, nil
-}
-
-// EffectivePermissions lists every effective permission of membership m
-// with its provenance, sorted by name.
-func (e *Engine) EffectivePermissions(tx store.Tx, ws store.Workspace, m store.Membership) ([]Provenance, error) {
-	access, err := e.MemberAccess(tx, ws, m)
-	if err != nil {
-		return nil, err
-	}
-	grants, err := e.memberSources(tx, ws.ID, m, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := []Provenance{}
-	for _, name := range access.Permissions.Names(e.catalog) {
-		id, _ := e.catalog.ID(name)
-		out = append(out, e.provenance(id, access, grants, m.Denies))
-	}
-	return out, nil
-}
-
-// memberSources lists the patterns membership m holds, with their origin.
-// prev is passed through so a caller can chain it after another read.
-func (e *Engine) memberSources(tx store.Tx, workspaceID string, m store.Membership, prev error) ([]Source, error) {
-	if prev != nil {
-		return nil, prev
-	}
-	var out []Source
-	for _, role := range m.Roles {
-		patterns, _, err := e.RolePatterns(tx, workspaceID, role)
-		if err != nil {
-			return nil, err
-		}
-		for _, pat := range patterns {
-			out = append(out, Source{Kind: SourceRole, Name: role, Pattern: pat})
-		}
-	}
-	for _, pat := range m.Grants {
-		out = append(out, Source{Kind: SourceGrant, Pattern: pat})
-	}
-	return out, nil
-}
-
-// provenance says where permission id comes from among grants and which
-// denies remove it. A pattern grants id when it matches it, or matches a
-// permission implying it (Via).
-func (e *Engine) provenance(id authz.PermID, access *Access, grants []Source, denies []string) Provenance {
-	name := e.catalog.Name(id)
-	pv := Provenance{Permission: name, Effective: access.Permissions.Has(id), From: []Source{}, RemovedBy: []Source{}}
-	for _, g := range grants {
-		if !e.catalog.Expand([]string{g.Pattern}).Has(id) {
-			continue
-		}
-		if !authz.Match(g.Pattern, name) {
-			g.Via = e.implier(g.Pattern, name)
-		}
-		pv.From = append(pv.From, g)
-	}
-	for _, d := range denies {
-		if authz.Match(d, name) {
-			pv.RemovedBy = append(pv.RemovedBy, Source{Kind: SourceDeny, Pattern: d})
-		}
-	}
-	return pv
-}
-
-// implier returns the first catalog permission pattern matches whose
-// implications include name.
-func (e *Engine) implier(pattern, name string) string {
-	for _, d := range e.catalog.Declarations() {
-		if authz.Match(pattern, d.Name) && slices.Contains(e.catalog.Implied(d.Name), name) {
-			return d.Name
-		}
-	}
-	return ""
 }
 
 func (ex *Explanation) deny(p *problem.Problem) {

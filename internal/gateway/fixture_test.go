@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
@@ -38,7 +39,7 @@ type fixture struct {
 	gone     store.Workspace // soft-deleted; alice was its owner
 }
 
-var testPermissions = []authz.Declaration{
+var testPermissions = []model.Permission{
 	{Name: "message.read"},
 	{Name: "message.send", Implies: []string{"message.read"}},
 	{Name: "contact.manage", Implies: []string{"contact.read"}},
@@ -47,7 +48,7 @@ var testPermissions = []authz.Declaration{
 	{Name: "campaign.run", Implies: []string{"campaign.read"}},
 }
 
-var testRoles = []gateway.SystemRole{
+var testRoles = []model.SystemRole{
 	{Slug: "owner", Name: "Owner", Permissions: []string{authz.PermAdmin}},
 	{Slug: "operator", Name: "Operator", Permissions: []string{"message.read", "message.send", "contact.read", "campaign.read"}},
 	{Slug: "member", Name: "Member", Permissions: []string{"message.read"}},
@@ -119,17 +120,27 @@ func (f *fixture) newEngine(a gateway.Authenticator) *gateway.Engine {
 	return f.newEngineWith(func(o *gateway.Options) { o.Authenticator = a })
 }
 
-// newEngineWith returns an engine with the real verifier, changed by edit.
+// testConfig is the fixture's model configuration.
+func testConfig() model.Config {
+	return model.Config{Permissions: testPermissions, Roles: testRoles, GlobalAdmins: []string{"root"}}
+}
+
+// newModel builds the model of cfg.
+func newModel(t testing.TB, cfg model.Config) *model.Model {
+	t.Helper()
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// newEngineWith returns an engine with the real verifier and the test
+// model, changed by edit.
 func (f *fixture) newEngineWith(edit func(*gateway.Options)) *gateway.Engine {
 	f.t.Helper()
-	catalog, err := authz.NewCatalog(testPermissions)
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	opts := gateway.Options{
-		Catalog:       catalog,
-		SystemRoles:   testRoles,
-		GlobalAdmins:  []string{"root"},
+		Model:         newModel(f.t, testConfig()),
 		Live:          f.store,
 		Authenticator: f.verifier,
 	}

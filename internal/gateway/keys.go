@@ -274,5 +274,5 @@ func (e *Engine) readKeyAccess(tx store.Tx, ws store.Workspace, keyID string) (*
 	if key.WorkspaceID != ws.ID || key.RevokedAt != nil {
 		return notMember, nil
 	}
-	return compileAccess(e.catalog, ws, store.Membership{Grants: key.Permissions, Restrictions: key.Restrictions}, nil), nil
+	return newAccess(e.model.KeyAccess(ws, key)), nil
 }

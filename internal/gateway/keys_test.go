@@ -214,7 +214,11 @@ func TestJWTCannotImpersonateAnAPIKey(t *testing.T) {
 func TestAPIKeyIsNeverAGlobalAdmin(t *testing.T) {
 	f := newFixture(t)
 	key, rec := f.putKey(f.acme, []string{"*"}, nil)
-	f.engine = f.newEngineWith(func(o *gateway.Options) { o.GlobalAdmins = []string{"root", apikey.Subject(rec.ID)} })
+	f.engine = f.newEngineWith(func(o *gateway.Options) {
+		cfg := testConfig()
+		cfg.GlobalAdmins = []string{"root", apikey.Subject(rec.ID)}
+		o.Model = newModel(t, cfg)
+	})
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	check(t, "listed key", decide(p, request("GET", "/billing-admin/x", key)), want{403, "forbidden", ""})
 	check(t, "root", decide(p, request("GET", "/billing-admin/x", f.token("root"))), want{})

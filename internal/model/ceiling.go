@@ -1,0 +1,47 @@
+package model
+
+import "github.com/gatehouse-authz/gatehouse/internal/authz"
+
+// Ceiling applies plan to a compiled member (or API key) access and
+// returns the access the member has under it (README "Organizations,
+// projects and plans"). The gateway flattens it into the cached entry, so
+// a cached decision costs what it costs without plans. It is a pure
+// function: access is not changed; a nil plan (config declares none) or a
+// non-member access is returned as is.
+//
+//   - Permissions outside the plan's ceiling are removed. The built-in
+//     workspace.* permissions are in every ceiling: no plan removes them.
+//   - Without member_overrides, the member's grants and denies have no
+//     effect on gated permissions: the member gets their roles' defaults.
+//     On the never-gated workspace.* permissions they keep their effect,
+//     so no downgrade locks out an admin who holds workspace.admin by a
+//     grant, nor lets back in a member denied workspace.members.
+//   - Without resource_restrictions, restrictions have no effect.
+//
+// Nothing stored is changed: an upgrade brings the overrides and
+// restrictions back.
+func (m *Model) Ceiling(access *Access, plan *Plan) *Access {
+	if plan == nil || access == nil || !access.Member {
+		return access
+	}
+	out := *access
+	ceiling := plan.ceiling
+	if !plan.Has(FeatureMemberOverrides) {
+		out.Permissions = m.withoutOverrides(access.Defaults, access.Permissions)
+		out.Granted = m.withoutOverrides(access.Defaults, access.Granted)
+	}
+	out.Permissions = out.Permissions.Intersect(ceiling)
+	out.Granted = out.Granted.Intersect(ceiling)
+	if !plan.Has(FeatureResourceRestrictions) {
+		out.Restrictions = nil
+		out.RestrictedToNothing = ""
+	}
+	return &out
+}
+
+// withoutOverrides is defaults on the gated permissions and overridden
+// (the set with the member's grants and denies applied) on the
+// never-gated ones.
+func (m *Model) withoutOverrides(defaults, overridden authz.Set) authz.Set {
+	return defaults.Minus(m.neverGated).Union(overridden.Intersect(m.neverGated))
+}

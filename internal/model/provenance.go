@@ -1,0 +1,119 @@
+package model
+
+import (
+	"slices"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// Provenance says why a member holds, or does not hold, one permission.
+type Provenance struct {
+	Permission string `json:"permission"`
+	Effective  bool   `json:"effective"`
+	// From lists what grants it; RemovedBy what takes it away again.
+	From      []Source `json:"from"`
+	RemovedBy []Source `json:"removed_by"`
+}
+
+// Source is one origin of a permission: kind "role" (Name the role),
+// "grant" (a member's own grant) or "key" (an API key's permission), and
+// the pattern that grants it, directly or through Via, the permission
+// matched by the pattern that implies this one. As a remover: kind "deny"
+// with its pattern, later "plan".
+type Source struct {
+	Kind    string `json:"kind"`
+	Name    string `json:"name,omitempty"`
+	Pattern string `json:"pattern"`
+	Via     string `json:"via,omitempty"`
+}
+
+// Provenance kinds (README "Why was I denied?").
+const (
+	SourceRole  = "role"
+	SourceGrant = "grant"
+	SourceKey   = "key"
+	SourceDeny  = "deny"
+	// SourcePlan is reserved for plan-gated permissions.
+	SourcePlan = "plan"
+)
+
+// EffectivePermissions lists every effective permission of membership mem
+// with its provenance, sorted by name.
+func (m *Model) EffectivePermissions(tx store.Tx, ws store.Workspace, mem store.Membership) ([]Provenance, error) {
+	access, err := m.MemberAccess(tx, ws, mem)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := m.MemberSources(tx, ws.ID, mem)
+	if err != nil {
+		return nil, err
+	}
+	out := []Provenance{}
+	for _, name := range access.Permissions.Names(m.catalog) {
+		id, _ := m.catalog.ID(name)
+		out = append(out, m.Provenance(id, access.Permissions, grants, mem.Denies))
+	}
+	return out, nil
+}
+
+// MemberSources lists the patterns membership mem holds, with their origin.
+func (m *Model) MemberSources(tx store.Tx, workspaceID string, mem store.Membership) ([]Source, error) {
+	var out []Source
+	for _, role := range mem.Roles {
+		patterns, _, err := m.RolePatterns(tx, workspaceID, role)
+		if err != nil {
+			return nil, err
+		}
+		for _, pat := range patterns {
+			out = append(out, Source{Kind: SourceRole, Name: role, Pattern: pat})
+		}
+	}
+	for _, pat := range mem.Grants {
+		out = append(out, Source{Kind: SourceGrant, Pattern: pat})
+	}
+	return out, nil
+}
+
+// KeySources lists an API key's patterns as sources.
+func KeySources(key store.APIKey) []Source {
+	var out []Source
+	for _, pat := range key.Permissions {
+		out = append(out, Source{Kind: SourceKey, Name: key.ID, Pattern: pat})
+	}
+	return out
+}
+
+// Provenance says where permission id comes from among grants and which
+// denies remove it; effective is the holder's effective set. A pattern
+// grants id when it matches it, or matches a permission implying it (Via).
+func (m *Model) Provenance(id authz.PermID, effective authz.Set, grants []Source, denies []string) Provenance {
+	name := m.catalog.Name(id)
+	pv := Provenance{Permission: name, Effective: effective.Has(id), From: []Source{}, RemovedBy: []Source{}}
+	for _, g := range grants {
+		if !m.catalog.Expand([]string{g.Pattern}).Has(id) {
+			continue
+		}
+		if !authz.Match(g.Pattern, name) {
+			g.Via = m.implier(g.Pattern, name)
+		}
+		pv.From = append(pv.From, g)
+	}
+	for _, d := range denies {
+		if authz.Match(d, name) {
+			pv.RemovedBy = append(pv.RemovedBy, Source{Kind: SourceDeny, Pattern: d})
+		}
+	}
+	return pv
+}
+
+// implier returns the first catalog permission pattern matches whose
+// implications include name.
+func (m *Model) implier(pattern, name string) string {
+	for _, d := range m.catalog.Declarations() {
+		if authz.Match(pattern, d.Name) && slices.Contains(m.catalog.Implied(d.Name), name) {
+			return d.Name
+		}
+	}
+	return ""
+}
