@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/signing"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
@@ -28,14 +29,14 @@ import (
 // what caddymodule wires together, without Caddy. The API is wrapped only to
 // record the consistency token each of the console's calls carries.
 
-var harnessPermissions = []authz.Declaration{
+var harnessPermissions = []model.Permission{
 	{Name: "message.read"},
 	{Name: "message.send", Implies: []string{"message.read"}},
 	{Name: "contact.manage", Implies: []string{"contact.read"}},
 	{Name: "contact.read"},
 }
 
-var harnessRoles = []gateway.SystemRole{
+var harnessRoles = []model.SystemRole{
 	{Slug: "owner", Name: "Owner", Permissions: []string{authz.PermAdmin}},
 	{Slug: "operator", Name: "Operator", Permissions: []string{"message.read", "message.send", "contact.read"}},
 }
@@ -68,10 +69,9 @@ func newHarness(t testing.TB) *harness {
 	verifier, err := authn.NewVerifier(context.Background(), authn.Config{JWKSFile: filepath.Join(dir, signing.JWKSFile)})
 	must(t, err)
 	t.Cleanup(verifier.Close)
-	catalog, err := authz.NewCatalog(harnessPermissions)
+	m, err := model.New(model.Config{Permissions: harnessPermissions, Roles: harnessRoles, GlobalAdmins: []string{"root"}})
 	must(t, err)
-	engine, err := gateway.NewEngine(gateway.Options{Catalog: catalog, SystemRoles: harnessRoles,
-		GlobalAdmins: []string{"root"}, Live: live, Authenticator: verifier})
+	engine, err := gateway.NewEngine(gateway.Options{Model: m, Live: live, Authenticator: verifier})
 	must(t, err)
 	t.Cleanup(engine.Close)
 	api, err := admin.New(admin.Options{Store: live, Engine: engine, WorkspaceCreation: admin.CreationAnyone, CreatorRole: "owner"})
@@ -169,8 +169,8 @@ func (h *harness) seedAcme(members ...store.Membership) store.Workspace {
 	now := time.Now().UTC()
 	h.seed(func(tx store.Tx) error {
 		var err error
-		ws, err = admin.CreateWorkspace(tx, admin.NewWorkspace{Name: "Acme", Slug: "acme", Owner: "alice",
-			OwnerEmail: "alice@example.com", OwnerRoles: []string{"owner"}, Actor: admin.ActorCLI}, now)
+		ws, err = model.CreateWorkspace(tx, model.NewWorkspace{Name: "Acme", Slug: "acme", Owner: "alice",
+			OwnerEmail: "alice@example.com", OwnerRoles: []string{"owner"}, Actor: model.ActorCLI}, now)
 		if err != nil {
 			return err
 		}
