@@ -80,10 +80,7 @@ func (e *corruptError) Unwrap() error { return e.err }
 
 func fastUser(v []byte, u *store.User) bool {
 	d := newDecoder(v)
-	var seen uint8
-	return d.object(func(key string) bool {
-		var bit uint8
-		ok := false
+	return d.fields(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "id":
 			bit = 1 << 0
@@ -98,20 +95,13 @@ func fastUser(v []byte, u *store.User) bool {
 			bit = 1 << 3
 			ok = d.time(&u.LastSeen)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return bit, ok
 	})
 }
 
 func fastWorkspace(v []byte, w *store.Workspace) bool {
 	d := newDecoder(v)
-	var seen uint16
-	return d.object(func(key string) bool {
-		var bit uint16
-		ok := false
+	return d.fields(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "id":
 			bit = 1 << 0
@@ -152,20 +142,13 @@ func fastWorkspace(v []byte, w *store.Workspace) bool {
 			bit = 1 << 11
 			w.OwnerID, ok = d.str()
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return bit, ok
 	})
 }
 
 func fastMember(v []byte, m *store.Membership) bool {
 	d := newDecoder(v)
-	var seen uint8
-	return d.object(func(key string) bool {
-		var bit uint8
-		ok := false
+	return d.fields(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "workspace_id":
 			bit = 1 << 0
@@ -192,20 +175,13 @@ func fastMember(v []byte, m *store.Membership) bool {
 			bit = 1 << 7
 			ok = d.time(&m.UpdatedAt)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return bit, ok
 	})
 }
 
 func fastRole(v []byte, r *store.Role) bool {
 	d := newDecoder(v)
-	var seen uint8
-	return d.object(func(key string) bool {
-		var bit uint8
-		ok := false
+	return d.fields(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "workspace_id":
 			bit = 1 << 0
@@ -229,11 +205,7 @@ func fastRole(v []byte, r *store.Role) bool {
 			bit = 1 << 6
 			ok = d.time(&r.UpdatedAt)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return bit, ok
 	})
 }
 
@@ -304,6 +276,22 @@ func (d *decoder) object(field func(key string) bool) bool {
 	}
 	d.skipSpace()
 	return d.i == len(d.s)
+}
+
+// fields is object for a record whose known keys may each appear once:
+// field returns the key's bit (0 for an unknown key, which then fails
+// with ok false) and whether its value decoded. A repeated key fails the
+// decode, so the slow path (encoding/json) sees the record as it is.
+func (d *decoder) fields(field func(key string) (bit uint16, ok bool)) bool {
+	var seen uint16
+	return d.object(func(key string) bool {
+		bit, ok := field(key)
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return ok
+	})
 }
 
 // str reads a string without escapes.

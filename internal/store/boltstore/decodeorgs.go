@@ -33,10 +33,7 @@ func decodeProjectMember(v []byte, dst *store.ProjectMember, bucket, key []byte)
 
 func fastOrganization(v []byte, o *store.Organization) bool {
 	d := newDecoder(v)
-	var seen uint8
-	return d.object(func(key string) bool {
-		var bit uint8
-		ok := false
+	return d.fields(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "id":
 			bit = 1 << 0
@@ -60,20 +57,13 @@ func fastOrganization(v []byte, o *store.Organization) bool {
 			bit = 1 << 6
 			o.DeletedAt, ok = d.timePtr()
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return bit, ok
 	})
 }
 
 func fastOrgMember(v []byte, m *store.OrgMember) bool {
 	d := newDecoder(v)
-	var seen uint8
-	return d.object(func(key string) bool {
-		var bit uint8
-		ok := false
+	return d.fields(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "organization_id":
 			bit = 1 << 0
@@ -91,20 +81,13 @@ func fastOrgMember(v []byte, m *store.OrgMember) bool {
 			bit = 1 << 4
 			ok = d.time(&m.UpdatedAt)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return bit, ok
 	})
 }
 
 func fastProjectMember(v []byte, m *store.ProjectMember) bool {
 	d := newDecoder(v)
-	var seen uint8
-	return d.object(func(key string) bool {
-		var bit uint8
-		ok := false
+	return d.fields(func(key string) (bit uint16, ok bool) {
 		switch key {
 		case "project_id":
 			bit = 1 << 0
@@ -125,10 +108,6 @@ func fastProjectMember(v []byte, m *store.ProjectMember) bool {
 			bit = 1 << 5
 			ok = d.time(&m.UpdatedAt)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return bit, ok
 	})
 }
