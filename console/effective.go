@@ -11,17 +11,6 @@ import (
 // permissions screen shows (the catalog is rarely larger).
 const effectivePageSize = 200
 
-// effectiveMember is what the screen shows of the member itself
-// (GET /v1/workspaces/{ws}/members/{user}).
-type effectiveMember struct {
-	UserID       string              `json:"user_id"`
-	Email        string              `json:"email"`
-	Roles        []string            `json:"roles"`
-	Grants       []string            `json:"grants"`
-	Denies       []string            `json:"denies"`
-	Restrictions map[string][]string `json:"restrictions"`
-}
-
 // provenanceView is one permission with where it comes from, as the API's
 // explain and effective endpoints give it.
 type provenanceView struct {
@@ -47,7 +36,7 @@ type restrictionView struct {
 
 type effectiveData struct {
 	Workspace    workspaceView
-	Member       effectiveMember
+	Member       memberView // GET /v1/workspaces/{ws}/members/{user}
 	Permissions  []provenanceView
 	Restrictions []restrictionView
 	NextCursor   string
