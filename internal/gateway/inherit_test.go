@@ -172,6 +172,12 @@ func TestDeletedOrganizationHidesItsWorkspaces(t *testing.T) {
 
 	// The other organization's workspaces are untouched.
 	check(t, "other organization", f.decideAs(p, "GET", "/w/web1/messages", "dev"), want{})
+
+	// Restored: the next decisions are the live ones again.
+	f.update(func(tx store.Tx) error { return tx.PutOrganization(f.orgB) })
+	check(t, "alice restored", f.decideAs(p, "GET", "/w/bws/messages", "alice"), want{})
+	check(t, "pete restored", f.decideAs(p, "GET", "/w/bws/messages", "pete"), want{})
+	check(t, "key restored", byKey("/w/bws/messages", keyB), want{})
 }
 
 func TestProjectMembershipChangesReachTheNextDecision(t *testing.T) {
