@@ -261,8 +261,8 @@ func (e *Engine) resolveSlug(ctx context.Context, slug string) (id string, found
 	return id, found, nil
 }
 
-// readAccess loads the workspace, the membership and its custom roles in
-// one transaction, so they are mutually consistent.
+// readAccess loads the workspace, its organization, the memberships
+// (workspace and project) and the custom roles in one transaction, so they are mutually consistent.
 func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (*Access, error) {
 	ws, err := tx.Workspace(workspaceID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -278,21 +278,27 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 	if ws.Deleted() {
 		return e.deletedAccess(tx, workspaceID, user, keyID)
 	}
+	// A workspace of a deleted organization answers as a deleted
+	// workspace does, to its members and to everyone else.
+	orgGone, err := e.model.OrganizationDeleted(tx, ws)
+	if err != nil {
+		return nil, err
+	}
+	if orgGone {
+		return e.deletedAccess(tx, workspaceID, user, keyID)
+	}
 	if keyID != "" {
 		// The principal is an API key (authenticateKey set KeyID): no
 		// membership, the key's own grants.
 		return e.readKeyAccess(tx, ws, keyID)
 	}
-	m, err := tx.Member(workspaceID, user)
-	if errors.Is(err, store.ErrNotFound) {
+	// Explicit membership and, in a PROJECT workspace, project roles.
+	ma, found, err := e.model.WorkspaceAccess(tx, ws, user)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
 		return notMember, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	ma, err := e.model.MemberAccess(tx, ws, m)
-	if err != nil {
-		return nil, err
 	}
 	return newAccess(ma), nil
 }

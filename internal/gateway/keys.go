@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
@@ -126,7 +127,7 @@ func (e *Engine) loadKeyCredential(ctx context.Context, id string) (*keyCredenti
 	var cred *keyCredential
 	err := e.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		cred, err = readKeyCredential(tx, id)
+		cred, err = readKeyCredential(tx, e.model, id)
 		return err
 	})
 	if err != nil {
@@ -144,8 +145,10 @@ func (e *Engine) loadKeyCredential(ctx context.Context, id string) (*keyCredenti
 }
 
 // readKeyCredential reads key id and its workspace in one transaction. It
-// returns nil when no record with that id can authenticate.
-func readKeyCredential(tx store.Tx, id string) (*keyCredential, error) {
+// returns nil when no record with that id can authenticate. A key of a
+// workspace whose organization is deleted is refused as a key of a
+// deleted workspace is.
+func readKeyCredential(tx store.Tx, m *model.Model, id string) (*keyCredential, error) {
 	key, err := tx.APIKey(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -164,6 +167,14 @@ func readKeyCredential(tx store.Tx, id string) (*keyCredential, error) {
 		ws.DeletedAt = &key.CreatedAt // no workspace: as good as deleted
 	case err != nil:
 		return nil, err
+	default:
+		orgGone, err := m.OrganizationDeleted(tx, ws)
+		if err != nil {
+			return nil, err
+		}
+		if orgGone && !ws.Deleted() {
+			ws.DeletedAt = &key.CreatedAt
+		}
 	}
 	c := &keyCredential{
 		found:         true,

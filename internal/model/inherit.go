@@ -1,0 +1,105 @@
+package model
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// OrganizationDeleted reports whether ws belongs to a soft-deleted
+// organization. Such a workspace is answered for exactly as a deleted
+// workspace is (spec §11: deleting an organization hides its
+// workspaces). A workspace naming an organization the store does not have
+// is treated as deleted too: it cannot arise through the API (PutWorkspace
+// checks the organization), and failing closed beats serving a workspace
+// whose owner is gone.
+func (m *Model) OrganizationDeleted(tx store.Tx, ws store.Workspace) (bool, error) {
+	if ws.OrganizationID == "" {
+		return false, nil
+	}
+	org, err := tx.Organization(ws.OrganizationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return org.Deleted(), nil
+}
+
+// WorkspaceAccess compiles what userID may do in the live workspace ws
+// from every source of membership: the explicit workspace membership and,
+// in a PROJECT workspace (EffectiveScope ScopeProject), the user's project
+// membership, whose project roles map to system workspace roles (config
+// project_role ... workspace_roles). The roles are the union of both; the
+// grants, denies and restrictions are the explicit membership's. A project
+// role config does not know maps to nothing. In a PRIVATE or LOCAL
+// workspace project membership gives nothing, even when the workspace
+// belongs to the project.
+//
+// found is false when the user is a member by neither source. The caller
+// checks that ws (and its organization: OrganizationDeleted) is not
+// deleted.
+func (m *Model) WorkspaceAccess(tx store.Tx, ws store.Workspace, userID string) (access *Access, found bool, err error) {
+	mem, explicit, err := readMember(tx, ws.ID, userID)
+	if err != nil {
+		return nil, false, err
+	}
+	var inherited []string
+	if ws.EffectiveScope() == store.ScopeProject && ws.ProjectID != "" {
+		pm, err := tx.ProjectMember(ws.ProjectID, userID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, false, err
+		default:
+			inherited = m.ProjectWorkspaceRoles(pm.Roles)
+		}
+	}
+	if !explicit && len(inherited) == 0 {
+		// Not a member, or only by project roles that map to nothing:
+		// a project role config does not know grants nothing, not
+		// even membership.
+		return nil, false, nil
+	}
+	if len(inherited) == 0 {
+		access, err = m.MemberAccess(tx, ws, mem)
+		return access, err == nil, err
+	}
+	// The explicit roles resolve as MemberAccess resolves them (a custom
+	// role shadows a system one); the inherited ones are system roles,
+	// as config declared them.
+	custom := map[string][]string{}
+	for _, slug := range mem.Roles {
+		patterns, found, err := m.RolePatterns(tx, ws.ID, slug)
+		if err != nil {
+			return nil, false, err
+		}
+		if found {
+			custom[slug] = patterns
+		}
+	}
+	roles := slices.Clone(mem.Roles)
+	for _, slug := range inherited {
+		if !slices.Contains(roles, slug) {
+			roles = append(roles, slug)
+			custom[slug] = m.roles[slug].Permissions
+		}
+	}
+	mem.WorkspaceID, mem.UserID, mem.Roles = ws.ID, userID, roles
+	return m.compile(ws, mem, func(slug string) []string { return custom[slug] }), true, nil
+}
+
+// readMember reads the explicit membership of userID in workspaceID;
+// found is false when there is none.
+func readMember(tx store.Tx, workspaceID, userID string) (store.Membership, bool, error) {
+	mem, err := tx.Member(workspaceID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Membership{}, false, nil
+	}
+	if err != nil {
+		return store.Membership{}, false, err
+	}
+	return mem, true, nil
+}
