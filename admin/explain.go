@@ -127,12 +127,27 @@ func (a *API) getEffective(c *call) error {
 		if err != nil {
 			return err
 		}
-		m, err := a.member(tx, st.ws.ID, c.param("user"))
+		// What the gateway reads (readAccess): a workspace of a deleted
+		// organization grants nothing, and a member is one explicitly or
+		// through a project role in a PROJECT workspace.
+		user := c.param("user")
+		orgGone, err := a.model.OrganizationDeleted(tx, st.ws)
 		if err != nil {
 			return err
 		}
-		all, err := a.model.EffectivePermissions(tx, st.ws, m)
-		if err != nil {
+		all := []gateway.Provenance{}
+		if !orgGone {
+			var found bool
+			all, found, err = a.model.EffectivePermissionsOf(tx, st.ws, user)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return notFound(codeMemberNotFound, "user "+quote(user)+" is not a member of this workspace")
+			}
+		} else if _, err := a.member(tx, st.ws.ID, user); err != nil {
+			// Its explicit members learn it grants nothing (the gateway
+			// tells them workspace_deleted); nobody else is a member.
 			return err
 		}
 		// Sorted by name; the cursor is the last name of a page.

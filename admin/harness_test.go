@@ -106,6 +106,18 @@ type harness struct {
 // engine and clock are already set).
 func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	t.Helper()
+	return newHarnessModel(t, harnessConfig(), opts...)
+}
+
+// harnessConfig is the model configuration newHarness serves.
+func harnessConfig() model.Config {
+	return model.Config{Permissions: testPermissions, Roles: testRoles, GlobalAdmins: []string{"root"}}
+}
+
+// newHarnessModel is newHarness with the model configuration cfg (e.g.
+// with project roles).
+func newHarnessModel(t testing.TB, cfg model.Config, opts ...func(*admin.Options)) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	must(t, signing.Generate(dir, false))
 	key, err := signing.LoadSigningKey(filepath.Join(dir, signing.SigningKeyFile))
@@ -129,7 +141,7 @@ func newHarness(t testing.TB, opts ...func(*admin.Options)) *harness {
 	verifier, err := authn.NewVerifier(context.Background(), authn.Config{JWKSFile: filepath.Join(dir, signing.JWKSFile)})
 	must(t, err)
 	t.Cleanup(verifier.Close)
-	m, err := model.New(model.Config{Permissions: testPermissions, Roles: testRoles, GlobalAdmins: []string{"root"}})
+	m, err := model.New(cfg)
 	must(t, err)
 	clk := &clock{}
 	engine, err := gateway.NewEngine(gateway.Options{

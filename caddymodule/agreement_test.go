@@ -16,7 +16,9 @@ import (
 // TestGatewayAndExplainAgree replays generated requests (methods, paths
 // inside and outside the rules, members with roles, grants, denies and
 // restrictions, non-members, a global admin, live, revoked and expired
-// API keys) through the real gateway and through the explain endpoint,
+// API keys; project members in PROJECT and PRIVATE workspaces of their
+// project, members by both sources, a workspace of a soft-deleted
+// organization) through the real gateway and through the explain endpoint,
 // and fails on any difference of status, code or reason: both run the
 // one evaluator, and this proves nothing else decides.
 func TestGatewayAndExplainAgree(t *testing.T) {
@@ -24,10 +26,30 @@ func TestGatewayAndExplainAgree(t *testing.T) {
 	now := time.Now().UTC()
 	past := now.Add(-time.Hour)
 	goneID := "ws_gone0000000000000000000000"
+	webID, webPrivID, orgGoneID := "ws_web00000000000000000000000", "ws_webpriv00000000000000000000", "ws_orggone0000000000000000000"
 	type key struct{ token, id string }
 	keys := map[string]key{}
 	seed(t, s.storePath(), func(tx store.Tx) error {
+		for _, org := range []store.Organization{
+			{ID: "org_a", Slug: "alpha", Name: "Alpha", CreatedAt: now, UpdatedAt: now},
+			{ID: "org_gone", Slug: "gone-org", Name: "Gone", CreatedAt: now, UpdatedAt: now, DeletedAt: &now},
+		} {
+			if err := tx.PutOrganization(org); err != nil {
+				return err
+			}
+		}
+		for _, prj := range []store.Project{
+			{ID: "prj_web", OrganizationID: "org_a", Slug: "web", Name: "Web", CreatedAt: now, UpdatedAt: now},
+			{ID: "prj_gone", OrganizationID: "org_gone", Slug: "gone", Name: "Gone", CreatedAt: now, UpdatedAt: now},
+		} {
+			if err := tx.PutProject(prj); err != nil {
+				return err
+			}
+		}
 		for _, ws := range []store.Workspace{
+			{ID: webID, Slug: "web", Name: "Web", OrganizationID: "org_a", ProjectID: "prj_web", Scope: store.ScopeProject, CreatedAt: now, UpdatedAt: now},
+			{ID: webPrivID, Slug: "webpriv", Name: "Web private", OrganizationID: "org_a", ProjectID: "prj_web", Scope: store.ScopePrivate, CreatedAt: now, UpdatedAt: now},
+			{ID: orgGoneID, Slug: "orggone", Name: "Org gone", OrganizationID: "org_gone", ProjectID: "prj_gone", Scope: store.ScopeProject, CreatedAt: now, UpdatedAt: now},
 			{ID: acmeID, Slug: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now},
 			{ID: globexID, Slug: "globex", Name: "Globex", CreatedAt: now, UpdatedAt: now},
 			{ID: goneID, Slug: "gone", Name: "Gone", CreatedAt: now, UpdatedAt: now, DeletedAt: &now},
@@ -49,9 +71,27 @@ func TestGatewayAndExplainAgree(t *testing.T) {
 			{WorkspaceID: globexID, UserID: "bob", Roles: []string{"owner"}},
 			{WorkspaceID: globexID, UserID: "eve", Roles: []string{"operator"}, Denies: []string{"message.*"}},
 			{WorkspaceID: goneID, UserID: "alice", Roles: []string{"owner"}},
+			{WorkspaceID: webID, UserID: "alice", Roles: []string{"owner"}},
+			{WorkspaceID: webPrivID, UserID: "alice", Roles: []string{"owner"}},
+			{WorkspaceID: orgGoneID, UserID: "alice", Roles: []string{"owner"}},
+			// dave: in web by both sources, his deny over the inherited role.
+			{WorkspaceID: webID, UserID: "dave", Roles: []string{"operator"}, Denies: []string{"message.send"}},
 		} {
 			m.JoinedAt, m.UpdatedAt = now, now
 			if err := tx.PutMember(m); err != nil {
+				return err
+			}
+		}
+		// pat: project-only developer (→ operator); dave by both; ghost
+		// a project role config does not know.
+		for _, pm := range []store.ProjectMember{
+			{ProjectID: "prj_web", OrganizationID: "org_a", UserID: "pat", Roles: []string{"developer"}},
+			{ProjectID: "prj_web", OrganizationID: "org_a", UserID: "dave", Roles: []string{"developer"}},
+			{ProjectID: "prj_web", OrganizationID: "org_a", UserID: "ghost", Roles: []string{"retired"}},
+			{ProjectID: "prj_gone", OrganizationID: "org_gone", UserID: "pat", Roles: []string{"developer"}},
+		} {
+			pm.JoinedAt, pm.UpdatedAt = now, now
+			if err := tx.PutProjectMember(pm); err != nil {
 				return err
 			}
 		}
@@ -75,12 +115,14 @@ func TestGatewayAndExplainAgree(t *testing.T) {
 	// The explainers are global admins too: explaining a global_admin rule
 	// for another user is reserved to global admins (it would tell whether
 	// that user is one).
-	s.load(strings.Replace(testCaddyfile, "global_admins root", "global_admins root alice bob", 1))
+	s.load(strings.NewReplacer("global_admins root", "global_admins root alice bob",
+		"creator_role owner", "creator_role owner\n\t\tproject_role developer \"Developer\" workspace_roles operator").Replace(testCaddyfile))
 
 	// explainer is, per workspace, a member holding workspace.members.
-	explainer := map[string]string{"acme": "alice", "globex": "bob"}
+	explainer := map[string]string{"acme": "alice", "globex": "bob", "web": "alice", "webpriv": "alice", "orggone": "alice"}
 	tokens := map[string]string{}
-	for _, u := range []string{"alice", "olga", "dave", "eve", "frank", "carl", "bob", "mallory", "root"} {
+	users := []string{"alice", "olga", "dave", "eve", "frank", "carl", "bob", "mallory", "root", "pat", "ghost"}
+	for _, u := range users {
 		tokens[u] = s.token(u)
 	}
 	for u := range explainer {
@@ -146,11 +188,15 @@ func TestGatewayAndExplainAgree(t *testing.T) {
 			t.Errorf("%s %s as %s (explained in %s): gateway %+v, explain %+v", method, path, who, ws, g, e)
 		}
 	}
-	for _, ws := range []string{"acme", "globex"} {
+	for _, ws := range []string{"acme", "globex", "web", "webpriv", "orggone"} {
 		paths := slicesConcat(global, prefixed("/w/"+ws, wsPaths))
-		for _, method := range methods {
+		wsMethods := methods
+		if ws != "acme" && ws != "globex" {
+			wsMethods = []string{"GET", "POST", "PATCH"} // enough for the project cases
+		}
+		for _, method := range wsMethods {
 			for _, path := range paths {
-				for _, u := range []string{"alice", "olga", "dave", "eve", "frank", "carl", "bob", "mallory", "root"} {
+				for _, u := range users {
 					check(ws, method, path, tokens[u], u, "user")
 				}
 				if ws == "acme" {
@@ -170,7 +216,7 @@ func TestGatewayAndExplainAgree(t *testing.T) {
 		reasons[o.Reason] = true
 	}
 	for _, want := range []string{"", "no_rule", "method_not_allowed", "not_member", "missing_permission",
-		"denied_by_member_deny", "restricted", "key_revoked", "key_expired", "global_admin_required"} {
+		"denied_by_member_deny", "restricted", "key_revoked", "key_expired", "global_admin_required", "workspace_deleted"} {
 		if !reasons[want] {
 			t.Errorf("no request produced reason %q (outcomes %v)", want, seen)
 		}

@@ -117,6 +117,12 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 		return ex, nil
 	}
 	subject := in.Subject
+	// A workspace of a deleted organization is hidden as a deleted one
+	// is (readAccess; readKeyCredential refuses its keys).
+	orgGone, err := p.engine.model.OrganizationDeleted(tx, in.Workspace)
+	if err != nil {
+		return nil, err
+	}
 	var key store.APIKey
 	if in.KeyID != "" {
 		key, err = tx.APIKey(in.KeyID)
@@ -134,6 +140,9 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 			return ex, nil
 		case key.ExpiresAt != nil && !p.engine.now().Before(*key.ExpiresAt):
 			ex.deny(invalidToken(reasonExpiredKey, problem.ReasonKeyExpired))
+			return ex, nil
+		case orgGone:
+			ex.deny(invalidToken(reasonKeyWorkspace, problem.ReasonWorkspaceDeleted))
 			return ex, nil
 		}
 	}
@@ -184,23 +193,27 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 	var grants []Source
 	var denies []string
 	var access *Access
-	if in.KeyID != "" {
+	switch {
+	case orgGone:
+		// As readAccess: the workspace of a deleted organization answers
+		// as a deleted workspace (its explicit members are told).
+		access, err = p.engine.deletedAccess(tx, ws.ID, in.Subject, in.KeyID)
+	case in.KeyID != "":
 		access, err = p.engine.readKeyAccess(tx, ws, in.KeyID)
 		grants = model.KeySources(key)
-	} else {
-		var m store.Membership
-		m, err = tx.Member(ws.ID, in.Subject)
+	default:
+		// The gateway's own function (readAccess): explicit membership
+		// and, in a PROJECT workspace, the project roles.
+		var ma *model.Access
+		var found bool
+		ma, grants, denies, found, err = p.engine.model.WorkspaceSources(tx, ws, in.Subject)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			access, err = notMember, nil
-		case err == nil:
-			var ma *model.Access
-			if ma, err = p.engine.model.MemberAccess(tx, ws, m); err == nil {
-				access = newAccess(ma)
-				grants, err = p.engine.model.MemberSources(tx, ws.ID, m)
-			}
-			ex.Roles = slices.Clone(m.Roles)
-			denies = m.Denies
+		case err != nil:
+		case !found:
+			access = notMember
+		default:
+			access = newAccess(ma)
+			ex.Roles = slices.Clone(ma.Roles)
 		}
 	}
 	if err != nil {

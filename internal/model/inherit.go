@@ -46,17 +46,11 @@ func (m *Model) WorkspaceAccess(tx store.Tx, ws store.Workspace, userID string) 
 	if err != nil {
 		return nil, false, err
 	}
-	var inherited []string
-	if ws.EffectiveScope() == store.ScopeProject && ws.ProjectID != "" {
-		pm, err := tx.ProjectMember(ws.ProjectID, userID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return nil, false, err
-		default:
-			inherited = m.ProjectWorkspaceRoles(pm.Roles)
-		}
+	projectRoles, err := m.userProjectRoles(tx, ws, userID)
+	if err != nil {
+		return nil, false, err
 	}
+	inherited := m.ProjectWorkspaceRoles(projectRoles)
 	if !explicit && len(inherited) == 0 {
 		// Not a member, or only by project roles that map to nothing:
 		// a project role config does not know grants nothing, not
@@ -89,6 +83,23 @@ func (m *Model) WorkspaceAccess(tx store.Tx, ws store.Workspace, userID string) 
 	}
 	mem.WorkspaceID, mem.UserID, mem.Roles = ws.ID, userID, roles
 	return m.compile(ws, mem, func(slug string) []string { return custom[slug] }), true, nil
+}
+
+// userProjectRoles returns the project roles userID holds in ws's project
+// when ws is a PROJECT workspace; none otherwise (a PRIVATE or LOCAL
+// workspace gives project members nothing).
+func (m *Model) userProjectRoles(tx store.Tx, ws store.Workspace, userID string) ([]string, error) {
+	if ws.EffectiveScope() != store.ScopeProject || ws.ProjectID == "" {
+		return nil, nil
+	}
+	pm, err := tx.ProjectMember(ws.ProjectID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pm.Roles, nil
 }
 
 // readMember reads the explicit membership of userID in workspaceID;

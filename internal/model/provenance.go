@@ -19,13 +19,17 @@ type Provenance struct {
 // Source is one origin of a permission: kind "role" (Name the role),
 // "grant" (a member's own grant) or "key" (an API key's permission), and
 // the pattern that grants it, directly or through Via, the permission
-// matched by the pattern that implies this one. As a remover: kind "deny"
-// with its pattern, later "plan".
+// matched by the pattern that implies this one. A role the member holds
+// through their project membership (a PROJECT workspace) has ProjectRole,
+// the project role slug that maps to it; a role held both explicitly and
+// through the project is listed once per origin. As a remover: kind
+// "deny" with its pattern, later "plan".
 type Source struct {
-	Kind    string `json:"kind"`
-	Name    string `json:"name,omitempty"`
-	Pattern string `json:"pattern"`
-	Via     string `json:"via,omitempty"`
+	Kind        string `json:"kind"`
+	Name        string `json:"name,omitempty"`
+	ProjectRole string `json:"project_role,omitempty"`
+	Pattern     string `json:"pattern"`
+	Via         string `json:"via,omitempty"`
 }
 
 // Provenance kinds (README "Why was I denied?").
@@ -55,6 +59,64 @@ func (m *Model) EffectivePermissions(tx store.Tx, ws store.Workspace, mem store.
 		out = append(out, m.Provenance(id, access.Permissions, grants, mem.Denies))
 	}
 	return out, nil
+}
+
+// EffectivePermissionsOf lists every effective permission of userID in
+// the live workspace ws, from every source WorkspaceAccess reads (the
+// explicit membership and the project roles), with its provenance, sorted
+// by name. found is false when the user is a member by neither source.
+// The caller checks that ws and its organization are not deleted.
+func (m *Model) EffectivePermissionsOf(tx store.Tx, ws store.Workspace, userID string) (out []Provenance, found bool, err error) {
+	access, sources, denies, found, err := m.WorkspaceSources(tx, ws, userID)
+	if err != nil || !found {
+		return nil, found, err
+	}
+	out = []Provenance{}
+	for _, name := range access.Permissions.Names(m.catalog) {
+		id, _ := m.catalog.ID(name)
+		out = append(out, m.Provenance(id, access.Permissions, sources, denies))
+	}
+	return out, true, nil
+}
+
+// WorkspaceSources is WorkspaceAccess (the same answer, found included)
+// with the patterns behind it: the explicit membership's (MemberSources)
+// and, for each project role, those of the workspace roles it maps to,
+// marked with ProjectRole. An inherited role resolves as WorkspaceAccess
+// resolves it: the explicit membership's resolution when the role is also
+// held explicitly, else the system role's. denies are the explicit
+// membership's (project membership carries none).
+func (m *Model) WorkspaceSources(tx store.Tx, ws store.Workspace, userID string) (access *Access, sources []Source, denies []string, found bool, err error) {
+	access, found, err = m.WorkspaceAccess(tx, ws, userID)
+	if err != nil || !found {
+		return nil, nil, nil, false, err
+	}
+	mem, _, err := readMember(tx, ws.ID, userID)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	sources, err = m.MemberSources(tx, ws.ID, mem)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	projectRoles, err := m.userProjectRoles(tx, ws, userID)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	for _, pr := range projectRoles {
+		for _, role := range m.projectRoles[pr].WorkspaceRoles {
+			patterns := m.roles[role].Permissions
+			if slices.Contains(mem.Roles, role) {
+				if patterns, _, err = m.RolePatterns(tx, ws.ID, role); err != nil {
+					return nil, nil, nil, false, err
+				}
+			}
+			for _, pat := range patterns {
+				sources = append(sources, Source{Kind: SourceRole, Name: role, ProjectRole: pr, Pattern: pat})
+			}
+		}
+	}
+	return access, sources, mem.Denies, true, nil
 }
 
 // MemberSources lists the patterns membership mem holds, with their origin.
