@@ -75,6 +75,14 @@ func (c *call) standing(tx store.Tx) (*standing, error) {
 	if ws.Deleted() {
 		return nil, workspaceNotFound(ref)
 	}
+	// A soft-deleted organization hides its workspaces here as at the
+	// gateway (spec §11): the API answers as for a deleted workspace.
+	if gone, err := c.api.model.OrganizationDeleted(tx, ws); err != nil || gone {
+		if err == nil {
+			err = workspaceNotFound(ref)
+		}
+		return nil, err
+	}
 	m, err := tx.Member(ws.ID, c.user())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, workspaceNotFound(ref)
