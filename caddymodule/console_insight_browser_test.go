@@ -312,7 +312,10 @@ func TestConsoleBrowserAuditLog(t *testing.T) {
 	// Shot here: three events, a short page (a full page of 25 is slow to shoot under -race).
 	shoot(t, ctx, dir, "insight-03-audit")
 	run(t, ctx, "filter by action", chromedp.Clear(chromedp.CSS("#actor")), chromedp.SetValue(chromedp.CSS("#action"), "workspace.update"),
-		chromedp.Click(chromedp.CSS("#filter")), chromedp.WaitVisible(chromedp.CSS(`#events li[data-action="workspace.update"]`)))
+		// The carol page holds a workspace.update too: wait for its
+		// role.create to go, so the page read is the new one.
+		chromedp.Click(chromedp.CSS("#filter")), chromedp.WaitNotPresent(chromedp.CSS(`#events li[data-action="role.create"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#events li[data-action="workspace.update"]`)))
 	updates, _ := apiIDs("&action=workspace.update")
 	if got := ids(); !slices.Equal(got, updates) || len(got) != 25 {
 		t.Fatalf("action=workspace.update: page %v, API %v", got, updates)
