@@ -20,6 +20,9 @@ const (
 	CodeMethodNotAllowed  = "method_not_allowed"
 	CodeUnavailable       = "unavailable"
 	CodeNotImplemented    = "not_implemented"
+	// CodePlanRequired is the 403 of a permission or feature the plan in
+	// force does not include (spec §11).
+	CodePlanRequired = "plan_required"
 	codeInternal          = "internal_error"
 )
 
@@ -53,6 +56,11 @@ type Problem struct {
 	Workspace          string   `json:"workspace,omitempty"`
 	AllowedMethods     []string `json:"allowed_methods,omitempty"`
 	Field              string   `json:"field,omitempty"`
+	// RequiredPlan and RequiredFeature accompany 403 plan_required: the
+	// cheapest plan that includes the permission (RequiredPermission) or
+	// the feature the request needs (spec §11).
+	RequiredPlan    string `json:"required_plan,omitempty"`
+	RequiredFeature string `json:"required_feature,omitempty"`
 }
 
 // New returns a problem with type and title derived from code and status.
