@@ -23,7 +23,7 @@ const (
 	// CodePlanRequired is the 403 of a permission or feature the plan in
 	// force does not include (spec §11).
 	CodePlanRequired = "plan_required"
-	codeInternal          = "internal_error"
+	codeInternal     = "internal_error"
 )
 
 // CodeInvalidMethod is the gateway's 400 for a method that is not an
