@@ -292,8 +292,9 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 		// membership, the key's own grants.
 		return e.readKeyAccess(tx, ws, keyID)
 	}
-	// Explicit membership and, in a PROJECT workspace, project roles.
-	ma, found, err := e.model.WorkspaceAccess(tx, ws, user)
+	// Explicit membership and, in a PROJECT workspace, project roles,
+	// under the plan.
+	ma, found, err := e.model.Standing(tx, ws, user)
 	if err != nil {
 		return nil, err
 	}

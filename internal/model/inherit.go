@@ -114,3 +114,21 @@ func readMember(tx store.Tx, workspaceID, userID string) (store.Membership, bool
 	}
 	return mem, true, nil
 }
+
+// Standing is what userID may do in the live workspace ws under
+// everything that governs it: WorkspaceAccess (explicit membership and
+// project inheritance) with the workspace's plan applied (Ceiling). The
+// gateway caches it, and the management API, explain and the CLI judge
+// by it, so they can never disagree. found is false when the user is a
+// member by no source.
+func (m *Model) Standing(tx store.Tx, ws store.Workspace, userID string) (access *Access, found bool, err error) {
+	access, found, err = m.WorkspaceAccess(tx, ws, userID)
+	if err != nil || !found {
+		return nil, found, err
+	}
+	plan, err := m.WorkspacePlan(tx, ws)
+	if err != nil {
+		return nil, false, err
+	}
+	return m.Ceiling(access, plan), true, nil
+}
