@@ -1,10 +1,13 @@
 package admin_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // TestOrgPlanChangeReachesTheGateway: PUT /v1/orgs/{org}/plan by
@@ -81,4 +84,35 @@ func TestOrgPlanWithoutPlans(t *testing.T) {
 	h.orgRefused(o.ID, func() *resp {
 		return h.do("PUT", "/v1/orgs/"+o.ID+"/plan", h.token("alice"), map[string]any{"plan": "pro"})
 	}).invalid("plan")
+}
+
+// TestOrgStalePlanReadsAsCheapest (decision 5): a stored plan slug that
+// config no longer declares reads as the cheapest plan, in the API's view
+// and at the gateway (fail towards less).
+func TestOrgStalePlanReadsAsCheapest(t *testing.T) {
+	h := newOrgHarness(t)
+	acme := h.newOrg("alice", "Acme")
+	ws := h.newWorkspace("alice", "Campaigns")
+	h.intoOrg(ws.ID, acme.ID)
+	must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
+		org, err := tx.Organization(acme.ID)
+		if err != nil {
+			return err
+		}
+		org.Plan = "gold" // removed from config by a reload
+		return tx.PutOrganization(org)
+	}))
+	var o orgJSON
+	h.do("GET", "/v1/orgs/"+acme.ID, h.token("alice"), nil).want(http.StatusOK).decode(&o)
+	if o.Plan == nil || o.Plan.Slug != "free" {
+		t.Errorf("plan %+v, want free (the cheapest)", o.Plan)
+	}
+	if a := h.access("alice", ws.ID); a.Permissions.Has(h.permID("campaign.run")) {
+		t.Errorf("a stale plan slug let campaign.run through: %+v", a)
+	}
+	// Changing it again is audited from the plan in force.
+	h.do("PUT", "/v1/orgs/"+acme.ID+"/plan", h.token("alice"), map[string]any{"plan": "pro"}).want(http.StatusOK)
+	if ev := h.orgState(acme.ID).Audit[0]; !strings.Contains(string(ev.Summary), `"before":{"plan":"free"}`) {
+		t.Errorf("audit %s", ev.Summary)
+	}
 }
