@@ -270,3 +270,21 @@ func TestOrgEndpointsRefuseUnknownFieldsAndQueries(t *testing.T) {
 		}).invalid("extra")
 	}
 }
+
+// TestOrgAdminReadsNoWorkspaceData (decision 1): holding
+// organization.admin gives nothing inside the organization's workspaces:
+// the owner of the organization who is no member of a workspace gets its
+// 404 from the API and no access from the gateway.
+func TestOrgAdminReadsNoWorkspaceData(t *testing.T) {
+	h := newOrgHarness(t)
+	acme := h.newOrg("alice", "Acme")
+	ws := h.newWorkspace("bob", "Ledger")
+	h.intoOrg(ws.ID, acme.ID)
+	for _, path := range []string{"", "/members", "/audit", "/api-keys", "/roles", "/me"} {
+		h.do("GET", "/v1/workspaces/"+ws.Slug+path, h.token("alice"), nil).problem(http.StatusNotFound, "workspace_not_found")
+	}
+	if a := h.access("alice", ws.ID); a.Member {
+		t.Errorf("the organization's owner reaches a workspace she is no member of: %+v", a)
+	}
+	h.do("GET", "/v1/workspaces/"+ws.Slug, h.token("bob"), nil).want(http.StatusOK)
+}
