@@ -130,6 +130,15 @@ func (a *API) orgPermissionNames(s authz.Set) []string {
 	return nonNil(s.Names(a.model.OrgCatalog()))
 }
 
+// requireOrgPermission answers 403 unless st holds perm; a convenience for
+// handlers that first read the standing for other reasons.
+func (c *call) requireOrgPermission(st *orgStanding, perm string) error {
+	if st.holds(c.api, perm) {
+		return nil
+	}
+	return missingOrgPermission(perm, st.org.Slug)
+}
+
 // orgAdminRole is the first configured organization role that holds
 // organization.admin: what the creator of an organization gets
 // (decision 2). "" when config declares none.
