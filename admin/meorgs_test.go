@@ -16,8 +16,8 @@ import (
 // leaves both lists.
 func TestMeListsOrganizationsAndProjects(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
-	h.newOrg("bob", "Beta")
+	acme := h.postOrg("alice", "Acme")
+	h.postOrg("bob", "Beta")
 	h.known("dev")
 	h.putOrgMemberDirect(acme.ID, "dev", "member", "billing")
 	now := time.Now().UTC()

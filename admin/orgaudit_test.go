@@ -17,7 +17,7 @@ import (
 // workspace's audit, nor a workspace's in the organization's.
 func TestOrgAudit(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.knownTo("alice", "bob")
 	ws := h.newWorkspace("alice", "Support")
 	h.intoOrg(ws.ID, acme.ID)

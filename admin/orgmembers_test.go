@@ -12,7 +12,7 @@ import (
 // did-you-mean; an unknown or unseen user is 404 user_not_found.
 func TestOrgMembersPut(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.knownTo("alice", "bob")
 	h.known("stranger")
 	base := "/v1/orgs/" + acme.ID + "/members/"
@@ -63,7 +63,7 @@ func TestOrgMembersPut(t *testing.T) {
 // changing or removing a member needs everything that member holds.
 func TestOrgMembersNoEscalation(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.knownTo("dave", "bob", "carol", "alice")
 	h.putOrgMemberDirect(acme.ID, "dave", "manager")
 	h.putOrgMemberDirect(acme.ID, "carol", "member")
@@ -107,7 +107,7 @@ func TestOrgMembersNoEscalation(t *testing.T) {
 // permissions) and reads one; non-members get 404.
 func TestOrgMembersListAndGet(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.known("bob", "carol")
 	h.putOrgMemberDirect(acme.ID, "bob", "billing")
 	h.putOrgMemberDirect(acme.ID, "carol", "member")
@@ -150,7 +150,7 @@ func TestOrgMembersListAndGet(t *testing.T) {
 // once there is a second, either may.
 func TestOrgLastAdmin(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.knownTo("alice", "bob")
 	base := "/v1/orgs/" + acme.ID + "/members/"
 	h.orgRefused(acme.ID, func() *resp {
@@ -181,7 +181,7 @@ func TestOrgLastAdmin(t *testing.T) {
 // first, so exactly one succeeds and one owner remains.
 func TestOrgAdminsDemoteEachOtherAtOnce(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.knownTo("alice", "bob")
 	base := "/v1/orgs/" + acme.ID + "/members/"
 	tokens := map[string]string{"alice": h.token("alice"), "bob": h.token("bob")}
@@ -240,7 +240,7 @@ func TestOrgAdminsDemoteEachOtherAtOnce(t *testing.T) {
 // other gets 409 last_admin.
 func TestOrgAdminsLeaveAtOnce(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.known("bob")
 	base := "/v1/orgs/" + acme.ID + "/members/"
 	tokens := map[string]string{"alice": h.token("alice"), "bob": h.token("bob")}

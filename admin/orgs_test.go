@@ -68,7 +68,7 @@ func TestOrgCreate(t *testing.T) {
 // TestOrgCreateReservedToGlobalAdmins: with workspace_creation
 // global_admins only they create organizations.
 func TestOrgCreateReservedToGlobalAdmins(t *testing.T) {
-	h := newHarnessModel(t, orgConfig(), func(o *admin.Options) { o.WorkspaceCreation = admin.CreationGlobalAdmins })
+	h := newHarnessModel(t, orgAPIConfig(), func(o *admin.Options) { o.WorkspaceCreation = admin.CreationGlobalAdmins })
 	h.do("POST", "/v1/orgs", h.token("alice"), map[string]any{"name": "Acme"}).problem(http.StatusForbidden, "forbidden")
 	var o orgJSON
 	h.do("POST", "/v1/orgs", h.token("root"), map[string]any{"name": "Acme"}).want(http.StatusCreated).decode(&o)
@@ -81,9 +81,9 @@ func TestOrgCreateReservedToGlobalAdmins(t *testing.T) {
 // admin), paginated.
 func TestOrgReadAndList(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
-	beta := h.newOrg("bob", "Beta")
-	h.newOrg("alice", "Gamma")
+	acme := h.postOrg("alice", "Acme")
+	beta := h.postOrg("bob", "Beta")
+	h.postOrg("alice", "Gamma")
 	for _, ref := range []string{acme.ID, acme.Slug} {
 		var got orgJSON
 		h.do("GET", "/v1/orgs/"+ref, h.token("alice"), nil).want(http.StatusOK).decode(&got)
@@ -140,8 +140,8 @@ func TestOrgReadAndList(t *testing.T) {
 // after, and refuses bad input without changing anything.
 func TestOrgUpdate(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
-	h.newOrg("bob", "Beta")
+	acme := h.postOrg("alice", "Acme")
+	h.postOrg("bob", "Beta")
 	h.putOrgMemberDirect(acme.ID, "carol", "member")
 	h.putOrgMemberDirect(acme.ID, "dave", "manager")
 	h.known("carol", "dave")
@@ -188,7 +188,7 @@ func TestOrgUpdate(t *testing.T) {
 // then they answer again.
 func TestOrgDeleteHidesItsWorkspacesAndRestoreBringsThemBack(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.putOrgMemberDirect(acme.ID, "dave", "manager")
 	h.knownTo("alice", "bob", "dave")
 	ws := h.newWorkspace("alice", "Support")
@@ -252,7 +252,7 @@ func TestOrgDeleteHidesItsWorkspacesAndRestoreBringsThemBack(t *testing.T) {
 // body, an unknown field, with a 400 naming it.
 func TestOrgEndpointsRefuseUnknownFieldsAndQueries(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	base := "/v1/orgs/" + acme.ID
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/v1/orgs"}, {"POST", "/v1/orgs"}, {"GET", base}, {"PATCH", base}, {"DELETE", base},
@@ -277,7 +277,7 @@ func TestOrgEndpointsRefuseUnknownFieldsAndQueries(t *testing.T) {
 // 404 from the API and no access from the gateway.
 func TestOrgAdminReadsNoWorkspaceData(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	ws := h.newWorkspace("bob", "Ledger")
 	h.intoOrg(ws.ID, acme.ID)
 	for _, path := range []string{"", "/members", "/audit", "/api-keys", "/roles", "/me"} {

@@ -17,7 +17,7 @@ import (
 // and comes back after the upgrade's; workspace.admin is never gated.
 func TestOrgPlanChangeReachesTheGateway(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	h.known("bob", "carol")
 	h.putOrgMemberDirect(acme.ID, "bob", "billing")
 	h.putOrgMemberDirect(acme.ID, "carol", "manager")
@@ -91,7 +91,7 @@ func TestOrgPlanWithoutPlans(t *testing.T) {
 // and at the gateway (fail towards less).
 func TestOrgStalePlanReadsAsCheapest(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	ws := h.newWorkspace("alice", "Campaigns")
 	h.intoOrg(ws.ID, acme.ID)
 	must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
