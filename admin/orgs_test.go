@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 )
 
 // TestOrgCreate: POST /v1/orgs makes the caller a member with the first
@@ -287,4 +288,19 @@ func TestOrgAdminReadsNoWorkspaceData(t *testing.T) {
 		t.Errorf("the organization's owner reaches a workspace she is no member of: %+v", a)
 	}
 	h.do("GET", "/v1/workspaces/"+ws.Slug, h.token("bob"), nil).want(http.StatusOK)
+}
+
+// TestOrgCreateNeedsAnAdminRole: without an org_role holding
+// organization.admin an organization could never keep an admin, so none
+// is created (501 not_implemented, nothing written).
+func TestOrgCreateNeedsAnAdminRole(t *testing.T) {
+	cfg := orgAPIConfig()
+	cfg.OrgRoles = []model.OrgRole{{Slug: "member", Name: "Member"}, {Slug: "billing", Name: "Billing", Permissions: []string{model.PermOrgBilling}}}
+	h := newHarnessModel(t, cfg)
+	h.do("POST", "/v1/orgs", h.token("alice"), map[string]any{"name": "Acme"}).problem(http.StatusNotImplemented, "not_implemented")
+	var all page[orgJSON]
+	h.do("GET", "/v1/admin/orgs", h.token("root"), nil).want(http.StatusOK).decode(&all)
+	if len(all.Items) != 0 {
+		t.Errorf("organizations %+v", all.Items)
+	}
 }
