@@ -61,8 +61,9 @@ func TestOrgMembersPut(t *testing.T) {
 // TestOrgMembersNoEscalation (decision 3): assigning roles needs
 // organization.members and every organization permission they give;
 // changing or removing a member needs everything that member holds.
-func TestOrgMembersNoEscalation(t *testing.T) {
-	h := newOrgHarness(t)
+func TestOrgMembersNoEscalation(t *testing.T) { orgNoEscalationFlow(t, newOrgHarness(t)) }
+
+func orgNoEscalationFlow(t *testing.T, h *harness) {
 	acme := h.postOrg("alice", "Acme")
 	h.knownTo("dave", "bob", "carol", "alice")
 	h.putOrgMemberDirect(acme.ID, "dave", "manager")
@@ -148,8 +149,9 @@ func TestOrgMembersListAndGet(t *testing.T) {
 // TestOrgLastAdmin (decision 4): an organization keeps a member holding
 // organization.admin: its last owner can neither be demoted nor leave;
 // once there is a second, either may.
-func TestOrgLastAdmin(t *testing.T) {
-	h := newOrgHarness(t)
+func TestOrgLastAdmin(t *testing.T) { orgLastAdminFlow(t, newOrgHarness(t)) }
+
+func orgLastAdminFlow(t *testing.T, h *harness) {
 	acme := h.postOrg("alice", "Acme")
 	h.knownTo("alice", "bob")
 	base := "/v1/orgs/" + acme.ID + "/members/"
@@ -179,8 +181,9 @@ func TestOrgLastAdmin(t *testing.T) {
 // TestOrgAdminsDemoteEachOtherAtOnce: two owners demote each other at the
 // same moment; the store serializes the writes and the second sees the
 // first, so exactly one succeeds and one owner remains.
-func TestOrgAdminsDemoteEachOtherAtOnce(t *testing.T) {
-	h := newOrgHarness(t)
+func TestOrgAdminsDemoteEachOtherAtOnce(t *testing.T) { orgDemoteRaceFlow(t, newOrgHarness(t)) }
+
+func orgDemoteRaceFlow(t *testing.T, h *harness) {
 	acme := h.postOrg("alice", "Acme")
 	h.knownTo("alice", "bob")
 	base := "/v1/orgs/" + acme.ID + "/members/"
@@ -238,8 +241,9 @@ func TestOrgAdminsDemoteEachOtherAtOnce(t *testing.T) {
 // permission check stands in the way of leaving): the last-admin check
 // runs in each write's own transaction, so exactly one leaves and the
 // other gets 409 last_admin.
-func TestOrgAdminsLeaveAtOnce(t *testing.T) {
-	h := newOrgHarness(t)
+func TestOrgAdminsLeaveAtOnce(t *testing.T) { orgLeaveRaceFlow(t, newOrgHarness(t)) }
+
+func orgLeaveRaceFlow(t *testing.T, h *harness) {
 	acme := h.postOrg("alice", "Acme")
 	h.known("bob")
 	base := "/v1/orgs/" + acme.ID + "/members/"

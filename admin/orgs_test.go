@@ -188,7 +188,10 @@ func TestOrgUpdate(t *testing.T) {
 // from the API and the gateway's engine; only a global admin restores, and
 // then they answer again.
 func TestOrgDeleteHidesItsWorkspacesAndRestoreBringsThemBack(t *testing.T) {
-	h := newOrgHarness(t)
+	orgDeleteRestoreFlow(t, newOrgHarness(t))
+}
+
+func orgDeleteRestoreFlow(t *testing.T, h *harness) {
 	acme := h.postOrg("alice", "Acme")
 	h.putOrgMemberDirect(acme.ID, "dave", "manager")
 	h.knownTo("alice", "bob", "dave")

@@ -15,8 +15,9 @@ import (
 // before and after, and the gateway's very next decision is under the new
 // plan: campaign.run, outside free, goes right after the downgrade's 2xx
 // and comes back after the upgrade's; workspace.admin is never gated.
-func TestOrgPlanChangeReachesTheGateway(t *testing.T) {
-	h := newOrgHarness(t)
+func TestOrgPlanChangeReachesTheGateway(t *testing.T) { orgPlanFlow(t, newOrgHarness(t)) }
+
+func orgPlanFlow(t *testing.T, h *harness) {
 	acme := h.postOrg("alice", "Acme")
 	h.known("bob", "carol")
 	h.putOrgMemberDirect(acme.ID, "bob", "billing")
