@@ -70,6 +70,21 @@ func (a *API) endpointList() []endpoint {
 
 		{method: "GET", path: "/v1/workspaces/{ws}/audit", query: auditQuery, handle: a.listAudit},
 
+		// Organizations (README "Organizations API").
+		{method: "GET", path: "/v1/orgs", query: pageQuery, handle: a.listOrgs},
+		{method: "POST", path: "/v1/orgs", handle: a.createOrg},
+		{method: "GET", path: "/v1/orgs/{org}", handle: a.getOrg},
+		{method: "PATCH", path: "/v1/orgs/{org}", handle: a.updateOrg},
+		{method: "DELETE", path: "/v1/orgs/{org}", handle: a.deleteOrg},
+		{method: "POST", path: "/v1/orgs/{org}/restore", handle: a.restoreOrg},
+		{method: "PUT", path: "/v1/orgs/{org}/plan", handle: a.putOrgPlan},
+		{method: "GET", path: "/v1/orgs/{org}/members", query: pageQuery, handle: a.listOrgMembers},
+		{method: "GET", path: "/v1/orgs/{org}/members/{user}", handle: a.getOrgMember},
+		{method: "PUT", path: "/v1/orgs/{org}/members/{user}", handle: a.putOrgMember},
+		{method: "DELETE", path: "/v1/orgs/{org}/members/{user}", handle: a.deleteOrgMember},
+		{method: "GET", path: "/v1/orgs/{org}/audit", query: auditQuery, handle: a.listOrgAudit},
+		{method: "GET", path: "/v1/admin/orgs", query: pageQuery, handle: a.listAllOrgs},
+
 		{method: "GET", path: "/v1/admin/workspaces", query: pageQuery, handle: a.listAllWorkspaces},
 		{method: "GET", path: "/v1/admin/backup", handle: a.getBackup},
 	}
