@@ -150,7 +150,7 @@ func (a *API) getWorkspaceMe(c *call) error {
 		if err != nil {
 			return err
 		}
-		resp = workspaceMeResponse{Workspace: st.ws, Roles: nonNil(st.member.Roles), Grants: nonNil(st.member.Grants),
+		resp = workspaceMeResponse{Workspace: st.ws, Roles: nonNil(st.access.Roles), Grants: nonNil(st.member.Grants),
 			Denies: nonNil(st.member.Denies), Restrictions: nonNilMap(st.member.Restrictions),
 			Permissions: a.permissionNames(st.access.Permissions)}
 		return nil
