@@ -85,7 +85,12 @@ func TestCreateWorkspaceInOrganization(t *testing.T) {
 // project, and none in a PRIVATE workspace of the same project.
 func TestProjectDeveloperStanding(t *testing.T) {
 	t.Parallel()
-	h := newHarnessModel(t, orgConfig())
+	projectStandingFlow(t, newHarnessModel(t, orgConfig()))
+}
+
+// projectStandingFlow is TestProjectDeveloperStanding on h (the
+// PostgreSQL run uses it too).
+func projectStandingFlow(t *testing.T, h *harness) {
 	org := h.newOrg("acme", "pro", map[string][]string{"olive": {"owner"}, "dev": {"member"}})
 	web := h.newProject("olive", org, "Web")
 	h.putProjectMember("olive", org, web, "dev", "developer")

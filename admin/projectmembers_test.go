@@ -11,7 +11,12 @@ import (
 // kept (decision 4).
 func TestProjectMembers(t *testing.T) {
 	t.Parallel()
-	h := newHarnessModel(t, orgConfig())
+	projectMemberFlow(t, newHarnessModel(t, orgConfig()))
+}
+
+// projectMemberFlow is TestProjectMembers on h (the PostgreSQL run uses
+// it too).
+func projectMemberFlow(t *testing.T, h *harness) {
 	org := h.newOrg("acme", "pro", map[string][]string{
 		"olive": {"owner"}, "paul": {"pm"}, "ada": {"member"}, "dev": {"member"}, "vic": {"member"}})
 	h.known("stranger")
