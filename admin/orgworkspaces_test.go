@@ -208,3 +208,34 @@ func TestOrgWorkspaceManagers(t *testing.T) {
 		t.Errorf("workspace audit: %q", acts)
 	}
 }
+
+// TestProjectAdminInvites: a project admin who is no explicit member of a
+// PROJECT workspace invites to it by their project standing, and the
+// invite is checked at acceptance against that standing as it is then:
+// once they left the project it can no longer be accepted.
+func TestProjectAdminInvites(t *testing.T) {
+	t.Parallel()
+	h := newHarnessModel(t, orgConfig())
+	org := h.newOrg("acme", "pro", map[string][]string{"olive": {"owner"}, "pa": {"member"}})
+	web := h.newProject("olive", org, "Web")
+	h.putProjectMember("olive", org, web, "pa", "admin")
+	prod := h.newOrgWorkspace("olive", org, &web, "project", "Prod")
+	invite := func(email string) string {
+		t.Helper()
+		var inv inviteView
+		h.do("POST", "/v1/workspaces/"+prod.Slug+"/invites", h.token("pa"), map[string]any{"email": email, "roles": []string{"operator"}}).
+			want(http.StatusCreated).decode(&inv)
+		return inv.Token
+	}
+	first, second := invite("carol@example.com"), invite("dave@example.com")
+	h.do("POST", "/v1/invites/accept", h.token("carol"), map[string]any{"token": first}).want(http.StatusOK)
+	if m, ok := h.member(prod.ID, "carol"); !ok || !slices.Equal(m.Roles, []string{"operator"}) {
+		t.Fatalf("carol: %+v", m)
+	}
+	h.do("DELETE", "/v1/orgs/acme/projects/web/members/pa", h.token("pa"), nil).want(http.StatusNoContent)
+	h.do("POST", "/v1/invites/accept", h.token("dave"), map[string]any{"token": second}).
+		problem(http.StatusForbidden, "invite_creator_lacks_authority")
+	if _, ok := h.member(prod.ID, "dave"); ok {
+		t.Fatal("dave became a member")
+	}
+}
