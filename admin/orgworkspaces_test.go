@@ -239,3 +239,29 @@ func TestProjectAdminInvites(t *testing.T) {
 		t.Fatal("dave became a member")
 	}
 }
+
+// TestAddFellowOrgMembers: in an organization's workspace a member may add
+// a fellow organization member directly (no shared workspace needed);
+// outside it, or for a user of another organization, the answer stays the
+// 404 of an unknown id.
+func TestAddFellowOrgMembers(t *testing.T) {
+	t.Parallel()
+	h := newHarnessModel(t, orgConfig())
+	org := h.newOrg("acme", "pro", map[string][]string{"olive": {"owner"}, "mia": {"member"}})
+	h.newOrg("other", "pro", map[string][]string{"oscar": {"owner"}})
+	ws := h.newOrgWorkspace("olive", org, nil, "", "Ops")
+	solo := h.newWorkspace("olive", "Solo")
+	h.do("PUT", "/v1/workspaces/"+ws.Slug+"/members/mia", h.token("olive"), map[string]any{"roles": []string{"member"}}).want(http.StatusCreated)
+	outsider := h.do("PUT", "/v1/workspaces/"+ws.Slug+"/members/oscar", h.token("olive"), map[string]any{"roles": []string{"member"}}).
+		problem(http.StatusNotFound, "user_not_found")
+	unknown := h.do("PUT", "/v1/workspaces/"+ws.Slug+"/members/nobody", h.token("olive"), map[string]any{"roles": []string{"member"}}).
+		problem(http.StatusNotFound, "user_not_found")
+	if string(outsider.raw) != string(unknown.raw) {
+		t.Errorf("another organization's member and an unknown id answer differently:\n%s\n%s", outsider.raw, unknown.raw)
+	}
+	// Outside the organization, fellowship gives nothing: olive and mia
+	// now share ws, so use a third member of acme who shares nothing.
+	h.addOrgMember(org.ID, "zed", "member")
+	h.do("PUT", "/v1/workspaces/"+solo.Slug+"/members/zed", h.token("olive"), map[string]any{"roles": []string{"member"}}).
+		problem(http.StatusNotFound, "user_not_found")
+}
