@@ -180,7 +180,6 @@ const (
 	reasonGranted           = "granted"
 	reasonMissingPermission = "missing_permission"
 	reasonRestricted        = "restricted"
-	reasonPlanRequired      = "plan_required"
 )
 
 // POST /v1/workspaces/{ws}/check: may the caller do this? The same answer
@@ -200,23 +199,13 @@ func (a *API) check(c *call) error {
 	var resp struct {
 		Allowed bool   `json:"allowed"`
 		Reason  string `json:"reason"`
-		// With reason plan_required: the permission and the cheapest
-		// plan that includes it ("" when none does).
-		RequiredPermission string `json:"required_permission,omitempty"`
-		RequiredPlan       string `json:"required_plan,omitempty"`
 	}
 	err := c.view(func(tx store.Tx) error {
 		st, err := c.standing(tx)
 		if err != nil {
 			return err
 		}
-		resp.RequiredPermission, resp.RequiredPlan = "", "" // a backend may run fn again
 		switch {
-		case st.plan != nil && !st.plan.Allows(id):
-			// The plan's ceiling, not the member, is what stops it (spec
-			// §11): the answer names the plan that would allow it.
-			resp.Reason, resp.RequiredPermission = reasonPlanRequired, req.Permission
-			resp.RequiredPlan = a.model.CheapestPlanFor(req.Permission)
 		case !st.access.Permissions.Has(id):
 			resp.Reason = reasonMissingPermission
 		case req.Resource != nil && !st.access.Allows(req.Resource.Type, req.Resource.ID):

@@ -160,31 +160,3 @@ func TestEscalationAcrossAnUpgrade(t *testing.T) {
 	// Within what mia holds: fine.
 	h.putMember("mia", wsView{Slug: ws.Slug}, "bob", map[string]any{"roles": []string{"member"}})
 }
-
-// TestCheckPlanRequired: /check answers plan_required, with the
-// permission and the cheapest plan including it, for a permission outside
-// the workspace's plan, even to a member whose roles grant it; an upgrade
-// grants it; workspace.* is never gated.
-func TestCheckPlanRequired(t *testing.T) {
-	t.Parallel()
-	h := newHarnessModel(t, orgConfig())
-	org := h.newOrg("acme", "free", map[string][]string{"olive": {"owner"}})
-	ws := h.newOrgWorkspace("olive", org, nil, "", "Campaigns")
-	check := func(perm string) map[string]any {
-		t.Helper()
-		return h.do("POST", "/v1/workspaces/"+ws.Slug+"/check", h.token("olive"), map[string]any{"permission": perm}).want(http.StatusOK).body
-	}
-	got := check("campaign.run")
-	if got["allowed"] != false || got["reason"] != "plan_required" || got["required_permission"] != "campaign.run" || got["required_plan"] != "pro" {
-		t.Fatalf("campaign.run on free: %v", got)
-	}
-	for _, perm := range []string{"message.send", "workspace.admin"} {
-		if got := check(perm); got["allowed"] != true || got["reason"] != "granted" || got["required_plan"] != nil {
-			t.Errorf("%s on free: %v", perm, got)
-		}
-	}
-	h.setPlan(org.ID, "pro")
-	if got := check("campaign.run"); got["allowed"] != true {
-		t.Errorf("campaign.run on pro: %v", got)
-	}
-}
