@@ -96,7 +96,7 @@ func TestFreePlanRefusals(t *testing.T) {
 	h.do("DELETE", "/v1/workspaces/"+ws.Slug+"/roles/legacy", tok, nil).want(http.StatusNoContent)
 
 	// Upgraded: everything the plan refused is allowed.
-	h.setPlan(org.ID, "pro")
+	h.setOrgPlan(org.ID, "pro")
 	h.putMember("olive", wsView{Slug: ws.Slug}, "agent", map[string]any{"roles": []string{"operator"},
 		"denies": []string{"message.send"}, "grants": []string{"campaign.run"}, "restrictions": map[string][]string{"inbox": {"i1"}}})
 	h.do("POST", "/v1/workspaces/"+ws.Slug+"/roles", tok, map[string]any{"slug": "triage", "name": "Triage", "permissions": []string{"message.read"}}).

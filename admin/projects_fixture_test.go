@@ -61,8 +61,8 @@ func (h *harness) newOrg(slug, plan string, members map[string][]string) store.O
 	return org
 }
 
-// setPlan changes an organization's plan in the store.
-func (h *harness) setPlan(orgID, plan string) {
+// setOrgPlan changes an organization's plan in the store.
+func (h *harness) setOrgPlan(orgID, plan string) {
 	h.t.Helper()
 	must(h.t, h.store.Update(context.Background(), func(tx store.Tx) error {
 		org, err := tx.Organization(orgID)
