@@ -177,13 +177,17 @@ func (a *API) getMember(c *call) error {
 		if err != nil {
 			return err
 		}
-		access, err := a.model.MemberAccess(tx, st.ws, m)
+		// What the member may do, as the gateway decides it: project
+		// roles and plan included.
+		ms, _, err := a.userStanding(tx, st.ws, m.UserID)
 		if err != nil {
 			return err
 		}
 		email, err := userEmail(tx, m.UserID)
 		view = newMemberView(m, email)
-		view.Permissions = a.permissionNames(access.Permissions)
+		if ms != nil {
+			view.Permissions = a.permissionNames(ms.access.Permissions)
+		}
 		return err
 	})
 	if err != nil {
@@ -252,7 +256,10 @@ func (a *API) putMember(c *call) error {
 		if err := a.checkRoles(tx, st.ws.ID, "roles", req.Roles, true); err != nil {
 			return err
 		}
-		email, err := a.visibleUser(c, tx, user)
+		if err := a.memberFeatures(tx, st, user, &req); err != nil {
+			return err
+		}
+		email, err := a.visibleUser(c, tx, st.ws, user)
 		if err != nil {
 			return err
 		}
@@ -307,13 +314,14 @@ func (a *API) putMember(c *call) error {
 	return c.respond(http.StatusOK, view)
 }
 
-// visibleUser returns the email of a user the caller may add directly, or
-// 404 user_not_found. A caller may only learn that a user exists (and read
-// their email) when they already share a live workspace with that user or
-// are a global admin; anyone else is added through an invite. The answer
-// for a user the caller may not see is byte for byte the answer for an
-// unknown id, so it tells nothing about who exists.
-func (a *API) visibleUser(c *call, tx store.Tx, id string) (string, error) {
+// visibleUser returns the email of a user the caller may add directly to
+// ws, or 404 user_not_found. A caller may only learn that a user exists
+// (and read their email) when they already share a live workspace with
+// that user, both are members of ws's organization, or they are a global
+// admin; anyone else is added through an invite. The answer for a user
+// the caller may not see is byte for byte the answer for an unknown id,
+// so it tells nothing about who exists.
+func (a *API) visibleUser(c *call, tx store.Tx, ws store.Workspace, id string) (string, error) {
 	u, err := tx.User(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", userNotFound()
@@ -323,6 +331,9 @@ func (a *API) visibleUser(c *call, tx store.Tx, id string) (string, error) {
 	}
 	if c.isGlobalAdmin() {
 		return u.Email, nil
+	}
+	if both, err := bothOrgMembers(tx, ws.OrganizationID, c.user(), id); err != nil || both {
+		return u.Email, err
 	}
 	shared, err := sharesWorkspace(tx, c.user(), id)
 	if err != nil {
@@ -338,6 +349,26 @@ func (a *API) visibleUser(c *call, tx store.Tx, id string) (string, error) {
 // caller may not see.
 func userNotFound() error {
 	return notFound(codeUserNotFound, "no user you share a workspace with has this id: invite them by email instead")
+}
+
+// bothOrgMembers reports whether users a and b are both members of
+// organization orgID ("": no organization, false). The organization is
+// live: ws's standing was checked, and a deleted organization hides its
+// workspaces.
+func bothOrgMembers(tx store.Tx, orgID, a, b string) (bool, error) {
+	if orgID == "" {
+		return false, nil
+	}
+	for _, u := range []string{a, b} {
+		_, err := tx.OrgMember(orgID, u)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // sharesWorkspace reports whether users a and b are both members of some
@@ -403,14 +434,19 @@ func eachMembershipPage(tx store.Tx, user string, fn func([]store.Membership) er
 }
 
 // guardChange lets the caller change or remove a member only when the
-// caller holds everything that member holds, and the member's
-// restrictions are within the caller's.
+// caller holds everything that member holds, by the same compiled standing
+// the caller is judged by (project roles and plan included), and the
+// member's restrictions are within the caller's.
 func (a *API) guardChange(tx store.Tx, st *standing, target store.Membership, who string) error {
-	access, err := a.model.MemberAccess(tx, st.ws, target)
+	ts, found, err := a.userStanding(tx, st.ws, target.UserID)
 	if err != nil {
 		return err
 	}
-	if err := a.outranks(st, access.Permissions, who); err != nil {
+	if !found {
+		// Cannot happen for a stored membership; fail closed.
+		return errors.New("admin: no standing for member " + target.UserID)
+	}
+	if err := a.outranks(st, ts, who); err != nil {
 		return err
 	}
 	// A member restricted less than the caller reaches resources the

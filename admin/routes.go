@@ -87,6 +87,19 @@ func (a *API) endpointList() []endpoint {
 
 		{method: "GET", path: "/v1/admin/workspaces", query: pageQuery, handle: a.listAllWorkspaces},
 		{method: "GET", path: "/v1/admin/backup", handle: a.getBackup},
+
+		// Projects, project members and an organization's workspaces
+		// (README "Projects").
+		{method: "GET", path: "/v1/orgs/{org}/projects", query: pageQuery, handle: a.listProjects},
+		{method: "POST", path: "/v1/orgs/{org}/projects", handle: a.createProject},
+		{method: "GET", path: "/v1/orgs/{org}/projects/{project}", handle: a.getProject},
+		{method: "PATCH", path: "/v1/orgs/{org}/projects/{project}", handle: a.updateProject},
+		{method: "DELETE", path: "/v1/orgs/{org}/projects/{project}", handle: a.deleteProject},
+		{method: "GET", path: "/v1/orgs/{org}/projects/{project}/members", query: pageQuery, handle: a.listProjectMembers},
+		{method: "GET", path: "/v1/orgs/{org}/projects/{project}/members/{user}", handle: a.getProjectMember},
+		{method: "PUT", path: "/v1/orgs/{org}/projects/{project}/members/{user}", handle: a.putProjectMember},
+		{method: "DELETE", path: "/v1/orgs/{org}/projects/{project}/members/{user}", handle: a.deleteProjectMember},
+		{method: "GET", path: "/v1/orgs/{org}/workspaces", query: orgWorkspaceQuery, handle: a.listOrgWorkspaces},
 	}
 }
 
