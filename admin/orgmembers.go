@@ -243,6 +243,12 @@ func (a *API) deleteOrgMember(c *call) error {
 		if err := a.keepOrgAdmin(tx, st.org, before); err != nil {
 			return err
 		}
+		// Project roles are granted by the project membership alone: an
+		// organization member removed must leave its projects too, or
+		// they would keep reaching its PROJECT workspaces.
+		if err := a.leaveOrgProjects(c, tx, st.org.ID, user); err != nil {
+			return err
+		}
 		return c.audit(tx, st.org.ID, "org_member.delete", "user:"+user, map[string]any{"before": map[string]any{"roles": nonNil(before.Roles)}})
 	})
 	if err != nil {
