@@ -17,6 +17,14 @@ import "github.com/gatehouse-authz/gatehouse/internal/authz"
 //     so no downgrade locks out an admin who holds workspace.admin by a
 //     grant, nor lets back in a member denied workspace.members.
 //   - Without resource_restrictions, restrictions have no effect.
+//   - Without custom_roles, the member's custom workspace roles grant
+//     nothing and are not listed in Roles (so they are not forwarded
+//     upstream either); their system roles still grant what they grant.
+//     A custom role shadowing a system role of the same slug grants
+//     nothing then, rather than falling back to the system role.
+//
+// The result records plan (Access.Plan), so a denial can tell a
+// permission the plan excludes from one the member lacks.
 //
 // Nothing stored is changed: an upgrade brings the overrides and
 // restrictions back.
@@ -24,7 +32,12 @@ func (m *Model) Ceiling(access *Access, plan *Plan) *Access {
 	if plan == nil || access == nil || !access.Member {
 		return access
 	}
+	if access.withoutCustom != nil && !plan.Has(FeatureCustomRoles) {
+		access = access.withoutCustom
+	}
 	out := *access
+	out.Plan = plan
+	out.withoutCustom = nil // applied or kept: never applied twice
 	ceiling := plan.ceiling
 	if !plan.Has(FeatureMemberOverrides) {
 		out.Permissions = m.withoutOverrides(access.Defaults, access.Permissions)
