@@ -79,8 +79,9 @@ type ExplainedDecision struct {
 	Code    string `json:"code,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Detail  string `json:"detail,omitempty"`
-	// As the gateway's problem: on plan_required the permission or
-	// feature the plan lacks and the cheapest plan that has it.
+	// As the gateway's problem: the permission a 403 names; on
+	// plan_required the permission or feature the plan lacks and the
+	// cheapest plan that has it.
 	RequiredPermission string `json:"required_permission,omitempty"`
 	RequiredFeature    string `json:"required_feature,omitempty"`
 	RequiredPlan       string `json:"required_plan,omitempty"`
@@ -300,12 +301,8 @@ func (p *Policy) explainPlan(tx store.Tx, ws store.Workspace, rule *Rule) (*Expl
 }
 
 func (ex *Explanation) deny(p *problem.Problem) {
-	ex.Decision = ExplainedDecision{Status: p.Status, Code: p.Code, Reason: p.Reason, Detail: p.Detail}
-	if p.Code == problem.CodePlanRequired {
-		ex.Decision.RequiredPermission = p.RequiredPermission
-		ex.Decision.RequiredFeature = p.RequiredFeature
-		ex.Decision.RequiredPlan = p.RequiredPlan
-	}
+	ex.Decision = ExplainedDecision{Status: p.Status, Code: p.Code, Reason: p.Reason, Detail: p.Detail,
+		RequiredPermission: p.RequiredPermission, RequiredFeature: p.RequiredFeature, RequiredPlan: p.RequiredPlan}
 }
 
 func (ex *Explanation) allow() {
