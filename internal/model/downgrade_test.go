@@ -108,3 +108,22 @@ func mustPerm(t *testing.T, m *model.Model, name string) authz.PermID {
 	}
 	return id
 }
+
+// An admin by custom role is not locked out by a plan without
+// custom_roles: the role's never-gated workspace.* permissions keep
+// their effect (as overrides' do); its gated ones go.
+func TestCustomRoleKeepsNeverGatedPermissions(t *testing.T) {
+	f := newFixture(t)
+	f.model = featureModel(t)
+	f.update(func(tx store.Tx) error {
+		if err := tx.PutRole(store.Role{WorkspaceID: f.acme.ID, Slug: "steward", Name: "Steward", Permissions: []string{"workspace.members", "contact.manage"}}); err != nil {
+			return err
+		}
+		return tx.PutMember(store.Membership{WorkspaceID: f.acme.ID, UserID: "sam", Roles: []string{"member", "steward"}})
+	})
+	over, _ := f.model.Plan("overrides")
+	a := f.model.Ceiling(f.access("sam"), over)
+	if got := f.names(a.Permissions); !slices.Equal(got, []string{"message.read", "workspace.members"}) {
+		t.Errorf("without custom_roles: %v, want message.read (member) and workspace.members (never gated)", got)
+	}
+}

@@ -52,7 +52,8 @@ const (
 // permission when its ceiling excludes it; without member_overrides the
 // member's grants on a gated permission are removed by the plan and
 // their denies remove nothing; without custom_roles so are the patterns
-// of their custom roles (the roles Ceiling dropped from access.Roles).
+// of their custom roles (the roles Ceiling dropped from access.Roles) on
+// a gated permission.
 // Effective is access's answer. No plan: pv is returned as is.
 func (m *Model) PlanProvenance(pv Provenance, id authz.PermID, access *Access) Provenance {
 	plan := access.Plan
@@ -76,7 +77,7 @@ func (m *Model) PlanProvenance(pv Provenance, id authz.PermID, access *Access) P
 		switch {
 		case from.Kind == SourceGrant && gated && !plan.Has(FeatureMemberOverrides):
 			feature = FeatureMemberOverrides
-		case from.Kind == SourceRole && from.ProjectRole == "" && !plan.Has(FeatureCustomRoles) && !slices.Contains(access.Roles, from.Name):
+		case from.Kind == SourceRole && gated && from.ProjectRole == "" && !plan.Has(FeatureCustomRoles) && !slices.Contains(access.Roles, from.Name):
 			feature = FeatureCustomRoles
 		}
 		if feature != "" {
