@@ -59,7 +59,7 @@ var (
 	propertyPatterns = []string{"message.read", "message.send", "message.*", "contact.manage", "contact.read", "contact.*",
 		"campaign.run", "campaign.*", "workspace.members", "workspace.roles", "workspace.*", "*"}
 	propertyRoles        = []string{"owner", "operator", "member", "cr", "ghost"} // cr: the workspace's custom role; ghost: unknown
-	propertyProjectRoles = []string{"developer", "lead", "admin", "retired"}     // retired: unknown
+	propertyProjectRoles = []string{"developer", "lead", "admin", "retired"}      // retired: unknown
 	propertyOrgRoles     = []string{"owner", "billing", "member"}
 	propertyPlanSlugs    = []string{"", "free", "team", "pro", "bogus"} // bogus: no longer declared
 	propertyScopes       = []store.Scope{"", store.ScopePrivate, store.ScopeProject, store.ScopeLocal}
