@@ -63,8 +63,8 @@ func (a *Access) Allows(typ, id string) bool {
 // role slug to its patterns; roles it does not know grant nothing (a
 // custom role deleted under a stale membership, or a system role removed
 // from config) — failing towards less access. When some role resolves to
-// a custom role, the access without the custom roles is compiled too
-// (withoutCustom), for plans without custom_roles.
+// a custom role and some plan lacks custom_roles, the access without the
+// custom roles is compiled too (withoutCustom), for such plans.
 func (m *Model) compile(ws store.Workspace, mem store.Membership, rolePatterns roleSource) *Access {
 	var grants, systemRoles []string
 	hasCustom := false
@@ -103,7 +103,7 @@ func (m *Model) compile(ws store.Workspace, mem store.Membership, rolePatterns r
 			break
 		}
 	}
-	if hasCustom {
+	if hasCustom && m.customRolesGated {
 		// The slugs left resolve to system roles, so this recursion
 		// finds no custom role and stops.
 		system := mem

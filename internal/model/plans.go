@@ -140,6 +140,9 @@ func (m *Model) compilePlans(plans []PlanConfig, defaultPlan, defaultSource stri
 			p.features[f] = true
 		}
 		p.ceiling = m.planCeiling(workspacePatterns)
+		if !p.features[FeatureCustomRoles] {
+			m.customRolesGated = true
+		}
 		m.plans[p.Slug] = p
 		m.planList = append(m.planList, p)
 	}
