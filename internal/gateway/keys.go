@@ -91,8 +91,9 @@ func (e *Engine) authenticateKey(ctx context.Context, token string) (authn.Princ
 		return authn.Principal{}, invalidToken(reasonKeyWorkspace, problem.ReasonWorkspaceDeleted), nil
 	case cred.planRefusal != nil:
 		// After the secret matched, like revocation: a stranger learns
-		// nothing about a key's plan.
-		return authn.Principal{}, cred.planRefusal, nil
+		// nothing about a key's plan. A copy: the cached one is shared.
+		refusal := *cred.planRefusal
+		return authn.Principal{}, &refusal, nil
 	}
 	e.keyUses.used(cred, now)
 	p := authn.Principal{Subject: cred.subject, KeyID: cred.id}

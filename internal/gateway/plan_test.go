@@ -207,3 +207,34 @@ func TestAPIKeyPermissionsUnderTheCeiling(t *testing.T) {
 	check(t, "key inside team", decide(p, request("GET", "/w/acme/messages", key)), want{})
 	planDenied(t, "key outside team", decide(p, request("POST", "/w/acme/campaigns/c1/run", key)), "campaign.run", "", "team", "pro")
 }
+
+// A plan change committed by another process on the same bbolt file (a
+// raw write, bypassing this engine's Live) reaches the cached decision
+// once the follower has applied it.
+func TestRawPlanCommitReachesCacheThroughFeed(t *testing.T) {
+	f := newPlanFixture(t)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	alice := f.token("alice")
+	run := func() *gateway.Decision { return decide(p, request("POST", "/w/orgws/campaigns/c1/run", alice)) }
+	planDenied(t, "warm", run(), "campaign.run", "", "free", "pro")
+	planDenied(t, "warm hit", run(), "campaign.run", "", "free", "pro")
+	for _, step := range []struct {
+		plan    string
+		allowed bool
+	}{{"pro", true}, {"free", false}} {
+		org := f.org
+		org.Plan = step.plan
+		rev, err := f.raw.UpdateRev(t.Context(), func(tx store.Tx) error { return tx.PutOrganization(org) })
+		must(t, err)
+		deadline := time.Now().Add(10 * time.Second)
+		for f.store.Applied() < rev {
+			if time.Now().After(deadline) {
+				t.Fatalf("the follower did not apply revision %d within 10s", rev)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if d := run(); d.Allowed != step.allowed {
+			t.Errorf("after the raw change to %s: allowed=%v, want %v (%+v)", step.plan, d.Allowed, step.allowed, d.Problem)
+		}
+	}
+}
