@@ -197,3 +197,37 @@ func httptestRequest(method, target, token string) *http.Request {
 	r.Header.Set("Authorization", "Bearer "+token)
 	return r
 }
+
+// Effective permissions are listed under the workspace's plan, as the
+// gateway decides: what the plan excludes is not effective, and comes
+// back with an upgrade.
+func TestEffectivePermissionsUnderThePlan(t *testing.T) {
+	h := newHarnessModel(t, planHarnessConfig(), withRuleTable(t))
+	h.knownTo("alice", "eve")
+	ws := h.newWorkspace("alice", "Acme")
+	must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
+		now := time.Now().UTC()
+		return tx.PutMember(store.Membership{WorkspaceID: ws.ID, UserID: "eve", Roles: []string{"member"},
+			Grants: []string{"campaign.read"}, JoinedAt: now, UpdatedAt: now})
+	}))
+	effective := func() []string {
+		t.Helper()
+		var pg page[gateway.Provenance]
+		h.do("GET", "/v1/workspaces/"+ws.Slug+"/members/eve/effective?limit=500", h.token("alice"), nil).want(http.StatusOK).decode(&pg)
+		var names []string
+		for _, pv := range pg.Items {
+			if !pv.Effective {
+				t.Errorf("%s listed as not effective", pv.Permission)
+			}
+			names = append(names, pv.Permission)
+		}
+		return names
+	}
+	if got := effective(); !slices.Equal(got, []string{"message.read"}) {
+		t.Errorf("on free: %v, want [message.read] (campaign.read is outside free, and a grant without member_overrides)", got)
+	}
+	h.setPlan(ws.ID, "pro")
+	if got := effective(); !slices.Equal(got, []string{"campaign.read", "message.read"}) {
+		t.Errorf("on pro: %v", got)
+	}
+}

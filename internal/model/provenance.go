@@ -109,18 +109,24 @@ func (m *Model) EffectivePermissions(tx store.Tx, ws store.Workspace, mem store.
 
 // EffectivePermissionsOf lists every effective permission of userID in
 // the live workspace ws, from every source WorkspaceAccess reads (the
-// explicit membership and the project roles), with its provenance, sorted
-// by name. found is false when the user is a member by neither source.
+// explicit membership and the project roles) under the workspace's plan
+// (Standing), with its provenance (PlanProvenance), sorted by name. found is false when the user is a member by neither source.
 // The caller checks that ws and its organization are not deleted.
 func (m *Model) EffectivePermissionsOf(tx store.Tx, ws store.Workspace, userID string) (out []Provenance, found bool, err error) {
 	access, sources, denies, found, err := m.WorkspaceSources(tx, ws, userID)
 	if err != nil || !found {
 		return nil, found, err
 	}
+	// Under the workspace's plan, as the gateway decides (Standing).
+	plan, err := m.WorkspacePlan(tx, ws)
+	if err != nil {
+		return nil, false, err
+	}
+	access = m.Ceiling(access, plan)
 	out = []Provenance{}
 	for _, name := range access.Permissions.Names(m.catalog) {
 		id, _ := m.catalog.ID(name)
-		out = append(out, m.Provenance(id, access.Permissions, sources, denies))
+		out = append(out, m.PlanProvenance(m.Provenance(id, access.Permissions, sources, denies), id, access))
 	}
 	return out, true, nil
 }
