@@ -238,3 +238,21 @@ func TestRawPlanCommitReachesCacheThroughFeed(t *testing.T) {
 		}
 	}
 }
+
+// A permission no plan includes is still plan_required, without
+// required_plan, and the detail says no plan includes it.
+func TestPlanRequiredNoPlanIncludesIt(t *testing.T) {
+	f := newFixture(t)
+	cfg := testConfig()
+	cfg.Plans = []model.PlanConfig{
+		{Slug: "free", Permissions: []string{"message.*"}},
+		{Slug: "team", Permissions: []string{"message.*", "contact.*"}, Features: model.Features()},
+	}
+	f.engine = f.newEngineWith(func(o *gateway.Options) { o.Model = newModel(t, cfg) })
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	d := decide(p, request("POST", "/w/acme/campaigns/c1/run", f.token("alice")))
+	if d.Allowed || d.Problem.Code != problem.CodePlanRequired || d.Problem.RequiredPlan != "" ||
+		d.Problem.RequiredPermission != "campaign.run" || !strings.Contains(d.Problem.Detail, "no plan includes it") {
+		t.Fatalf("got allowed=%v %+v", d.Allowed, d.Problem)
+	}
+}
