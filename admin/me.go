@@ -208,23 +208,23 @@ func (a *API) check(c *call) error {
 	if req.Resource != nil && (req.Resource.Type == "" || req.Resource.ID == "") {
 		return invalid("resource", "resource needs a type and an id")
 	}
-	var resp struct {
-		Allowed bool   `json:"allowed"`
-		Reason  string `json:"reason"`
-	}
+	var resp checkResponse
 	err := c.view(func(tx store.Tx) error {
+		resp = checkResponse{} // a backend may run fn again: only the last run counts
 		st, err := c.standing(tx)
 		if err != nil {
 			return err
 		}
-		switch {
-		case !st.access.Permissions.Has(id):
-			resp.Reason = reasonMissingPermission
-		case req.Resource != nil && !st.access.Allows(req.Resource.Type, req.Resource.ID):
-			resp.Reason = reasonRestricted
-		default:
-			resp.Allowed, resp.Reason = true, reasonGranted
+		// Judged as the gateway judges (model.Standing: project roles and
+		// the plan), not by the explicit membership alone.
+		access, found, err := a.model.Standing(tx, st.ws, c.user())
+		if err != nil {
+			return err
 		}
+		if !found {
+			return workspaceNotFound(c.param("ws"))
+		}
+		resp = checkAnswer(access, id, req)
 		return nil
 	})
 	if err != nil {

@@ -44,6 +44,22 @@ func BenchmarkDecideCachedMember(b *testing.B) {
 	b.Run("restricted", func(b *testing.B) { benchDecide(b, p, "/w/acme/instances/i1/chats", "t") })
 }
 
+// BenchmarkDecideCachedMemberPlan: the same under plans (acme on pro):
+// the plan was applied when the cache was filled, so a cached decision
+// costs what it costs without plans.
+func BenchmarkDecideCachedMemberPlan(b *testing.B) {
+	f := newFixture(b)
+	f.engine = f.newEngineWith(func(o *gateway.Options) {
+		o.Authenticator = staticAuth{authn.Principal{Subject: "olga", Email: "olga@example.com", Cached: true}}
+		o.Model = newModel(b, planTestConfig())
+	})
+	f.setWorkspacePlan(&f.acme, "pro")
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	b.Run("slug", func(b *testing.B) { benchDecide(b, p, "/w/acme/messages", "t") })
+	b.Run("id", func(b *testing.B) { benchDecide(b, p, "/w/"+f.acme.ID+"/messages", "t") })
+	b.Run("restricted", func(b *testing.B) { benchDecide(b, p, "/w/acme/instances/i1/chats", "t") })
+}
+
 // BenchmarkDecideRepeatedJWT: the same, with a real EdDSA token verified
 // once and then served by the verified-token cache.
 func BenchmarkDecideRepeatedJWT(b *testing.B) {
@@ -79,6 +95,17 @@ func BenchmarkDecideParallel(b *testing.B) {
 // JWT path: cached credential, one SHA-256, a constant-time compare.
 func BenchmarkDecideAPIKey(b *testing.B) {
 	f := newFixture(b)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	key, _ := f.putKey(f.acme, []string{"message.read"}, nil)
+	benchDecide(b, p, "/w/acme/messages", key)
+}
+
+// BenchmarkDecideAPIKeyPlan: the same under plans (acme on pro, which
+// has api_keys): the plan's verdict on keys is cached with the credential.
+func BenchmarkDecideAPIKeyPlan(b *testing.B) {
+	f := newFixture(b)
+	f.engine = f.newEngineWith(func(o *gateway.Options) { o.Model = newModel(b, planTestConfig()) })
+	f.setWorkspacePlan(&f.acme, "pro")
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	key, _ := f.putKey(f.acme, []string{"message.read"}, nil)
 	benchDecide(b, p, "/w/acme/messages", key)

@@ -200,6 +200,9 @@ func Authorize(rule *Rule, access *Access, ref string, params *route.Params) *pr
 		return workspaceDenial(access, ref)
 	}
 	if rule.Kind == RequirePermission && !access.Permissions.Has(rule.permID) {
+		if pr := planPermissionDenial(rule, access); pr != nil {
+			return pr
+		}
 		pr := problem.New(http.StatusForbidden, problem.CodeForbidden,
 			"you need the "+rule.Permission+" permission in workspace "+access.Slug)
 		pr.RequiredPermission = rule.Permission

@@ -34,8 +34,24 @@ type Explanation struct {
 	Roles []string `json:"roles"`
 	// Permissions are those the requirement needed, with where each
 	// comes from or what removed it.
-	Permissions []Provenance      `json:"permissions"`
-	Decision    ExplainedDecision `json:"decision"`
+	Permissions []Provenance `json:"permissions"`
+	// Plan is the plan step: the plan in force in the workspace, absent
+	// when config declares no plan.
+	Plan     *ExplainedPlan    `json:"plan,omitempty"`
+	Decision ExplainedDecision `json:"decision"`
+}
+
+// ExplainedPlan is the plan in force and what it means for the request.
+type ExplainedPlan struct {
+	Slug     string   `json:"slug"`
+	Name     string   `json:"name"`
+	Features []string `json:"features"`
+	// IncludesPermission says whether the plan's ceiling includes the
+	// rule's permission (permission rules only).
+	IncludesPermission *bool `json:"includes_permission,omitempty"`
+	// RequiredPlan is the cheapest plan including the rule's permission
+	// when this one does not ("" when no plan does).
+	RequiredPlan string `json:"required_plan,omitempty"`
 }
 
 // ExplainedRule is a matched rule and where it was configured.
@@ -63,6 +79,12 @@ type ExplainedDecision struct {
 	Code    string `json:"code,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Detail  string `json:"detail,omitempty"`
+	// As the gateway's problem: the permission a 403 names; on
+	// plan_required the permission or feature the plan lacks and the
+	// cheapest plan that has it.
+	RequiredPermission string `json:"required_permission,omitempty"`
+	RequiredFeature    string `json:"required_feature,omitempty"`
+	RequiredPlan       string `json:"required_plan,omitempty"`
 }
 
 // Provenance says why a member holds, or does not hold, one permission
@@ -78,7 +100,7 @@ const (
 	SourceGrant = model.SourceGrant
 	SourceKey   = model.SourceKey
 	SourceDeny  = model.SourceDeny
-	// SourcePlan is reserved for plan-gated permissions.
+	// SourcePlan removes what the plan in force does not include.
 	SourcePlan = model.SourcePlan
 )
 
@@ -145,6 +167,18 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 			ex.deny(invalidToken(reasonKeyWorkspace, problem.ReasonWorkspaceDeleted))
 			return ex, nil
 		}
+		// A plan without api_keys refuses the key, as authenticateKey.
+		refusal, err := keyPlanRefusal(tx, p.engine.model, in.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		if refusal != nil {
+			if ex.Plan, err = p.explainPlan(tx, in.Workspace, nil); err != nil {
+				return nil, err
+			}
+			ex.deny(refusal)
+			return ex, nil
+		}
 	}
 	if res.Status != route.Matched {
 		ex.deny(problem.New(http.StatusForbidden, problem.CodeForbidden,
@@ -203,24 +237,24 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 		grants = model.KeySources(key)
 	default:
 		// The gateway's own function (readAccess): explicit membership
-		// and, in a PROJECT workspace, the project roles.
-		var ma *model.Access
-		var found bool
-		ma, grants, denies, found, err = p.engine.model.WorkspaceSources(tx, ws, in.Subject)
-		switch {
-		case err != nil:
-		case !found:
-			access = notMember
-		default:
-			access = newAccess(ma)
-			ex.Roles = slices.Clone(ma.Roles)
+		// and, in a PROJECT workspace, the project roles, under the plan
+		// (model.Standing).
+		access, grants, denies, err = p.memberStanding(tx, ws, in.Subject)
+		if err == nil && access.Member {
+			ex.Roles = slices.Clone(access.Roles)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
+	if access.Member {
+		if ex.Plan, err = p.explainPlan(tx, ws, rule); err != nil {
+			return nil, err
+		}
+	}
 	if rule.Kind == RequirePermission && access.Member {
-		ex.Permissions = append(ex.Permissions, p.engine.model.Provenance(rule.permID, access.Permissions, grants, denies))
+		pv := p.engine.model.Provenance(rule.permID, access.Permissions, grants, denies)
+		ex.Permissions = append(ex.Permissions, p.engine.model.PlanProvenance(pv, rule.permID, &access.Access))
 	}
 	if pr := Authorize(rule, access, ref, &params); pr != nil {
 		ex.deny(pr)
@@ -230,8 +264,45 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 	return ex, nil
 }
 
+// memberStanding is what readAccess caches for user in live workspace ws
+// (model.Standing), with the sources behind it for provenance.
+func (p *Policy) memberStanding(tx store.Tx, ws store.Workspace, user string) (*Access, []Source, []string, error) {
+	m := p.engine.model
+	ma, grants, denies, found, err := m.WorkspaceSources(tx, ws, user)
+	if err != nil || !found {
+		return notMember, nil, nil, err
+	}
+	plan, err := m.WorkspacePlan(tx, ws)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return newAccess(m.Ceiling(ma, plan)), grants, denies, nil
+}
+
+// explainPlan is the plan step for rule (nil: no permission asked) in
+// ws, nil when config declares no plan.
+func (p *Policy) explainPlan(tx store.Tx, ws store.Workspace, rule *Rule) (*ExplainedPlan, error) {
+	plan, err := p.engine.model.WorkspacePlan(tx, ws)
+	if err != nil || plan == nil {
+		return nil, err
+	}
+	ep := &ExplainedPlan{Slug: plan.Slug, Name: plan.Name, Features: plan.Features()}
+	if ep.Features == nil {
+		ep.Features = []string{}
+	}
+	if rule != nil && rule.Kind == RequirePermission {
+		includes := plan.Allows(rule.permID)
+		ep.IncludesPermission = &includes
+		if !includes {
+			ep.RequiredPlan = plan.RequiredPlan(rule.permID)
+		}
+	}
+	return ep, nil
+}
+
 func (ex *Explanation) deny(p *problem.Problem) {
-	ex.Decision = ExplainedDecision{Status: p.Status, Code: p.Code, Reason: p.Reason, Detail: p.Detail}
+	ex.Decision = ExplainedDecision{Status: p.Status, Code: p.Code, Reason: p.Reason, Detail: p.Detail,
+		RequiredPermission: p.RequiredPermission, RequiredFeature: p.RequiredFeature, RequiredPlan: p.RequiredPlan}
 }
 
 func (ex *Explanation) allow() {

@@ -1,5 +1,11 @@
 package gateway
 
+import (
+	"context"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authn"
+)
+
 // WaitCaches blocks until buffered cache fills are applied, so a test can
 // measure a warm decision.
 func (e *Engine) WaitCaches() {
@@ -11,4 +17,10 @@ func (e *Engine) WaitCaches() {
 // the most it ever remembers.
 func UnknownKeyEntries(e *Engine) (n, capacity int) {
 	return e.unknownKeys.Len(), e.unknownKeys.Cap()
+}
+
+// AccessMiss is Engine.Access without the cache lookup: the whole cache
+// miss (store read, model.Standing, cache fill), for benchmarks.
+func AccessMiss(e *Engine, ctx context.Context, p authn.Principal, ref string) (*Access, error) {
+	return e.accessMiss(ctx, p, ref)
 }

@@ -37,6 +37,11 @@ type keyCredential struct {
 	expiresAt     int64 // unix nanoseconds; 0 = never
 	revoked       bool
 	workspaceGone bool
+	// planRefusal is set when the plan of the key's workspace lacks
+	// api_keys: the key is refused with 403 plan_required until an
+	// upgrade (nothing stored changes). Its stamp guards the workspace
+	// (its own plan) and every organization change (ExpireAll).
+	planRefusal *problem.Problem
 	// lastQueued is when a use was last queued for recording (unix ns).
 	lastQueued atomic.Int64
 }
@@ -84,6 +89,11 @@ func (e *Engine) authenticateKey(ctx context.Context, token string) (authn.Princ
 	case cred.workspaceGone:
 		// Told only to the holder of the right secret, like the others.
 		return authn.Principal{}, invalidToken(reasonKeyWorkspace, problem.ReasonWorkspaceDeleted), nil
+	case cred.planRefusal != nil:
+		// After the secret matched, like revocation: a stranger learns
+		// nothing about a key's plan. A copy: the cached one is shared.
+		refusal := *cred.planRefusal
+		return authn.Principal{}, &refusal, nil
 	}
 	e.keyUses.used(cred, now)
 	p := authn.Principal{Subject: cred.subject, KeyID: cred.id}
@@ -124,6 +134,24 @@ func (e *Engine) keyCredentialMiss(ctx context.Context, id string) (*keyCredenti
 
 func (e *Engine) loadKeyCredential(ctx context.Context, id string) (*keyCredential, error) {
 	stamp := e.versions.KeyStamp(id)
+	if e.model.DefaultPlan() != nil {
+		// The credential depends on the plan of the key's workspace
+		// (api_keys), which a change of the workspace record alone may
+		// change: guard its counter too. A key never moves, so the
+		// workspace id read first still names the workspace the
+		// credential is read for.
+		wsID, err := e.keyWorkspaceID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if wsID == "" {
+			// No such key when the stamp was already taken: remembered
+			// as unknown until a key change (its creation) bumps it.
+			e.unknownKeys.Add(id, stamp)
+			return e.noKey, nil
+		}
+		stamp = e.versions.Target(stamp, wsID, apikey.Subject(id))
+	}
 	var cred *keyCredential
 	err := e.store.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -144,6 +172,25 @@ func (e *Engine) loadKeyCredential(ctx context.Context, id string) (*keyCredenti
 	return cred, nil
 }
 
+// keyWorkspaceID returns the workspace of API key id, "" when there is no
+// such key.
+func (e *Engine) keyWorkspaceID(ctx context.Context, id string) (string, error) {
+	var wsID string
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		wsID = ""
+		key, err := tx.APIKey(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		wsID = key.WorkspaceID
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading API key: %w", err)
+	}
+	return wsID, nil
+}
+
 // readKeyCredential reads key id and its workspace in one transaction. It
 // returns nil when no record with that id can authenticate. A key of a
 // workspace whose organization is deleted is refused as a key of a
@@ -162,6 +209,7 @@ func readKeyCredential(tx store.Tx, m *model.Model, id string) (*keyCredential, 
 		return nil, nil
 	}
 	ws, err := tx.Workspace(key.WorkspaceID)
+	var planRefusal *problem.Problem
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		ws.DeletedAt = &key.CreatedAt // no workspace: as good as deleted
@@ -175,6 +223,9 @@ func readKeyCredential(tx store.Tx, m *model.Model, id string) (*keyCredential, 
 		if orgGone && !ws.Deleted() {
 			ws.DeletedAt = &key.CreatedAt
 		}
+		if planRefusal, err = keyPlanRefusal(tx, m, ws); err != nil {
+			return nil, err
+		}
 	}
 	c := &keyCredential{
 		found:         true,
@@ -183,6 +234,7 @@ func readKeyCredential(tx store.Tx, m *model.Model, id string) (*keyCredential, 
 		workspaceID:   key.WorkspaceID,
 		revoked:       key.RevokedAt != nil,
 		workspaceGone: ws.Deleted(),
+		planRefusal:   planRefusal,
 	}
 	copy(c.hash[:], hash)
 	if key.ExpiresAt != nil {
@@ -192,6 +244,21 @@ func readKeyCredential(tx store.Tx, m *model.Model, id string) (*keyCredential, 
 		c.lastQueued.Store(key.LastUsedAt.UnixNano())
 	}
 	return c, nil
+}
+
+// keyPlanRefusal is the 403 plan_required of a key whose workspace's plan
+// lacks api_keys (a downgrade after the key was created), nil when the
+// plan has it or no plan is configured.
+func keyPlanRefusal(tx store.Tx, m *model.Model, ws store.Workspace) (*problem.Problem, error) {
+	plan, err := m.WorkspacePlan(tx, ws)
+	if err != nil {
+		return nil, err
+	}
+	var pre *model.PlanRequiredError
+	if errors.As(m.RequireFeature(plan, model.FeatureAPIKeys), &pre) {
+		return planFeatureDenial(pre), nil
+	}
+	return nil, nil
 }
 
 // newNoKey returns the credential every unknown id shares: found false,
@@ -285,5 +352,9 @@ func (e *Engine) readKeyAccess(tx store.Tx, ws store.Workspace, keyID string) (*
 	if key.WorkspaceID != ws.ID || key.RevokedAt != nil {
 		return notMember, nil
 	}
-	return newAccess(e.model.KeyAccess(ws, key)), nil
+	ma, err := e.model.KeyStanding(tx, ws, key)
+	if err != nil {
+		return nil, err
+	}
+	return newAccess(ma), nil
 }

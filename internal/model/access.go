@@ -36,7 +36,21 @@ type Access struct {
 	// such a member everything (fail closed) rather than forward an
 	// empty header an upstream would read as no restriction.
 	RestrictedToNothing string
+	// Plan is the plan the access was computed under (Ceiling), nil when
+	// config declares no plan. A denial reads it to tell a permission the
+	// plan excludes (plan_required) from one the member lacks.
+	Plan *Plan
+	// withoutCustom is this access compiled without the member's custom
+	// roles, nil when the member holds none: what a plan without
+	// custom_roles leaves them (Ceiling). Compiled with the access, so
+	// applying a plan never re-reads roles.
+	withoutCustom *Access
 }
+
+// roleSource resolves a role slug to its patterns and whether they are a
+// workspace custom role's (gated by the custom_roles feature) rather
+// than a system role's.
+type roleSource func(slug string) (patterns []string, custom bool)
 
 // Allows reports whether the member may touch resource id of type typ: an
 // unrestricted type allows everything.
@@ -48,12 +62,22 @@ func (a *Access) Allows(typ, id string) bool {
 // compile turns the stored records into an Access. rolePatterns maps a
 // role slug to its patterns; roles it does not know grant nothing (a
 // custom role deleted under a stale membership, or a system role removed
-// from config) — failing towards less access.
-func (m *Model) compile(ws store.Workspace, mem store.Membership, rolePatterns func(slug string) []string) *Access {
-	var grants []string
+// from config) — failing towards less access. When some role resolves to
+// a custom role and some plan lacks custom_roles, the access without the
+// custom roles is compiled too (withoutCustom), for such plans.
+func (m *Model) compile(ws store.Workspace, mem store.Membership, rolePatterns roleSource) *Access {
+	var grants, systemRoles []string
+	hasCustom := false
 	for _, role := range mem.Roles {
-		if rolePatterns != nil {
-			grants = append(grants, rolePatterns(role)...)
+		if rolePatterns == nil {
+			continue
+		}
+		patterns, custom := rolePatterns(role)
+		grants = append(grants, patterns...)
+		if custom {
+			hasCustom = true
+		} else {
+			systemRoles = append(systemRoles, role)
 		}
 	}
 	grants = append(grants, mem.Grants...)
@@ -79,6 +103,13 @@ func (m *Model) compile(ws store.Workspace, mem store.Membership, rolePatterns f
 			break
 		}
 	}
+	if hasCustom && m.customRolesGated {
+		// The slugs left resolve to system roles, so this recursion
+		// finds no custom role and stops.
+		system := mem
+		system.Roles = systemRoles
+		a.withoutCustom = m.compile(ws, system, rolePatterns)
+	}
 	return a
 }
 
@@ -87,17 +118,43 @@ func (m *Model) compile(ws store.Workspace, mem store.Membership, rolePatterns f
 // write transactions, so invariant checks see exactly the data they
 // change; the gateway on a cache miss.
 func (m *Model) MemberAccess(tx store.Tx, ws store.Workspace, mem store.Membership) (*Access, error) {
-	custom := map[string][]string{}
-	for _, slug := range mem.Roles {
-		patterns, found, err := m.RolePatterns(tx, ws.ID, slug)
-		if err != nil {
+	resolved, err := m.resolveRoles(tx, ws.ID, mem.Roles)
+	if err != nil {
+		return nil, err
+	}
+	return m.compile(ws, mem, resolved.source), nil
+}
+
+// resolvedRole is a role slug resolved in one workspace (RolePatterns).
+type resolvedRole struct {
+	patterns []string
+	custom   bool
+}
+
+// resolvedRoles maps role slugs to what they resolved to; a slug it lacks
+// grants nothing.
+type resolvedRoles map[string]resolvedRole
+
+func (r resolvedRoles) source(slug string) ([]string, bool) {
+	rr := r[slug]
+	return rr.patterns, rr.custom
+}
+
+// resolveRoles resolves role slugs in workspace workspaceID as
+// RolePatterns does, custom roles read from tx.
+func (m *Model) resolveRoles(tx store.Tx, workspaceID string, slugs []string) (resolvedRoles, error) {
+	out := make(resolvedRoles, len(slugs))
+	for _, slug := range slugs {
+		role, err := tx.Role(workspaceID, slug)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
-		if found {
-			custom[slug] = patterns
+		isCustom := err == nil
+		if patterns, found := m.resolveRole(slug, role.Permissions, isCustom); found {
+			out[slug] = resolvedRole{patterns: patterns, custom: isCustom}
 		}
 	}
-	return m.compile(ws, mem, func(slug string) []string { return custom[slug] }), nil
+	return out, nil
 }
 
 // KeyAccess compiles what API key key may do in its workspace ws: its own
@@ -107,6 +164,18 @@ func (m *Model) KeyAccess(ws store.Workspace, key store.APIKey) *Access {
 	a := m.compile(ws, store.Membership{Grants: key.Permissions, Restrictions: key.Restrictions}, nil)
 	a.Defaults = a.Permissions // a key's permissions are not member overrides
 	return a
+}
+
+// KeyStanding is KeyAccess under the plan of the key's workspace
+// (Ceiling): what the gateway caches for an API key. Whether the plan
+// allows API keys at all is KeyPlanRefusal's question, asked when the key
+// authenticates.
+func (m *Model) KeyStanding(tx store.Tx, ws store.Workspace, key store.APIKey) (*Access, error) {
+	plan, err := m.WorkspacePlan(tx, ws)
+	if err != nil {
+		return nil, err
+	}
+	return m.Ceiling(m.KeyAccess(ws, key), plan), nil
 }
 
 // RolePatterns returns the patterns of role slug in a workspace: a custom
@@ -172,10 +241,10 @@ func (r *WorkspaceRoles) Access(mem store.Membership) *Access {
 
 // patterns resolves a role slug as RolePatterns does (resolveRole), from
 // the roles read once.
-func (r *WorkspaceRoles) patterns(slug string) []string {
+func (r *WorkspaceRoles) patterns(slug string) ([]string, bool) {
 	custom, isCustom := r.custom[slug]
 	patterns, _ := r.m.resolveRole(slug, custom, isCustom)
-	return patterns
+	return patterns, isCustom
 }
 
 // SortedKeys returns the keys of a restriction map in name order.

@@ -17,6 +17,17 @@ import "github.com/gatehouse-authz/gatehouse/internal/authz"
 //     so no downgrade locks out an admin who holds workspace.admin by a
 //     grant, nor lets back in a member denied workspace.members.
 //   - Without resource_restrictions, restrictions have no effect.
+//   - Without custom_roles, the member's custom workspace roles grant no
+//     gated permission and are not listed in Roles (so they are not
+//     forwarded upstream either); their system roles still grant what
+//     they grant. On the never-gated workspace.* permissions a custom
+//     role keeps its effect, as overrides do, so no downgrade locks out
+//     an admin by custom role. A custom role shadowing a system role of
+//     the same slug grants no gated permission then, rather than falling
+//     back to the system role.
+//
+// The result records plan (Access.Plan), so a denial can tell a
+// permission the plan excludes from one the member lacks.
 //
 // Nothing stored is changed: an upgrade brings the overrides and
 // restrictions back.
@@ -24,7 +35,12 @@ func (m *Model) Ceiling(access *Access, plan *Plan) *Access {
 	if plan == nil || access == nil || !access.Member {
 		return access
 	}
+	if access.withoutCustom != nil && !plan.Has(FeatureCustomRoles) {
+		access = m.withoutCustomRoles(access)
+	}
 	out := *access
+	out.Plan = plan
+	out.withoutCustom = nil // applied or kept: never applied twice
 	ceiling := plan.ceiling
 	if !plan.Has(FeatureMemberOverrides) {
 		out.Permissions = m.withoutOverrides(access.Defaults, access.Permissions)
@@ -44,4 +60,15 @@ func (m *Model) Ceiling(access *Access, plan *Plan) *Access {
 // never-gated ones.
 func (m *Model) withoutOverrides(defaults, overridden authz.Set) authz.Set {
 	return defaults.Minus(m.neverGated).Union(overridden.Intersect(m.neverGated))
+}
+
+// withoutCustomRoles is access without its custom roles' effect on gated
+// permissions: the compiled access without them (withoutCustom) on the
+// gated permissions, access itself on the never-gated ones.
+func (m *Model) withoutCustomRoles(access *Access) *Access {
+	out := *access.withoutCustom
+	out.Permissions = m.withoutOverrides(out.Permissions, access.Permissions)
+	out.Granted = m.withoutOverrides(out.Granted, access.Granted)
+	out.Defaults = m.withoutOverrides(out.Defaults, access.Defaults)
+	return &out
 }

@@ -70,25 +70,19 @@ func (m *Model) workspaceAccessOf(tx store.Tx, ws store.Workspace, userID string
 	// The explicit roles resolve as MemberAccess resolves them (a custom
 	// role shadows a system one); the inherited ones are system roles,
 	// as config declared them.
-	custom := map[string][]string{}
-	for _, slug := range mem.Roles {
-		patterns, found, err := m.RolePatterns(tx, ws.ID, slug)
-		if err != nil {
-			return nil, false, err
-		}
-		if found {
-			custom[slug] = patterns
-		}
+	resolved, err := m.resolveRoles(tx, ws.ID, mem.Roles)
+	if err != nil {
+		return nil, false, err
 	}
 	roles := slices.Clone(mem.Roles)
 	for _, slug := range inherited {
 		if !slices.Contains(roles, slug) {
 			roles = append(roles, slug)
-			custom[slug] = m.roles[slug].Permissions
+			resolved[slug] = resolvedRole{patterns: m.roles[slug].Permissions}
 		}
 	}
 	mem.WorkspaceID, mem.UserID, mem.Roles = ws.ID, userID, roles
-	return m.compile(ws, mem, func(slug string) []string { return custom[slug] }), true, nil
+	return m.compile(ws, mem, resolved.source), true, nil
 }
 
 // userProjectRoles returns the project roles userID holds in ws's project

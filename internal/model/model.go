@@ -25,8 +25,11 @@ type Model struct {
 	defaultPlan     *Plan
 	// neverGated is every workspace.* permission of catalog: in every
 	// plan's ceiling, whatever the plan says.
-	neverGated      authz.Set
-	localWorkspaces bool
+	neverGated authz.Set
+	// customRolesGated is true when some plan lacks custom_roles: only
+	// then is a member's access also compiled without their custom roles.
+	customRolesGated bool
+	localWorkspaces  bool
 }
 
 // New validates cfg and builds its model. An error names what to change

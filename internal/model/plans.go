@@ -56,6 +56,20 @@ type Plan struct {
 	// catalog; it always holds every workspace.* built-in.
 	ceiling  authz.Set
 	features map[string]bool
+	// cheapest is shared by every plan of a model: by permission id, the
+	// slug of the cheapest plan whose ceiling includes it ("" when none
+	// does). Precomputed so a plan_required denial names its plan
+	// without walking the plans.
+	cheapest []string
+}
+
+// RequiredPlan returns the slug of the cheapest plan whose ceiling
+// includes permission id, "" when no plan does.
+func (p *Plan) RequiredPlan(id authz.PermID) string {
+	if int(id) >= len(p.cheapest) {
+		return ""
+	}
+	return p.cheapest[id]
 }
 
 // Allows reports whether permission id (of the workspace catalog) is
@@ -126,9 +140,13 @@ func (m *Model) compilePlans(plans []PlanConfig, defaultPlan, defaultSource stri
 			p.features[f] = true
 		}
 		p.ceiling = m.planCeiling(workspacePatterns)
+		if !p.features[FeatureCustomRoles] {
+			m.customRolesGated = true
+		}
 		m.plans[p.Slug] = p
 		m.planList = append(m.planList, p)
 	}
+	m.linkCheapest()
 	switch {
 	case defaultPlan != "":
 		p, ok := m.plans[defaultPlan]
@@ -164,6 +182,26 @@ func (m *Model) planCeiling(patterns []string) authz.Set {
 		}
 	}
 	return m.catalog.Expand(gated).Union(m.neverGated)
+}
+
+// linkCheapest computes, once per model, the cheapest plan of every
+// workspace permission and shares the table with every plan.
+func (m *Model) linkCheapest() {
+	if len(m.planList) == 0 {
+		return
+	}
+	cheapest := make([]string, m.catalog.Len())
+	for id := range cheapest {
+		for _, p := range m.planList {
+			if p.Allows(authz.PermID(id)) {
+				cheapest[id] = p.Slug
+				break
+			}
+		}
+	}
+	for _, p := range m.planList {
+		p.cheapest = cheapest
+	}
 }
 
 func mustID(c *authz.Catalog, name string) authz.PermID {

@@ -23,13 +23,17 @@ type Provenance struct {
 // through their project membership (a PROJECT workspace) has ProjectRole,
 // the project role slug that maps to it; a role held both explicitly and
 // through the project is listed once per origin. As a remover: kind
-// "deny" with its pattern, later "plan".
+// "deny" with its pattern, or kind "plan" (Name the plan in force): with
+// Pattern the permission itself when the plan's ceiling excludes it, or
+// with Feature the feature the plan lacks and Pattern the grant or custom
+// role pattern that therefore has no effect (PlanProvenance).
 type Source struct {
 	Kind        string `json:"kind"`
 	Name        string `json:"name,omitempty"`
 	ProjectRole string `json:"project_role,omitempty"`
 	Pattern     string `json:"pattern"`
 	Via         string `json:"via,omitempty"`
+	Feature     string `json:"feature,omitempty"`
 }
 
 // Provenance kinds (README "Why was I denied?").
@@ -38,9 +42,51 @@ const (
 	SourceGrant = "grant"
 	SourceKey   = "key"
 	SourceDeny  = "deny"
-	// SourcePlan is reserved for plan-gated permissions.
+	// SourcePlan removes what the plan in force does not include.
 	SourcePlan = "plan"
 )
+
+// PlanProvenance corrects pv, the provenance of permission id computed
+// from the member's sources as though no plan applied, for the plan
+// access was computed under (Ceiling; access.Plan). The plan removes the
+// permission when its ceiling excludes it; without member_overrides the
+// member's grants on a gated permission are removed by the plan and
+// their denies remove nothing; without custom_roles so are the patterns
+// of their custom roles (the roles Ceiling dropped from access.Roles) on
+// a gated permission.
+// Effective is access's answer. No plan: pv is returned as is.
+func (m *Model) PlanProvenance(pv Provenance, id authz.PermID, access *Access) Provenance {
+	plan := access.Plan
+	if plan == nil {
+		return pv
+	}
+	pv.Effective = access.Permissions.Has(id)
+	gated := !m.neverGated.Has(id)
+	var removed []Source
+	for _, r := range pv.RemovedBy {
+		if r.Kind == SourceDeny && gated && !plan.Has(FeatureMemberOverrides) {
+			continue // a deny the plan disables takes nothing away
+		}
+		removed = append(removed, r)
+	}
+	if !plan.Allows(id) {
+		removed = append(removed, Source{Kind: SourcePlan, Name: plan.Slug, Pattern: pv.Permission})
+	}
+	for _, from := range pv.From {
+		feature := ""
+		switch {
+		case from.Kind == SourceGrant && gated && !plan.Has(FeatureMemberOverrides):
+			feature = FeatureMemberOverrides
+		case from.Kind == SourceRole && gated && from.ProjectRole == "" && !plan.Has(FeatureCustomRoles) && !slices.Contains(access.Roles, from.Name):
+			feature = FeatureCustomRoles
+		}
+		if feature != "" {
+			removed = append(removed, Source{Kind: SourcePlan, Name: plan.Slug, Pattern: from.Pattern, Feature: feature})
+		}
+	}
+	pv.RemovedBy = append([]Source{}, removed...)
+	return pv
+}
 
 // EffectivePermissions lists every effective permission of membership mem
 // with its provenance, sorted by name.
@@ -63,18 +109,24 @@ func (m *Model) EffectivePermissions(tx store.Tx, ws store.Workspace, mem store.
 
 // EffectivePermissionsOf lists every effective permission of userID in
 // the live workspace ws, from every source WorkspaceAccess reads (the
-// explicit membership and the project roles), with its provenance, sorted
-// by name. found is false when the user is a member by neither source.
+// explicit membership and the project roles) under the workspace's plan
+// (Standing), with its provenance (PlanProvenance), sorted by name. found is false when the user is a member by neither source.
 // The caller checks that ws and its organization are not deleted.
 func (m *Model) EffectivePermissionsOf(tx store.Tx, ws store.Workspace, userID string) (out []Provenance, found bool, err error) {
 	access, sources, denies, found, err := m.WorkspaceSources(tx, ws, userID)
 	if err != nil || !found {
 		return nil, found, err
 	}
+	// Under the workspace's plan, as the gateway decides (Standing).
+	plan, err := m.WorkspacePlan(tx, ws)
+	if err != nil {
+		return nil, false, err
+	}
+	access = m.Ceiling(access, plan)
 	out = []Provenance{}
 	for _, name := range access.Permissions.Names(m.catalog) {
 		id, _ := m.catalog.ID(name)
-		out = append(out, m.Provenance(id, access.Permissions, sources, denies))
+		out = append(out, m.PlanProvenance(m.Provenance(id, access.Permissions, sources, denies), id, access))
 	}
 	return out, true, nil
 }

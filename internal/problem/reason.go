@@ -22,8 +22,9 @@ const (
 	ReasonDeniedByMemberDeny  = "denied_by_member_deny"
 	ReasonRestricted          = "restricted"
 	ReasonGlobalAdminRequired = "global_admin_required"
-	// ReasonPlanRequired is reserved for plan-gated permissions
-	// (organizations and plans): never produced yet.
+	// ReasonPlanRequired is a permission the plan in force excludes
+	// (whatever the member's roles), or an API key whose workspace's plan
+	// lacks the api_keys feature.
 	ReasonPlanRequired = "plan_required"
 	ReasonUnavailable  = "unavailable"
 )
