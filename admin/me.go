@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -51,20 +52,58 @@ func (a *API) getMe(c *call) error {
 		if resp.Projects, err = a.myProjects(tx, c.user()); err != nil {
 			return err
 		}
-		return forEachMembership(tx, c.user(), func(ws store.Workspace, m store.Membership) error {
-			access, err := a.model.MemberAccess(tx, ws, m)
+		err = forEachMembership(tx, c.user(), func(ws store.Workspace, m store.Membership) error {
+			if gone, err := a.model.OrganizationDeleted(tx, ws); err != nil || gone {
+				return err
+			}
+			access, err := a.model.StandingOf(tx, ws, m)
 			if err != nil {
 				return err
 			}
-			resp.Workspaces = append(resp.Workspaces, myWorkspace{ID: ws.ID, Slug: ws.Slug, Name: ws.Name,
-				Roles: m.Roles, Permissions: a.permissionNames(access.Permissions)})
+			resp.Workspaces = append(resp.Workspaces, myWorkspaceOf(ws, access, a))
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		// A project member is a member of the project's PROJECT
+		// workspaces (spec §11).
+		inherited, err := a.inheritedWorkspaces(tx, c.user())
+		if err != nil {
+			return err
+		}
+		for _, ws := range inherited {
+			if err := a.appendMyWorkspace(tx, &resp, ws); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	return c.respond(http.StatusOK, resp)
+}
+
+// appendMyWorkspace adds ws, reached through a project, to resp with the
+// caller's standing in it:
+// roles and permissions as the gateway compiles them (project roles and
+// the plan included). A workspace of a deleted organization is left out.
+func (a *API) appendMyWorkspace(tx store.Tx, resp *meResponse, ws store.Workspace) error {
+	if gone, err := a.model.OrganizationDeleted(tx, ws); err != nil || gone {
+		return err
+	}
+	access, found, err := a.model.Standing(tx, ws, resp.ID)
+	if err != nil || !found {
+		return err
+	}
+	resp.Workspaces = append(resp.Workspaces, myWorkspaceOf(ws, access, a))
+	return nil
+}
+
+func myWorkspaceOf(ws store.Workspace, access *model.Access, a *API) myWorkspace {
+	return myWorkspace{ID: ws.ID, Slug: ws.Slug, Name: ws.Name,
+		Roles: nonNil(access.Roles), Permissions: a.permissionNames(access.Permissions)}
 }
 
 // forEachMembership calls fn for each of the user's live workspaces. The

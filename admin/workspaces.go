@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
 	"github.com/gatehouse-authz/gatehouse/internal/model"
@@ -171,6 +172,10 @@ func (a *API) listWorkspaces(c *call) error {
 	err = c.view(func(tx store.Tx) error {
 		items = items[:0] // a backend may run fn again: only the last run counts
 		plans := map[string]*model.Plan{}
+		if after, ok := strings.CutPrefix(pg.cursor, inheritedCursor); ok && !trash {
+			items, next, err = a.inheritedPage(tx, c.user(), after, items, pg.limit, a.inheritedView(tx, c.user(), plans))
+			return err
+		}
 		ms, n, err := tx.UserMemberships(c.user(), pg.cursor, pg.limit)
 		if err != nil {
 			return err
@@ -209,12 +214,30 @@ func (a *API) listWorkspaces(c *call) error {
 			}
 			items = append(items, v)
 		}
-		return nil
+		if next == "" && !trash {
+			// Past the explicit memberships: the workspaces reached
+			// through projects follow.
+			items, next, err = a.inheritedPage(tx, c.user(), "", items, pg.limit, a.inheritedView(tx, c.user(), plans))
+		}
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// inheritedView is the list view of a workspace reached through a
+// project: its roles are the standing's (the mapped project roles).
+func (a *API) inheritedView(tx store.Tx, user string, plans map[string]*model.Plan) func(store.Workspace) (workspaceView, bool, error) {
+	return func(ws store.Workspace) (workspaceView, bool, error) {
+		access, found, err := a.model.Standing(tx, ws, user)
+		if err != nil || !found {
+			return workspaceView{}, false, err
+		}
+		v, err := a.workspaceView(tx, ws, access.Roles, plans)
+		return v, err == nil, err
+	}
 }
 
 // GET /v1/workspaces/{ws}

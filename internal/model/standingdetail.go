@@ -49,3 +49,17 @@ func (m *Model) standingDetail(tx store.Tx, ws store.Workspace, userID string) (
 	}
 	return Detail{Access: m.Ceiling(raw, plan), Raw: raw, Plan: plan, Member: mem, Explicit: explicit}, true, nil
 }
+
+// StandingOf is Standing for an explicit membership mem already read (a
+// listing of the user's memberships), without reading it again.
+func (m *Model) StandingOf(tx store.Tx, ws store.Workspace, mem store.Membership) (*Access, error) {
+	raw, _, err := m.workspaceAccessOf(tx, ws, mem.UserID, mem, true)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := m.WorkspacePlan(tx, ws)
+	if err != nil {
+		return nil, err
+	}
+	return m.Ceiling(raw, plan), nil
+}
