@@ -31,42 +31,13 @@ func (a *API) newOrgMemberView(m store.OrgMember, email string) orgMemberView {
 
 // GET /v1/orgs/{org}/members: any member (and global admins).
 func (a *API) listOrgMembers(c *call) error {
-	pg, err := c.page()
-	if err != nil {
-		return err
-	}
-	var (
-		items []orgMemberView
-		next  string
-	)
-	err = c.view(func(tx store.Tx) error {
-		items = items[:0] // a backend may run fn again: only the last run counts
+	return respondMemberPage(c, func(tx store.Tx, cursor string, limit int) ([]store.OrgMember, string, error) {
 		st, err := c.orgStanding(tx)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
-		ms, n, err := tx.OrgMembers(st.org.ID, pg.cursor, pg.limit)
-		if err != nil {
-			return err
-		}
-		next = n
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.UserID
-		}
-		users, err := tx.UsersByID(ids)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			items = append(items, a.newOrgMemberView(m, users[m.UserID].Email))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.respond(http.StatusOK, newList(items, next))
+		return tx.OrgMembers(st.org.ID, cursor, limit)
+	}, func(m store.OrgMember) string { return m.UserID }, a.newOrgMemberView)
 }
 
 // GET /v1/orgs/{org}/members/{user}: any member (the list shows as much).

@@ -36,42 +36,13 @@ func (a *API) newProjectMemberView(m store.ProjectMember, email string) projectM
 
 // GET /v1/orgs/{org}/projects/{project}/members
 func (a *API) listProjectMembers(c *call) error {
-	pg, err := c.page()
-	if err != nil {
-		return err
-	}
-	var (
-		items []projectMemberView
-		next  string
-	)
-	err = c.view(func(tx store.Tx) error {
-		items = items[:0] // a backend may run fn again: only the last run counts
+	return respondMemberPage(c, func(tx store.Tx, cursor string, limit int) ([]store.ProjectMember, string, error) {
 		st, err := c.projectStanding(tx)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
-		ms, n, err := tx.ProjectMembers(st.project.ID, pg.cursor, pg.limit)
-		if err != nil {
-			return err
-		}
-		next = n
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.UserID
-		}
-		users, err := tx.UsersByID(ids)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			items = append(items, a.newProjectMemberView(m, users[m.UserID].Email))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.respond(http.StatusOK, newList(items, next))
+		return tx.ProjectMembers(st.project.ID, cursor, limit)
+	}, func(m store.ProjectMember) string { return m.UserID }, a.newProjectMemberView)
 }
 
 // GET /v1/orgs/{org}/projects/{project}/members/{user}
