@@ -322,34 +322,15 @@ func (a *API) listAllOrgs(c *call) error {
 	if err := c.requireGlobalAdmin(); err != nil {
 		return err
 	}
-	pg, err := c.page()
-	if err != nil {
-		return err
-	}
-	var (
-		items []orgView
-		next  string
-	)
-	err = c.view(func(tx store.Tx) error {
-		items = items[:0] // a backend may run fn again: only the last run counts
-		orgs, n, err := tx.Organizations(pg.cursor, pg.limit)
+	return respondPage(c, func(tx store.Tx, cursor string, limit int) ([]store.Organization, string, error) {
+		return tx.Organizations(cursor, limit)
+	}, eachView(func(tx store.Tx, org store.Organization) (orgView, error) {
+		st, err := a.orgStandingIn(tx, org, c.user(), true)
 		if err != nil {
-			return err
+			return orgView{}, err
 		}
-		next = n
-		for _, org := range orgs {
-			st, err := a.orgStandingIn(tx, org, c.user(), true)
-			if err != nil {
-				return err
-			}
-			items = append(items, a.newOrgView(org, st))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.respond(http.StatusOK, newList(items, next))
+		return a.newOrgView(org, st), nil
+	}))
 }
 
 // GET /v1/orgs/{org}/audit: organization.admin. The organization's own

@@ -211,31 +211,9 @@ func (a *API) getProject(c *call) error {
 	return c.respond(http.StatusOK, view)
 }
 
-type updateProjectRequest struct {
-	Name        *string `json:"name"`
-	Slug        *string `json:"slug"`
-	Description *string `json:"description"`
-}
-
-func (r *updateProjectRequest) validate() error {
-	if r.Name == nil && r.Slug == nil && r.Description == nil {
-		return invalid("", "nothing to change: send name, slug or description")
-	}
-	if r.Name != nil {
-		if err := checkText("name", *r.Name, model.MaxNameLen, true); err != nil {
-			return err
-		}
-	}
-	if r.Slug != nil {
-		if err := ident.ValidateSlug(*r.Slug); err != nil {
-			return invalid("slug", err.Error())
-		}
-	}
-	if r.Description != nil {
-		return checkText("description", *r.Description, model.MaxDescriptionLen, false)
-	}
-	return nil
-}
+// updateProjectRequest is a project's PATCH body: the same fields, with
+// the same rules, as a workspace's.
+type updateProjectRequest = updateWorkspaceRequest
 
 // PATCH /v1/orgs/{org}/projects/{project}: organization.projects or a
 // project admin.

@@ -394,33 +394,11 @@ func (a *API) listAllWorkspaces(c *call) error {
 	if err := c.requireGlobalAdmin(); err != nil {
 		return err
 	}
-	pg, err := c.page()
-	if err != nil {
-		return err
-	}
-	var (
-		items []workspaceView
-		next  string
-	)
-	err = c.view(func(tx store.Tx) error {
-		items = items[:0] // a backend may run fn again: only the last run counts
-		wss, n, err := tx.Workspaces(pg.cursor, pg.limit)
-		if err != nil {
-			return err
-		}
-		next = n
-		plans := map[string]*model.Plan{}
-		for _, ws := range wss {
-			v, err := a.workspaceView(tx, ws, nil, plans)
-			if err != nil {
-				return err
-			}
-			items = append(items, v)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.respond(http.StatusOK, newList(items, next))
+	plans := map[string]*model.Plan{}
+	return respondPage(c, func(tx store.Tx, cursor string, limit int) ([]store.Workspace, string, error) {
+		clear(plans) // a backend may run the transaction again
+		return tx.Workspaces(cursor, limit)
+	}, eachView(func(tx store.Tx, ws store.Workspace) (workspaceView, error) {
+		return a.workspaceView(tx, ws, nil, plans)
+	}))
 }
