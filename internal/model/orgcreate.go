@@ -3,7 +3,6 @@ package model
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/gatehouse-authz/gatehouse/internal/ident"
@@ -53,41 +52,9 @@ func CreateOrganization(tx store.Tx, no NewOrganization, now time.Time) (store.O
 }
 
 func putOrgWithSlug(tx store.Tx, org *store.Organization, explicit string) error {
-	if explicit != "" {
-		if err := ident.ValidateSlug(explicit); err != nil {
-			return err
-		}
-		org.Slug = explicit
-		return tx.PutOrganization(*org)
-	}
-	base := ident.Slugify(org.Name)
-	for attempt := 0; attempt < slugAttempts; attempt++ {
-		org.Slug = base
-		if attempt > 0 || base == "" {
-			org.Slug = orgSlugCandidate(base)
-		}
-		if ident.ValidateSlug(org.Slug) != nil {
-			continue
-		}
-		// Look before writing: a refused PutOrganization dooms the
-		// transaction (store "Transactions").
-		taken, err := OrgSlugTaken(tx, org.Slug, org.ID)
-		if err != nil {
-			return err
-		}
-		if !taken {
-			return tx.PutOrganization(*org)
-		}
-	}
-	return fmt.Errorf("no free slug derived from %q: choose a slug explicitly", org.Name)
-}
-
-func orgSlugCandidate(base string) string {
-	suffix := ident.New("")[:6]
-	if base == "" {
-		return "org-" + suffix
-	}
-	return base + "-" + suffix
+	return chooseSlug(explicit, org.Name, "org",
+		func(slug string) (bool, error) { return OrgSlugTaken(tx, slug, org.ID) },
+		func(slug string) error { org.Slug = slug; return tx.PutOrganization(*org) })
 }
 
 // OrgSlugTaken reports whether an organization other than id holds slug

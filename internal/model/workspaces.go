@@ -87,31 +87,38 @@ func CreateWorkspace(tx store.Tx, nw NewWorkspace, now time.Time) (store.Workspa
 }
 
 func putWithSlug(tx store.Tx, ws *store.Workspace, explicit string) error {
+	return chooseSlug(explicit, ws.Name, "ws",
+		func(slug string) (bool, error) { return SlugTaken(tx, slug, ws.ID) },
+		func(slug string) error { ws.Slug = slug; return tx.PutWorkspace(*ws) })
+}
+
+// chooseSlug writes a record (put) under slug explicit, or, when none is
+// given, under the first free candidate derived from name (candidateSlug;
+// prefix names a nameless one). Candidates are looked up before writing:
+// a put refused with store.ErrSlugTaken would doom the transaction
+// (store "Transactions"), so the next candidate could never be tried.
+func chooseSlug(explicit, name, prefix string, taken func(string) (bool, error), put func(string) error) error {
 	if explicit != "" {
 		if err := ident.ValidateSlug(explicit); err != nil {
 			return err
 		}
-		ws.Slug = explicit
-		return tx.PutWorkspace(*ws)
+		return put(explicit)
 	}
-	base := ident.Slugify(ws.Name)
+	base := ident.Slugify(name)
 	for attempt := 0; attempt < slugAttempts; attempt++ {
-		ws.Slug = candidateSlug(base, attempt)
-		if ident.ValidateSlug(ws.Slug) != nil {
+		slug := candidateSlug(base, prefix, attempt)
+		if ident.ValidateSlug(slug) != nil {
 			continue
 		}
-		// Look before writing: a PutWorkspace refused with ErrSlugTaken
-		// would doom the transaction (store "Transactions"), so the next
-		// candidate could never be tried.
-		taken, err := SlugTaken(tx, ws.Slug, ws.ID)
+		isTaken, err := taken(slug)
 		if err != nil {
 			return err
 		}
-		if !taken {
-			return tx.PutWorkspace(*ws)
+		if !isTaken {
+			return put(slug)
 		}
 	}
-	return fmt.Errorf("no free slug derived from %q: choose a slug explicitly", ws.Name)
+	return fmt.Errorf("no free slug derived from %q: choose a slug explicitly", name)
 }
 
 // SlugTaken reports whether a workspace other than id holds slug (deleted
@@ -128,14 +135,15 @@ func SlugTaken(tx store.Tx, slug, id string) (bool, error) {
 	return w.ID != id, nil
 }
 
-// candidateSlug is base itself first, then base with a random suffix.
-func candidateSlug(base string, attempt int) string {
+// candidateSlug is base itself first, then base with a random suffix
+// (prefix with one when base is empty).
+func candidateSlug(base, prefix string, attempt int) string {
 	if attempt == 0 && base != "" {
 		return base
 	}
 	suffix := ident.New("")[:6]
 	if base == "" {
-		return "ws-" + suffix
+		return prefix + "-" + suffix
 	}
 	return base + "-" + suffix
 }
