@@ -26,6 +26,10 @@ const (
 	// (organizations and plans): never produced yet.
 	ReasonPlanRequired = "plan_required"
 	ReasonUnavailable  = "unavailable"
+	// ReasonNotOrgMember: the organization a rule is decided in is
+	// unknown, deleted, or the caller is not a member (404
+	// organization_not_found; the three are one answer).
+	ReasonNotOrgMember = "not_org_member"
 )
 
 // Reasons lists every reason, in README order.
@@ -33,7 +37,7 @@ var Reasons = []string{
 	ReasonNoRule, ReasonMethodNotAllowed, ReasonInvalidPath, ReasonInvalidMethod,
 	ReasonInvalidRequest, ReasonInvalidConsistency, ReasonUnauthenticated,
 	ReasonTokenExpired, ReasonInvalidToken, ReasonKeyRevoked, ReasonKeyExpired,
-	ReasonNotMember, ReasonWorkspaceDeleted, ReasonMissingPermission,
+	ReasonNotMember, ReasonNotOrgMember, ReasonWorkspaceDeleted, ReasonMissingPermission,
 	ReasonDeniedByMemberDeny, ReasonRestricted, ReasonGlobalAdminRequired,
 	ReasonPlanRequired, ReasonUnavailable,
 }
