@@ -149,9 +149,13 @@ func (e *Engine) Authenticate(ctx context.Context, h http.Header) (p authn.Princ
 		// ErrKeysUnavailable or anything unexpected: fail closed.
 		return p, true, unavailable("the token cannot be verified right now: signing keys are unavailable"), err
 	}
-	// Once per verified token, not per request: a cached token was seen.
+	// Once per verified token, not per request: a cached token was seen
+	// (and its user's local workspace made, local.go).
 	if !p.Cached {
 		e.seen.saw(p)
+		e.local.saw(ctx, p)
+	} else {
+		e.local.sawCached(ctx, p)
 	}
 	return p, true, nil, nil
 }

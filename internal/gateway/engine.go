@@ -85,6 +85,8 @@ type Engine struct {
 	logger       *zap.Logger
 	now          func() time.Time
 	seen         *seenRecorder
+	// local makes users' LOCAL workspaces; nil when they are off.
+	local *localMaker
 	closeOnce    sync.Once
 	// revision is the decimal store revision forwarded upstream.
 	revision revisionText
@@ -149,6 +151,9 @@ func NewEngine(opts Options) (*Engine, error) {
 	}
 	if e.storeTimeout <= 0 {
 		e.storeTimeout = DefaultStoreTimeout
+	}
+	if e.local, err = newLocalMaker(e.model, opts.Live, logger, e.storeTimeout, e.now); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
