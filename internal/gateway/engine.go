@@ -86,8 +86,8 @@ type Engine struct {
 	now          func() time.Time
 	seen         *seenRecorder
 	// local makes users' LOCAL workspaces; nil when they are off.
-	local *localMaker
-	closeOnce    sync.Once
+	local     *localMaker
+	closeOnce sync.Once
 	// revision is the decimal store revision forwarded upstream.
 	revision revisionText
 	// live is the store with its feed (staleness, consistency waits).
