@@ -28,6 +28,10 @@ const (
 	RequireOrgPermission
 )
 
+// NumRequirements is how many requirement kinds there are, for tables
+// indexed by kind (metrics).
+const NumRequirements = int(RequireOrgPermission) + 1
+
 // Requirement keywords as written in rules.
 const (
 	KeywordPublic        = "public"
