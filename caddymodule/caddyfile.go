@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
 	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store/storeopen"
 )
@@ -409,6 +410,7 @@ func parseHandler(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //
 //	gatehouse {
 //		workspace param|header|query|placeholder <name>
+//		organization param|header|query|placeholder <name>
 //		rule <METHODS> <path> <requirement> [restrict <type> {<param>}]
 //		assertion on|off
 //		keep_override_headers
@@ -426,6 +428,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Err("workspace needs a source and a name: workspace param|header|query|placeholder <name>")
 			}
 			h.Workspace = &WorkspaceSource{From: args[0], Name: args[1]}
+		case "organization":
+			src, err := unmarshalOrgSource(d, h.Organization != nil)
+			if err != nil {
+				return err
+			}
+			h.Organization = src
 		case "rule":
 			r, err := unmarshalRule(d)
 			if err != nil {
@@ -447,10 +455,30 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.KeepOverrideHeaders = true
 		default:
-			return d.Errf("unknown gatehouse directive option %q: expected workspace, rule, assertion or keep_override_headers", d.Val())
+			return d.Errf("unknown gatehouse directive option %q: expected workspace, organization, rule, assertion or keep_override_headers", d.Val())
 		}
 	}
 	return nil
+}
+
+// organization param|header|query|placeholder <name>: where requests
+// name the organization of org_member and organization.* rules. Said
+// twice is an error rather than a silent override.
+func unmarshalOrgSource(d *caddyfile.Dispenser, already bool) (*WorkspaceSource, error) {
+	const syntax = "organization param|header|query|placeholder <name>, e.g. organization param org"
+	if already {
+		return nil, d.Errf("organization is set twice in this gatehouse block: keep one (%s)", syntax)
+	}
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return nil, d.Errf("organization needs a source and a name: %s", syntax)
+	}
+	switch args[0] {
+	case gateway.FromParam, gateway.FromHeader, gateway.FromQuery, gateway.FromPlaceholder:
+	default:
+		return nil, d.Errf("organization %s: unknown source: %s", args[0], syntax)
+	}
+	return &WorkspaceSource{From: args[0], Name: args[1]}, nil
 }
 
 // rule <METHODS> <path> <requirement> [restrict <type> {<param>}]

@@ -30,6 +30,13 @@ type Handler struct {
 	// path parameter "workspace".
 	Workspace *WorkspaceSource `json:"workspace,omitempty"`
 
+	// Organization says where requests name their organization (id or
+	// slug), for rules that require org_member or an organization
+	// permission (organization.*). Default: none, and such rules are a
+	// config error. Caddyfile: organization param|header|query|placeholder
+	// <name>, e.g. `organization param org`.
+	Organization *WorkspaceSource `json:"organization,omitempty"`
+
 	// Rules map method and path to a requirement. Their order does not
 	// matter: the most specific path pattern wins. A request no rule
 	// matches is denied.
@@ -58,7 +65,8 @@ type Handler struct {
 	logger *zap.Logger
 }
 
-// WorkspaceSource says where a request names its workspace (id or slug).
+// WorkspaceSource says where a request names its workspace (id or slug),
+// or, as Handler.Organization, its organization.
 type WorkspaceSource struct {
 	// From is "param" (a path parameter), "header", "query" or
 	// "placeholder".
@@ -75,8 +83,9 @@ type RuleConfig struct {
 	// Path is the path pattern: literal segments, {name} for one segment,
 	// and a final * for one or more segments.
 	Path string `json:"path"`
-	// Require is "public", "authenticated", "member", "global_admin" or a
-	// catalog permission.
+	// Require is "public", "authenticated", "member", "global_admin", a
+	// catalog permission, "org_member" or an organization permission
+	// (organization.*; these two need Handler.Organization).
 	Require string `json:"require"`
 	// Restrict, when set, limits members that carry a restriction of
 	// this type to the resource ids it lists.
@@ -108,7 +117,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	h.policy, err = app.Engine().NewPolicy(h.ruleSpecs(), h.workspaceSource())
+	h.policy, err = app.Engine().NewPolicyWith(h.ruleSpecs(), h.sources())
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)
 	}
@@ -152,11 +161,15 @@ func (h *Handler) ruleSpecs() []gateway.RuleSpec {
 	return specs
 }
 
-func (h *Handler) workspaceSource() gateway.WorkspaceSource {
-	if h.Workspace == nil {
-		return gateway.WorkspaceSource{}
+func (h *Handler) sources() gateway.Sources {
+	var s gateway.Sources
+	if h.Workspace != nil {
+		s.Workspace = gateway.WorkspaceSource{From: h.Workspace.From, Name: h.Workspace.Name}
 	}
-	return gateway.WorkspaceSource{From: h.Workspace.From, Name: h.Workspace.Name}
+	if h.Organization != nil {
+		s.Organization = gateway.WorkspaceSource{From: h.Organization.From, Name: h.Organization.Name}
+	}
+	return s
 }
 
 // ServeHTTP decides the request and either denies it or passes it on.

@@ -45,7 +45,7 @@ var (
 	cacheMisses = cacheLookups.WithLabelValues("miss")
 
 	// allowedByKind avoids a label lookup per allowed request.
-	allowedByKind = func() (c [gateway.RequirePermission + 1]prometheus.Counter) {
+	allowedByKind = func() (c [gateway.NumRequirements]prometheus.Counter) {
 		for k := range c {
 			c[k] = decisions.WithLabelValues("allowed", gateway.Requirement(k).String(), "")
 		}

@@ -26,6 +26,8 @@ type OfflineConfig struct {
 type OfflineTable struct {
 	Rules     []gateway.RuleSpec
 	Workspace gateway.WorkspaceSource
+	// Organization is the handler's organization source (zero: none).
+	Organization gateway.WorkspaceSource
 }
 
 // ReadOfflineConfig checks the gatehouse app of an adapted config (JSON)
@@ -47,7 +49,8 @@ func ReadOfflineConfig(config []byte) (*OfflineConfig, error) {
 				if err := json.Unmarshal(b, &h); err != nil {
 					return fmt.Errorf("decoding a gatehouse handler: %w", err)
 				}
-				out.Tables = append(out.Tables, OfflineTable{Rules: h.ruleSpecs(), Workspace: h.workspaceSource()})
+				src := h.sources()
+				out.Tables = append(out.Tables, OfflineTable{Rules: h.ruleSpecs(), Workspace: src.Workspace, Organization: src.Organization})
 				return nil
 			}
 			for _, k := range sortedMapKeys(v) {

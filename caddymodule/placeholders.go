@@ -13,6 +13,9 @@ const (
 	placeholderWorkspaceID   = "gatehouse.workspace.id"
 	placeholderWorkspaceSlug = "gatehouse.workspace.slug"
 	placeholderPermission    = "gatehouse.permission"
+	// The organization of an allowed organization rule.
+	placeholderOrgID   = "gatehouse.organization.id"
+	placeholderOrgSlug = "gatehouse.organization.slug"
 	// placeholderAuthUser is Caddy's own: the access log's user_id.
 	placeholderAuthUser = "http.auth.user.id"
 )
@@ -29,6 +32,10 @@ func setPlaceholders(repl *caddy.Replacer, d *gateway.Decision) {
 	if d.Access != nil {
 		repl.Set(placeholderWorkspaceID, d.Access.WorkspaceID)
 		repl.Set(placeholderWorkspaceSlug, d.Access.Slug)
+	}
+	if d.Org != nil {
+		repl.Set(placeholderOrgID, d.Org.OrganizationID)
+		repl.Set(placeholderOrgSlug, d.Org.Slug)
 	}
 	if d.Rule != nil && d.Rule.Permission != "" {
 		repl.Set(placeholderPermission, d.Rule.Permission)

@@ -67,7 +67,7 @@ func runSuite(file string, s *suite, cfg *caddymodule.OfflineConfig) ([]caseResu
 	defer engine.Close()
 	policies := make([]*gateway.Policy, len(cfg.Tables))
 	for i, t := range cfg.Tables {
-		if policies[i], err = engine.NewPolicy(t.Rules, t.Workspace); err != nil {
+		if policies[i], err = engine.NewPolicyWith(t.Rules, gateway.Sources{Workspace: t.Workspace, Organization: t.Organization}); err != nil {
 			return nil, err
 		}
 	}

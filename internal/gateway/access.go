@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-authz/gatehouse/internal/model"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // Access is what the gateway caches about one user in one workspace: the
@@ -22,6 +23,10 @@ type Access struct {
 	// deletedMember marks a non-Member answer for a member of a deleted
 	// workspace: only they are told it was deleted.
 	deletedMember bool
+	// organizationID is the workspace's organization, "" for none:
+	// forwarded as X-Gatehouse-Organization, flattened in at fill time so
+	// that a cached decision reads no organization record.
+	organizationID string
 }
 
 type headerValue struct {
@@ -38,6 +43,19 @@ var deletedForMember = &Access{deletedMember: true}
 
 // restrictHeaderPrefix starts the header forwarding one restriction type.
 const restrictHeaderPrefix = "X-Gatehouse-Restrict-"
+
+// withOrganization returns a with ws's organization set, for a member
+// answer of a workspace that has one; shared answers (notMember, ...)
+// are returned as they are. a is fresh or immutable, so it is copied,
+// never changed.
+func withOrganization(a *Access, ws store.Workspace) *Access {
+	if a == nil || !a.Member || ws.OrganizationID == "" {
+		return a
+	}
+	c := *a
+	c.organizationID = ws.OrganizationID
+	return &c
+}
 
 // newAccess wraps what the model compiled with its upstream headers.
 func newAccess(ma *model.Access) *Access {

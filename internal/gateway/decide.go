@@ -32,6 +32,9 @@ type Decision struct {
 	Authenticated bool
 	// Access is set on allowed member and permission rules.
 	Access *Access
+	// Org is set on allowed organization rules (org_member, an
+	// organization permission).
+	Org *OrgAccess
 	// Params holds the path parameters the rule captured.
 	Params route.Params
 	// Problem describes a denial.
@@ -92,6 +95,8 @@ func (p *Policy) Decide(r *http.Request, ph Placeholders, d *Decision) {
 		d.Allowed = true
 	case rule.Kind == RequireGlobalAdmin:
 		d.authorizeGlobalAdmin(p.engine)
+	case rule.Kind.needsOrganization():
+		p.authorizeOrganization(r, ph, rule, d)
 	default:
 		p.authorizeWorkspace(r, ph, rule, d)
 	}
@@ -144,9 +149,13 @@ func (e *Engine) Authenticate(ctx context.Context, h http.Header) (p authn.Princ
 		// ErrKeysUnavailable or anything unexpected: fail closed.
 		return p, true, unavailable("the token cannot be verified right now: signing keys are unavailable"), err
 	}
-	// Once per verified token, not per request: a cached token was seen.
+	// Once per verified token, not per request: a cached token was seen
+	// (and its user's local workspace made, local.go).
 	if !p.Cached {
 		e.seen.saw(p)
+		e.local.saw(ctx, p)
+	} else {
+		e.local.sawCached(ctx, p)
 	}
 	return p, true, nil, nil
 }
@@ -173,7 +182,7 @@ func (p *Policy) authorizeWorkspace(r *http.Request, ph Placeholders, rule *Rule
 	ref, ok := p.workspaceRef(r, ph, &d.Params)
 	if !ok {
 		d.deny(problem.New(http.StatusBadRequest, problem.CodeInvalidRequest,
-			"the workspace is named more than once ("+p.source.From+" "+p.source.Name+")").WithReason(problem.ReasonInvalidRequest))
+			"the workspace is named more than once ("+p.ws.source.From+" "+p.ws.source.Name+")").WithReason(problem.ReasonInvalidRequest))
 		return
 	}
 	access, err := p.engine.Access(r.Context(), d.Principal, ref)

@@ -74,6 +74,7 @@ type Engine struct {
 	versions     *permcache.Versions
 	authn        Authenticator
 	cache        *permcache.Cache[*Access]
+	orgs         *permcache.Cache[*OrgAccess]
 	keys         *permcache.Cache[*keyCredential]
 	unknownKeys  *permcache.Unknown
 	noKey        *keyCredential
@@ -84,7 +85,9 @@ type Engine struct {
 	logger       *zap.Logger
 	now          func() time.Time
 	seen         *seenRecorder
-	closeOnce    sync.Once
+	// local makes users' LOCAL workspaces; nil when they are off.
+	local     *localMaker
+	closeOnce sync.Once
 	// revision is the decimal store revision forwarded upstream.
 	revision revisionText
 	// live is the store with its feed (staleness, consistency waits).
@@ -112,6 +115,10 @@ func NewEngine(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	orgs, err := permcache.New[*OrgAccess](versions, opts.CacheMaxEntries)
+	if err != nil {
+		return nil, err
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = zap.NewNop()
@@ -128,6 +135,7 @@ func NewEngine(opts Options) (*Engine, error) {
 		versions:     versions,
 		authn:        opts.Authenticator,
 		cache:        cache,
+		orgs:         orgs,
 		keys:         keys,
 		unknownKeys:  permcache.NewUnknown(versions, opts.MaxUnknownKeys),
 		noKey:        newNoKey(),
@@ -143,6 +151,9 @@ func NewEngine(opts Options) (*Engine, error) {
 	}
 	if e.storeTimeout <= 0 {
 		e.storeTimeout = DefaultStoreTimeout
+	}
+	if e.local, err = newLocalMaker(e.model, opts.Live, logger, e.storeTimeout, e.now); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -290,7 +301,8 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 	if keyID != "" {
 		// The principal is an API key (authenticateKey set KeyID): no
 		// membership, the key's own grants.
-		return e.readKeyAccess(tx, ws, keyID)
+		a, err := e.readKeyAccess(tx, ws, keyID)
+		return withOrganization(a, ws), err
 	}
 	// Explicit membership and, in a PROJECT workspace, project roles,
 	// under the plan.
@@ -301,7 +313,7 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 	if !found {
 		return notMember, nil
 	}
-	return newAccess(ma), nil
+	return withOrganization(newAccess(ma), ws), nil
 }
 
 // deletedAccess answers for deleted workspace workspaceID: its members

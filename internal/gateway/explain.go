@@ -207,6 +207,12 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 			ex.deny(problem.New(http.StatusForbidden, problem.CodeForbidden, "this route is reserved to global admins").WithReason(problem.ReasonGlobalAdminRequired))
 		}
 		return ex, nil
+	case RequireOrgMember, RequireOrgPermission:
+		// explain_org.go: decided in the organization, not the workspace.
+		if err := p.explainOrg(tx, ex, rule, in, u, &params); err != nil {
+			return nil, err
+		}
+		return ex, nil
 	}
 	r := &http.Request{Method: in.Method, URL: u, Header: http.Header{}}
 	ref, ok := p.workspaceRef(r, nil, &params)

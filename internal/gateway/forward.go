@@ -16,6 +16,12 @@ const (
 	HeaderRoles         = "X-Gatehouse-Roles"
 	HeaderPermission    = "X-Gatehouse-Permission"
 	HeaderAssertion     = "X-Gatehouse-Assertion"
+	// HeaderOrganization carries the organization id: on organization
+	// rules, and on workspace rules when the workspace belongs to one.
+	HeaderOrganization = "X-Gatehouse-Organization"
+	// HeaderOrganizationSlug carries the organization slug on
+	// organization rules.
+	HeaderOrganizationSlug = "X-Gatehouse-Organization-Slug"
 )
 
 // identityPrefix is compared case-insensitively, with '_' read as '-'.
@@ -67,18 +73,36 @@ func (d *Decision) SetIdentityHeaders(h http.Header) {
 	if d.Principal.Email != "" {
 		h.Set(HeaderEmail, d.Principal.Email)
 	}
+	if o := d.Org; o != nil {
+		d.setOrgHeaders(h, o)
+		return
+	}
 	a := d.Access
 	if a == nil {
 		return
 	}
 	h.Set(HeaderWorkspace, a.WorkspaceID)
 	h.Set(HeaderWorkspaceSlug, a.Slug)
+	if a.organizationID != "" {
+		h.Set(HeaderOrganization, a.organizationID)
+	}
 	h.Set(HeaderRoles, a.rolesHeader)
 	if d.Rule != nil && d.Rule.Permission != "" {
 		h.Set(HeaderPermission, d.Rule.Permission)
 	}
 	for _, rh := range a.restrictHeaders {
 		h.Set(rh.name, rh.value)
+	}
+}
+
+// setOrgHeaders forwards the organization of an allowed organization
+// rule; X-Gatehouse-Roles holds the organization roles there.
+func (d *Decision) setOrgHeaders(h http.Header, o *OrgAccess) {
+	h.Set(HeaderOrganization, o.OrganizationID)
+	h.Set(HeaderOrganizationSlug, o.Slug)
+	h.Set(HeaderRoles, o.rolesHeader)
+	if d.Rule != nil && d.Rule.Permission != "" {
+		h.Set(HeaderPermission, d.Rule.Permission)
 	}
 }
 

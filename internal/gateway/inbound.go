@@ -48,7 +48,8 @@ func (p *Policy) Scrub(r *http.Request, keepOverrides bool) {
 func (p *Policy) protectedName(name string, keepOverrides bool) bool {
 	return isIdentityHeader(name) ||
 		!keepOverrides && isOverrideHeader(name) ||
-		p.headerKey != "" && foldedEqual(name, p.headerKey)
+		p.ws.headerKey != "" && foldedEqual(name, p.ws.headerKey) ||
+		p.org != nil && p.org.headerKey != "" && foldedEqual(name, p.org.headerKey)
 }
 
 // scrubTokens removes the protected names from the comma-separated

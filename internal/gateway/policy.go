@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/route"
 )
 
@@ -19,7 +20,17 @@ const (
 	RequireMember
 	RequireGlobalAdmin
 	RequirePermission
+	// RequireOrgMember: any member of the organization the request names
+	// (rule requirement org_member).
+	RequireOrgMember
+	// RequireOrgPermission: an organization permission (organization.*)
+	// in the organization the request names.
+	RequireOrgPermission
 )
+
+// NumRequirements is how many requirement kinds there are, for tables
+// indexed by kind (metrics).
+const NumRequirements = int(RequireOrgPermission) + 1
 
 // Requirement keywords as written in rules.
 const (
@@ -27,6 +38,7 @@ const (
 	KeywordAuthenticated = "authenticated"
 	KeywordMember        = "member"
 	KeywordGlobalAdmin   = "global_admin"
+	KeywordOrgMember     = "org_member"
 )
 
 // String returns the requirement kind as a metrics label.
@@ -40,6 +52,10 @@ func (r Requirement) String() string {
 		return KeywordMember
 	case RequireGlobalAdmin:
 		return KeywordGlobalAdmin
+	case RequireOrgMember:
+		return KeywordOrgMember
+	case RequireOrgPermission:
+		return "organization_permission"
 	default:
 		return "permission"
 	}
@@ -47,6 +63,12 @@ func (r Requirement) String() string {
 
 func (r Requirement) needsWorkspace() bool {
 	return r == RequireMember || r == RequirePermission
+}
+
+// needsOrganization reports whether the rule is decided in an
+// organization (README "Organization rules").
+func (r Requirement) needsOrganization() bool {
+	return r == RequireOrgMember || r == RequireOrgPermission
 }
 
 // RuleSpec is one configured rule.
@@ -103,28 +125,50 @@ type Policy struct {
 	engine *Engine
 	table  *route.Table
 	rules  []Rule
-	source WorkspaceSource
-	// queryKey and queryName are the query key of a "query" source, or
-	// of a placeholder source that reads the query, and its normalized
-	// form; headerKey the header a "header" source, or a placeholder
-	// source, reads.
-	queryKey  string
-	queryName paramName
-	headerKey string
+	// ws reads the workspace reference; org the organization's, nil
+	// when the handler names no organization source.
+	ws  refReader
+	org *refReader
 }
 
-// NewPolicy compiles rules against the engine's catalog. Errors name the
-// rule's source and say what to change.
+// Sources say where a handler's requests name their workspace and their
+// organization.
+type Sources struct {
+	// Workspace is the workspace source; zero = DefaultWorkspaceSource.
+	Workspace WorkspaceSource
+	// Organization is the organization source (`organization param
+	// org`); zero = none, and then no rule may require org_member or an
+	// organization permission.
+	Organization WorkspaceSource
+}
+
+// NewPolicy compiles rules against the engine's catalog, with no
+// organization source. Errors name the rule's source and say what to
+// change.
 func (e *Engine) NewPolicy(specs []RuleSpec, source WorkspaceSource) (*Policy, error) {
-	source, err := normalizeSource(source)
+	return e.NewPolicyWith(specs, Sources{Workspace: source})
+}
+
+// NewPolicyWith is NewPolicy with an organization source as well.
+func (e *Engine) NewPolicyWith(specs []RuleSpec, sources Sources) (*Policy, error) {
+	source, err := normalizeSource(sources.Workspace)
 	if err != nil {
 		return nil, err
+	}
+	var org *refReader
+	if sources.Organization != (WorkspaceSource{}) {
+		orgSource, err := normalizeSource(sources.Organization)
+		if err != nil {
+			return nil, fmt.Errorf("organization source: %w", err)
+		}
+		rr := newRefReader(orgSource)
+		org = &rr
 	}
 	routes := make([]route.Rule, len(specs))
 	rules := make([]Rule, len(specs))
 	for i, spec := range specs {
 		routes[i] = route.Rule{Methods: spec.Methods, Path: spec.Path}
-		rules[i], err = e.compileRule(spec, source)
+		rules[i], err = e.compileRule(spec, source, org)
 		if err != nil {
 			return nil, ruleError(spec, err)
 		}
@@ -143,34 +187,11 @@ func (e *Engine) NewPolicy(specs []RuleSpec, source WorkspaceSource) (*Policy, e
 		}
 		return nil, ruleError(specs[ce.Index], ce.Err)
 	}
-	p := &Policy{engine: e, table: table, rules: rules, source: source}
-	switch {
-	case source.From == FromQuery:
-		p.queryKey = source.Name
-	case source.From == FromHeader:
-		p.headerKey = source.Name
-	case source.From == FromPlaceholder:
-		// A placeholder that reads the query or a header reads the first
-		// copy: the request is checked for a second one as for the
-		// query and header sources.
-		for _, prefix := range []string{"http.request.uri.query.", "query."} {
-			if key, ok := strings.CutPrefix(source.Name, prefix); ok && key != "" {
-				p.queryKey = key
-			}
-		}
-		for _, prefix := range []string{"http.request.header.", "header."} {
-			if key, ok := strings.CutPrefix(source.Name, prefix); ok && key != "" {
-				p.headerKey = textproto.CanonicalMIMEHeaderKey(key)
-			}
-		}
-	}
-	if p.queryKey != "" {
-		p.queryName = normalizeParamName(p.queryKey)
-	}
+	p := &Policy{engine: e, table: table, rules: rules, ws: newRefReader(source), org: org}
 	return p, nil
 }
 
-func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error) {
+func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource, org *refReader) (Rule, error) {
 	r := Rule{Label: strings.Join(spec.Methods, ",") + " " + spec.Path, Source: spec.Source}
 	r.Text = r.Label + " " + spec.Require
 	if spec.RestrictType != "" {
@@ -178,7 +199,7 @@ func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error
 	}
 	switch spec.Require {
 	case "":
-		return r, fmt.Errorf("missing requirement: use public, authenticated, member, global_admin or a permission")
+		return r, fmt.Errorf("missing requirement: use public, authenticated, member, global_admin, org_member or a permission")
 	case KeywordPublic:
 		r.Kind = RequirePublic
 	case KeywordAuthenticated:
@@ -187,7 +208,15 @@ func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error
 		r.Kind = RequireMember
 	case KeywordGlobalAdmin:
 		r.Kind = RequireGlobalAdmin
+	case KeywordOrgMember:
+		r.Kind = RequireOrgMember
 	default:
+		if model.IsOrgPermission(spec.Require) {
+			if err := e.compileOrgPermission(&r, spec.Require); err != nil {
+				return r, err
+			}
+			break
+		}
 		id, ok := e.catalog.ID(spec.Require)
 		if !ok {
 			// A misspelt keyword or permission gets the word it was
@@ -207,6 +236,9 @@ func (e *Engine) compileRule(spec RuleSpec, source WorkspaceSource) (Rule, error
 			return r, fmt.Errorf("unknown permission %q: declare it with \"permission %s\" in the gatehouse global option", spec.Require, spec.Require)
 		}
 		r.Kind, r.Permission, r.permID = RequirePermission, spec.Require, id
+	}
+	if r.Kind.needsOrganization() {
+		return r, checkOrgRule(spec, org)
 	}
 	if r.Kind.needsWorkspace() && source.From == FromParam && !hasParam(spec.Path, source.Name) {
 		return r, fmt.Errorf("requirement %q needs a workspace, but the path has no {%s} segment (the handler reads the workspace from param %s)", spec.Require, source.Name, source.Name)
@@ -274,7 +306,7 @@ func at(source string) string {
 // requirementWords are what a rule's requirement may be: the keywords and
 // the catalog's permissions (for "did you mean" hints).
 func (e *Engine) requirementWords() []string {
-	words := []string{KeywordPublic, KeywordAuthenticated, KeywordMember, KeywordGlobalAdmin}
+	words := []string{KeywordPublic, KeywordAuthenticated, KeywordMember, KeywordGlobalAdmin, KeywordOrgMember}
 	for _, d := range e.catalog.Declarations() {
 		words = append(words, d.Name)
 	}

@@ -2,39 +2,88 @@ package gateway
 
 import (
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 
 	"github.com/gatehouse-authz/gatehouse/internal/route"
 )
 
-// workspaceRef extracts the workspace reference from where the handler is
-// configured to read it. ok is false when the request names the workspace
-// more than once, in any spelling an upstream might read as the same
-// name: a gateway and an upstream that pick different copies would
-// authorize one workspace and serve another (parameter pollution).
+// refReader reads a reference (a workspace's or an organization's id or
+// slug) from where a handler is configured to find it: a path parameter,
+// a header, the query or a Caddy placeholder.
+type refReader struct {
+	source WorkspaceSource
+	// queryKey and queryName are the query key of a "query" source, or
+	// of a placeholder source that reads the query, and its normalized
+	// form; headerKey the header a "header" source, or a placeholder
+	// source, reads.
+	queryKey  string
+	queryName paramName
+	headerKey string
+}
+
+// newRefReader prepares a reader for a normalized source.
+func newRefReader(source WorkspaceSource) refReader {
+	rr := refReader{source: source}
+	switch source.From {
+	case FromQuery:
+		rr.queryKey = source.Name
+	case FromHeader:
+		rr.headerKey = source.Name
+	case FromPlaceholder:
+		// A placeholder that reads the query or a header reads the first
+		// copy: the request is checked for a second one as for the
+		// query and header sources.
+		for _, prefix := range []string{"http.request.uri.query.", "query."} {
+			if key, ok := strings.CutPrefix(source.Name, prefix); ok && key != "" {
+				rr.queryKey = key
+			}
+		}
+		for _, prefix := range []string{"http.request.header.", "header."} {
+			if key, ok := strings.CutPrefix(source.Name, prefix); ok && key != "" {
+				rr.headerKey = textproto.CanonicalMIMEHeaderKey(key)
+			}
+		}
+	}
+	if rr.queryKey != "" {
+		rr.queryName = normalizeParamName(rr.queryKey)
+	}
+	return rr
+}
+
+// workspaceRef extracts the workspace reference of r.
 func (p *Policy) workspaceRef(r *http.Request, ph Placeholders, params *route.Params) (ref string, ok bool) {
-	switch p.source.From {
+	return p.ws.read(r, ph, params)
+}
+
+// read extracts the reference from where the source says. ok is false
+// when the request names it more than once, in any spelling an upstream
+// might read as the same name: a gateway and an upstream that pick
+// different copies would authorize one workspace (or organization) and
+// serve another (parameter pollution).
+func (rr *refReader) read(r *http.Request, ph Placeholders, params *route.Params) (ref string, ok bool) {
+	switch rr.source.From {
 	case FromParam:
-		ref, _ = params.Get(p.source.Name)
+		ref, _ = params.Get(rr.source.Name)
 		return ref, true
 	case FromHeader:
-		return workspaceHeader(r.Header, p.source.Name)
+		return workspaceHeader(r.Header, rr.source.Name)
 	case FromQuery:
-		return queryValue(r.URL.RawQuery, p.queryKey, p.queryName)
+		return queryValue(r.URL.RawQuery, rr.queryKey, rr.queryName)
 	case FromPlaceholder:
-		if p.queryKey != "" {
-			if _, ok := queryValue(r.URL.RawQuery, p.queryKey, p.queryName); !ok {
+		if rr.queryKey != "" {
+			if _, ok := queryValue(r.URL.RawQuery, rr.queryKey, rr.queryName); !ok {
 				return "", false
 			}
 		}
-		if p.headerKey != "" {
-			if _, ok := workspaceHeader(r.Header, p.headerKey); !ok {
+		if rr.headerKey != "" {
+			if _, ok := workspaceHeader(r.Header, rr.headerKey); !ok {
 				return "", false
 			}
 		}
 		if ph != nil {
-			ref, _ = ph.GetString(p.source.Name)
+			ref, _ = ph.GetString(rr.source.Name)
 		}
 		return ref, true
 	}

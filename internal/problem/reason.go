@@ -27,6 +27,10 @@ const (
 	// lacks the api_keys feature.
 	ReasonPlanRequired = "plan_required"
 	ReasonUnavailable  = "unavailable"
+	// ReasonNotOrgMember: the organization a rule is decided in is
+	// unknown, deleted, or the caller is not a member (404
+	// organization_not_found; the three are one answer).
+	ReasonNotOrgMember = "not_org_member"
 )
 
 // Reasons lists every reason, in README order.
@@ -34,7 +38,7 @@ var Reasons = []string{
 	ReasonNoRule, ReasonMethodNotAllowed, ReasonInvalidPath, ReasonInvalidMethod,
 	ReasonInvalidRequest, ReasonInvalidConsistency, ReasonUnauthenticated,
 	ReasonTokenExpired, ReasonInvalidToken, ReasonKeyRevoked, ReasonKeyExpired,
-	ReasonNotMember, ReasonWorkspaceDeleted, ReasonMissingPermission,
+	ReasonNotMember, ReasonNotOrgMember, ReasonWorkspaceDeleted, ReasonMissingPermission,
 	ReasonDeniedByMemberDeny, ReasonRestricted, ReasonGlobalAdminRequired,
 	ReasonPlanRequired, ReasonUnavailable,
 }
