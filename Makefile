@@ -19,7 +19,9 @@ FUZZ_TARGETS := \
 	./internal/authn:FuzzVerify \
 	./internal/apikey:FuzzParse \
 	./internal/store/boltstore:FuzzFastDecode \
-	./internal/store:FuzzParseToken
+	./internal/store:FuzzParseToken \
+	./caddymodule:FuzzHandlerCaddyfile@5000x \
+	./caddymodule:FuzzOrgPlanCaddyfile@5000x
 
 .PHONY: all deps build run test unit cluster xcaddy fuzz smoke bench lint clean pg-bin chromium-bin
 
@@ -60,9 +62,10 @@ cluster: pg-bin
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+		pkg=$${t%%:*}; name=$${t##*:}; time=$(FUZZTIME); \
+		case $$name in *@*) time=$${name#*@}; name=$${name%@*};; esac; \
+		echo "fuzz $$pkg $$name ($$time)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $$time $$pkg; \
 	done
 
 smoke: build
