@@ -291,11 +291,11 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 	}
 	// A workspace of a deleted organization answers as a deleted
 	// workspace does, to its members and to everyone else.
-	orgGone, err := e.model.OrganizationDeleted(tx, ws)
+	place, err := e.model.PlaceOf(tx, ws)
 	if err != nil {
 		return nil, err
 	}
-	if orgGone {
+	if place.OrgDeleted {
 		return e.deletedAccess(tx, workspaceID, user, keyID)
 	}
 	if keyID != "" {
@@ -306,7 +306,7 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 	}
 	// Explicit membership and, in a PROJECT workspace, project roles,
 	// under the plan.
-	ma, found, err := e.model.Standing(tx, ws, user)
+	ma, found, err := e.model.StandingAt(tx, ws, user, place.Plan)
 	if err != nil {
 		return nil, err
 	}
