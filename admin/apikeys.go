@@ -97,6 +97,9 @@ func (a *API) createAPIKey(c *call) error {
 		if err != nil {
 			return err
 		}
+		if err := a.requireFeature(st, model.FeatureAPIKeys); err != nil {
+			return err
+		}
 		if err := a.noEscalation(st, a.catalog.Expand(req.Permissions), "create this API key"); err != nil {
 			return err
 		}
@@ -105,7 +108,7 @@ func (a *API) createAPIKey(c *call) error {
 		// enforces them like a member's: a key never reaches a resource
 		// its creator cannot.
 		k := store.APIKey{ID: id, WorkspaceID: st.ws.ID, Name: req.Name, Permissions: req.Permissions,
-			Restrictions: cloneRestrictions(st.access.Restrictions),
+			Restrictions: cloneRestrictions(st.restrictions()),
 			SecretHash:   hash, CreatedBy: c.user(), CreatedAt: now}
 		if ttl > 0 {
 			exp := now.Add(ttl)

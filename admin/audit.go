@@ -15,6 +15,20 @@ const maxFilterLen = 512
 // first, optionally filtered by ?action=, ?actor= (exact) and a time range
 // ?since= (inclusive) and ?until= (exclusive), both RFC 3339.
 func (a *API) listAudit(c *call) error {
+	return c.respondAudit(func(tx store.Tx) (string, error) {
+		st, err := c.standingWith(tx, a.builtinIDs.admin)
+		if err != nil {
+			return "", err
+		}
+		return st.ws.ID, nil
+	})
+}
+
+// respondAudit answers an audit list: the events stored under the id that
+// owner returns (a workspace's, or an organization's: README
+// "Organizations API"), paginated and filtered as listAudit documents.
+// owner runs in the read transaction and checks the caller's standing.
+func (c *call) respondAudit(owner func(tx store.Tx) (string, error)) error {
 	pg, err := c.page()
 	if err != nil {
 		return err
@@ -28,11 +42,11 @@ func (a *API) listAudit(c *call) error {
 		next  string
 	)
 	err = c.view(func(tx store.Tx) error {
-		st, err := c.standingWith(tx, a.builtinIDs.admin)
+		id, err := owner(tx)
 		if err != nil {
 			return err
 		}
-		items, next, err = tx.FindAudit(st.ws.ID, f, pg.cursor, pg.limit)
+		items, next, err = tx.FindAudit(id, f, pg.cursor, pg.limit)
 		return err
 	})
 	if err != nil {

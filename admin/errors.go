@@ -1,9 +1,11 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 )
 
@@ -36,6 +38,11 @@ const (
 	// codeRoleSlugInUse: a custom role cannot take a slug that members or
 	// pending invites still hold from a role that no longer exists.
 	codeRoleSlugInUse = "role_slug_in_use"
+	// codeProjectNotFound: no such project in the organization.
+	codeProjectNotFound = "project_not_found"
+	// codeProjectNotEmpty: a project cannot be deleted while workspaces
+	// belong to it.
+	codeProjectNotEmpty = "project_not_empty"
 )
 
 // invalid is a 400 invalid_request naming the offending field ("" when the
@@ -79,3 +86,22 @@ func workspaceNotFound(ref string) *problem.Problem {
 }
 
 func splitAllow(allow string) []string { return strings.Split(allow, ", ") }
+
+// planRequired turns the model's *PlanRequiredError into the 403
+// plan_required with required_feature (or required_permission) and
+// required_plan; any other error, nil included, is returned as it is. It
+// is the one place the API words a plan refusal.
+func planRequired(err error, workspace string) error {
+	var pr *model.PlanRequiredError
+	if !errors.As(err, &pr) {
+		return err
+	}
+	detail := pr.Error()
+	if pr.Feature != "" {
+		detail += " (existing ones are kept but have no effect on this plan)"
+	}
+	p := forbidden(problem.CodePlanRequired, detail)
+	p.RequiredFeature, p.RequiredPermission, p.RequiredPlan = pr.Feature, pr.Permission, pr.RequiredPlan
+	p.Workspace = workspace
+	return p
+}

@@ -24,19 +24,38 @@ func (a *API) grantable(tx store.Tx, workspaceID string, roles, patterns []strin
 }
 
 // noEscalation refuses to hand out permissions the caller does not hold
-// (403 escalation, naming what is missing).
+// (403 escalation, naming what is missing). It judges twice, by the
+// compiled standing (project roles included): under the workspace's plan
+// (what granted gives now, within the plan's ceiling, against what the
+// caller holds now), and before it (granted whole against the caller's
+// access without the plan), so that an upgrade later can never make what
+// was handed out on a small plan exceed its giver.
 func (a *API) noEscalation(st *standing, granted authz.Set, what string) error {
-	return escalation(st, a.model.NoEscalation(st.access.Permissions, granted), func(missing string) string {
+	detail := func(missing string) string {
 		return "you cannot " + what + ": it grants " + missing + ", which you do not hold"
-	})
+	}
+	now := granted
+	if st.plan != nil {
+		now = granted.Intersect(st.plan.Ceiling())
+	}
+	if err := escalation(st, a.model.NoEscalation(st.access.Permissions, now), detail); err != nil {
+		return err
+	}
+	return escalation(st, a.model.NoEscalation(st.raw.Permissions, granted), detail)
 }
 
 // outranks refuses to let the caller change or remove a member who holds
-// something the caller does not (403 escalation).
-func (a *API) outranks(st *standing, target authz.Set, who string) error {
-	return escalation(st, a.model.Outranks(st.access.Permissions, target), func(missing string) string {
+// something the caller does not (403 escalation), comparing like with
+// like: the target's standing under the plan with the caller's, and the
+// two before the plan.
+func (a *API) outranks(st, target *standing, who string) error {
+	detail := func(missing string) string {
 		return "you cannot change " + who + ": they hold " + missing + ", which you do not"
-	})
+	}
+	if err := escalation(st, a.model.Outranks(st.access.Permissions, target.access.Permissions), detail); err != nil {
+		return err
+	}
+	return escalation(st, a.model.Outranks(st.raw.Permissions, target.raw.Permissions), detail)
 }
 
 // escalation turns the model's *EscalationError into the 403 escalation;

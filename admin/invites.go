@@ -132,7 +132,7 @@ func (a *API) createInvite(c *call) error {
 		// The invite carries its creator's restrictions: it can never bring
 		// in a second identity with wider access than the creator's.
 		inv := store.Invite{ID: ident.New(invitePrefixID), WorkspaceID: st.ws.ID, Email: email, Roles: req.Roles,
-			Restrictions: cloneRestrictions(st.access.Restrictions),
+			Restrictions: cloneRestrictions(st.restrictions()),
 			TokenHash:    hash, Status: store.InvitePending, CreatedBy: c.user(), CreatedAt: now, ExpiresAt: now.Add(ttl)}
 		if err := tx.PutInvite(inv); err != nil {
 			return err
@@ -302,10 +302,8 @@ func (a *API) acceptInvite(c *call) error {
 		if err := a.acceptable(inv, now, c.principal); err != nil {
 			return err
 		}
-		if ws, err = tx.Workspace(inv.WorkspaceID); err != nil || ws.Deleted() {
-			if err == nil {
-				err = workspaceNotFound(inv.WorkspaceID)
-			}
+		// Deleted, or in a deleted organization: gone for the invitee too.
+		if ws, err = c.liveWorkspace(tx, inv.WorkspaceID); err != nil {
 			return err
 		}
 		if _, err := tx.Member(ws.ID, c.user()); err == nil {
@@ -392,28 +390,26 @@ func (a *API) creatorAuthority(tx store.Tx, ws store.Workspace, inv store.Invite
 		return forbidden(codeInviteCreatorLacksAuthority, "the invite can no longer be accepted: "+why+
 			"; ask a workspace admin for a new invite")
 	}
-	m, err := tx.Member(ws.ID, inv.CreatedBy)
-	if errors.Is(err, store.ErrNotFound) {
+	// The creator is judged by their standing as the API judges every
+	// caller (project roles and plan included: userStanding).
+	st, found, err := a.userStanding(tx, ws, inv.CreatedBy)
+	if err != nil {
+		return err
+	}
+	if !found {
 		return refuse("whoever made it is no longer a member of the workspace")
 	}
-	if err != nil {
-		return err
-	}
-	access, err := a.model.MemberAccess(tx, ws, m)
-	if err != nil {
-		return err
-	}
-	if !access.Permissions.Has(a.builtinIDs.members) {
+	if !st.access.Permissions.Has(a.builtinIDs.members) {
 		return refuse("whoever made it no longer holds workspace.members")
 	}
 	granted, err := a.grantable(tx, ws.ID, roles, nil)
 	if err != nil {
 		return err
 	}
-	if !access.Permissions.Contains(granted) {
+	if a.noEscalation(st, granted, "") != nil {
 		return refuse("whoever made it no longer holds everything its roles grant")
 	}
-	if _, ok := restrictionsWithin(inv.Restrictions, access.Restrictions); !ok {
+	if _, ok := restrictionsWithin(inv.Restrictions, st.restrictions()); !ok {
 		return refuse("whoever made it is now restricted more narrowly than the invite")
 	}
 	return nil

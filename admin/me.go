@@ -29,6 +29,9 @@ type meResponse struct {
 	FirstSeen   *time.Time    `json:"first_seen,omitempty"`
 	LastSeen    *time.Time    `json:"last_seen,omitempty"`
 	Workspaces  []myWorkspace `json:"workspaces"`
+	// Organizations and Projects: README "Organizations API".
+	Organizations []myOrganization `json:"organizations"`
+	Projects      []myProject      `json:"projects"`
 }
 
 // GET /v1/me
@@ -39,6 +42,13 @@ func (a *API) getMe(c *call) error {
 		if u, err := tx.User(c.user()); err == nil {
 			resp.FirstSeen, resp.LastSeen = &u.FirstSeen, &u.LastSeen
 		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		var err error
+		if resp.Organizations, err = a.myOrganizations(tx, c.user()); err != nil {
+			return err
+		}
+		if resp.Projects, err = a.myProjects(tx, c.user()); err != nil {
 			return err
 		}
 		return forEachMembership(tx, c.user(), func(ws store.Workspace, m store.Membership) error {
@@ -122,7 +132,9 @@ func (a *API) getPermissions(c *call) error {
 	for _, d := range a.catalog.Declarations() {
 		perms = append(perms, permissionView{Name: d.Name, Implies: nonNil(d.Implies), Grants: nonNil(a.catalog.Implied(d.Name))})
 	}
-	return c.respond(http.StatusOK, map[string]any{"permissions": perms, "roles": a.systemRoleViews()})
+	out := map[string]any{"permissions": perms, "roles": a.systemRoleViews()}
+	a.orgCatalog(out)
+	return c.respond(http.StatusOK, out)
 }
 
 func (a *API) systemRoleViews() []roleView {
@@ -150,7 +162,7 @@ func (a *API) getWorkspaceMe(c *call) error {
 		if err != nil {
 			return err
 		}
-		resp = workspaceMeResponse{Workspace: st.ws, Roles: nonNil(st.member.Roles), Grants: nonNil(st.member.Grants),
+		resp = workspaceMeResponse{Workspace: st.ws, Roles: nonNil(st.access.Roles), Grants: nonNil(st.member.Grants),
 			Denies: nonNil(st.member.Denies), Restrictions: nonNilMap(st.member.Restrictions),
 			Permissions: a.permissionNames(st.access.Permissions)}
 		return nil

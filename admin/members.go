@@ -177,13 +177,17 @@ func (a *API) getMember(c *call) error {
 		if err != nil {
 			return err
 		}
-		access, err := a.model.MemberAccess(tx, st.ws, m)
+		// What the member may do, as the gateway decides it: project
+		// roles and plan included.
+		ms, _, err := a.userStanding(tx, st.ws, m.UserID)
 		if err != nil {
 			return err
 		}
 		email, err := userEmail(tx, m.UserID)
 		view = newMemberView(m, email)
-		view.Permissions = a.permissionNames(access.Permissions)
+		if ms != nil {
+			view.Permissions = a.permissionNames(ms.access.Permissions)
+		}
 		return err
 	})
 	if err != nil {
@@ -250,6 +254,9 @@ func (a *API) putMember(c *call) error {
 			return err
 		}
 		if err := a.checkRoles(tx, st.ws.ID, "roles", req.Roles, true); err != nil {
+			return err
+		}
+		if err := a.memberFeatures(tx, st, user, &req); err != nil {
 			return err
 		}
 		email, err := a.visibleUser(c, tx, user)
@@ -403,14 +410,19 @@ func eachMembershipPage(tx store.Tx, user string, fn func([]store.Membership) er
 }
 
 // guardChange lets the caller change or remove a member only when the
-// caller holds everything that member holds, and the member's
-// restrictions are within the caller's.
+// caller holds everything that member holds, by the same compiled standing
+// the caller is judged by (project roles and plan included), and the
+// member's restrictions are within the caller's.
 func (a *API) guardChange(tx store.Tx, st *standing, target store.Membership, who string) error {
-	access, err := a.model.MemberAccess(tx, st.ws, target)
+	ts, found, err := a.userStanding(tx, st.ws, target.UserID)
 	if err != nil {
 		return err
 	}
-	if err := a.outranks(st, access.Permissions, who); err != nil {
+	if !found {
+		// Cannot happen for a stored membership; fail closed.
+		return errors.New("admin: no standing for member " + target.UserID)
+	}
+	if err := a.outranks(st, ts, who); err != nil {
 		return err
 	}
 	// A member restricted less than the caller reaches resources the

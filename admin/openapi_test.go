@@ -87,6 +87,10 @@ var requestTypes = map[string]any{
 	"acceptInvite":    acceptInviteRequest{},
 	"purgeWorkspace":  purgeRequest{},
 	"explain":         explainRequest{},
+	"createOrg":       createOrgRequest{},
+	"updateOrg":       updateOrgRequest{},
+	"putOrgPlan":      putPlanRequest{},
+	"putOrgMember":    putOrgMemberRequest{},
 }
 
 // Each documented request body has the fields the handler accepts, no

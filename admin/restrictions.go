@@ -40,16 +40,23 @@ func restrictionsWithin(r, limit map[string][]string) (wider string, ok bool) {
 // the change ("assign these restrictions").
 func (a *API) restrictionEscalation(st *standing, typ, what string) *problem.Problem {
 	p := problem.New(http.StatusForbidden, codeEscalation, "you cannot "+what+": you are restricted to "+
-		typ+" "+strings.Join(st.access.Restrictions[typ], ",")+
+		typ+" "+strings.Join(st.restrictions()[typ], ",")+
 		", and it reaches "+typ+" resources outside that restriction")
 	p.Workspace = st.ws.Slug
 	return p
 }
 
+// restrictions are the caller's stored restrictions, whether or not the
+// plan lets them take effect: what they may hand on and the bound of what
+// they may change. A plan without resource_restrictions lifts them at the
+// gateway (Ceiling), but judging by that would let a restricted member
+// hand out, on a small plan, access that outgrows theirs on an upgrade.
+func (st *standing) restrictions() map[string][]string { return st.raw.Restrictions }
+
 // noWiderRestrictions refuses (403 escalation) unless access restricted by
 // r is within the caller's own restrictions.
 func (a *API) noWiderRestrictions(st *standing, r map[string][]string, what string) error {
-	if typ, ok := restrictionsWithin(r, st.access.Restrictions); !ok {
+	if typ, ok := restrictionsWithin(r, st.restrictions()); !ok {
 		return a.restrictionEscalation(st, typ, what)
 	}
 	return nil

@@ -185,6 +185,9 @@ func (a *API) createRole(c *call) error {
 		if err != nil {
 			return err
 		}
+		if err := a.requireFeature(st, model.FeatureCustomRoles); err != nil {
+			return err
+		}
 		if _, found, err := a.model.RolePatterns(tx, st.ws.ID, req.Slug); err != nil || found {
 			if err == nil {
 				err = conflict(codeRoleExists, "role "+req.Slug+" already exists in this workspace")
@@ -270,6 +273,9 @@ func (a *API) updateRole(c *call) error {
 		if err != nil {
 			return err
 		}
+		if err := a.requireFeature(st, model.FeatureCustomRoles); err != nil {
+			return err
+		}
 		oldGrants := a.catalog.Expand(before.Permissions)
 		if err := a.noEscalation(st, oldGrants, "edit this role"); err != nil {
 			return err
@@ -347,7 +353,7 @@ func (a *API) deleteRole(c *call) error {
 // the edit would hand them, on resources the caller cannot reach,
 // permissions the caller holds only on their own.
 func (a *API) holdersWithin(tx store.Tx, st *standing, slug string) error {
-	if len(st.access.Restrictions) == 0 {
+	if len(st.restrictions()) == 0 {
 		return nil
 	}
 	what := "widen role " + slug

@@ -70,8 +70,36 @@ func (a *API) endpointList() []endpoint {
 
 		{method: "GET", path: "/v1/workspaces/{ws}/audit", query: auditQuery, handle: a.listAudit},
 
+		// Organizations (README "Organizations API").
+		{method: "GET", path: "/v1/orgs", query: pageQuery, handle: a.listOrgs},
+		{method: "POST", path: "/v1/orgs", handle: a.createOrg},
+		{method: "GET", path: "/v1/orgs/{org}", handle: a.getOrg},
+		{method: "PATCH", path: "/v1/orgs/{org}", handle: a.updateOrg},
+		{method: "DELETE", path: "/v1/orgs/{org}", handle: a.deleteOrg},
+		{method: "POST", path: "/v1/orgs/{org}/restore", handle: a.restoreOrg},
+		{method: "PUT", path: "/v1/orgs/{org}/plan", handle: a.putOrgPlan},
+		{method: "GET", path: "/v1/orgs/{org}/members", query: pageQuery, handle: a.listOrgMembers},
+		{method: "GET", path: "/v1/orgs/{org}/members/{user}", handle: a.getOrgMember},
+		{method: "PUT", path: "/v1/orgs/{org}/members/{user}", handle: a.putOrgMember},
+		{method: "DELETE", path: "/v1/orgs/{org}/members/{user}", handle: a.deleteOrgMember},
+		{method: "GET", path: "/v1/orgs/{org}/audit", query: auditQuery, handle: a.listOrgAudit},
+
 		{method: "GET", path: "/v1/admin/workspaces", query: pageQuery, handle: a.listAllWorkspaces},
+		{method: "GET", path: "/v1/admin/orgs", query: pageQuery, handle: a.listAllOrgs},
 		{method: "GET", path: "/v1/admin/backup", handle: a.getBackup},
+
+		// Projects, project members and an organization's workspaces
+		// (README "Projects").
+		{method: "GET", path: "/v1/orgs/{org}/projects", query: pageQuery, handle: a.listProjects},
+		{method: "POST", path: "/v1/orgs/{org}/projects", handle: a.createProject},
+		{method: "GET", path: "/v1/orgs/{org}/projects/{project}", handle: a.getProject},
+		{method: "PATCH", path: "/v1/orgs/{org}/projects/{project}", handle: a.updateProject},
+		{method: "DELETE", path: "/v1/orgs/{org}/projects/{project}", handle: a.deleteProject},
+		{method: "GET", path: "/v1/orgs/{org}/projects/{project}/members", query: pageQuery, handle: a.listProjectMembers},
+		{method: "GET", path: "/v1/orgs/{org}/projects/{project}/members/{user}", handle: a.getProjectMember},
+		{method: "PUT", path: "/v1/orgs/{org}/projects/{project}/members/{user}", handle: a.putProjectMember},
+		{method: "DELETE", path: "/v1/orgs/{org}/projects/{project}/members/{user}", handle: a.deleteProjectMember},
+		{method: "GET", path: "/v1/orgs/{org}/workspaces", query: orgWorkspaceQuery, handle: a.listOrgWorkspaces},
 	}
 }
 

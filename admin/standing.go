@@ -14,12 +14,29 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
-// standing is the caller's membership in the request's workspace, read in
+// standing is the caller's standing in the request's workspace, read in
 // the handler's own transaction so that checks and changes agree.
 type standing struct {
-	ws     store.Workspace
-	member store.Membership
+	ws store.Workspace
+	// member is the explicit membership (zero when explicit is false):
+	// what a PUT replaces, what leaving removes, and what the last-admin
+	// count reads (only explicit members count: decision 4).
+	member   store.Membership
+	explicit bool
+	// access is model.Standing: the explicit membership and the roles a
+	// project role maps to in a PROJECT workspace, under the workspace's
+	// plan. Every permission check and every invariant judges by it, as
+	// the gateway does.
 	access *model.Access
+	// raw is the same before the plan (model.WorkspaceAccess). The
+	// invariants also check it, so that nothing handed out on a small
+	// plan exceeds the caller once an upgrade brings the gated part back.
+	raw *model.Access
+	// plan governs the workspace (nil when config declares none).
+	plan *model.Plan
+	// org is set when the caller acts as the workspace's organization
+	// (workspaceManager): then access and raw are empty.
+	org *orgStanding
 }
 
 // view runs fn in a read transaction of the request.
@@ -65,15 +82,33 @@ func lookupWorkspace(tx store.Tx, ref string) (store.Workspace, error) {
 }
 
 // standing returns the caller's standing in the workspace named by the
-// {ws} parameter: 404 unless it is live and the caller is a member.
+// {ws} parameter: 404 unless it is live and the caller is a member of it,
+// explicitly or through its project.
 func (c *call) standing(tx store.Tx) (*standing, error) {
 	ref := c.param("ws")
-	ws, err := lookupWorkspace(tx, ref)
+	ws, err := c.liveWorkspace(tx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if ws.Deleted() {
+	st, found, err := c.api.userStanding(tx, ws, c.user())
+	if err != nil {
+		return nil, err
+	}
+	if !found {
 		return nil, workspaceNotFound(ref)
+	}
+	return st, nil
+}
+
+// liveWorkspace finds a workspace by id or slug: 404 unless it and its
+// organization are live.
+func (c *call) liveWorkspace(tx store.Tx, ref string) (store.Workspace, error) {
+	ws, err := lookupWorkspace(tx, ref)
+	if err != nil {
+		return ws, err
+	}
+	if ws.Deleted() {
+		return ws, workspaceNotFound(ref)
 	}
 	// A soft-deleted organization hides its workspaces here as at the
 	// gateway (spec §11): the API answers as for a deleted workspace.
@@ -81,20 +116,21 @@ func (c *call) standing(tx store.Tx) (*standing, error) {
 		if err == nil {
 			err = workspaceNotFound(ref)
 		}
-		return nil, err
+		return ws, err
 	}
-	m, err := tx.Member(ws.ID, c.user())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, workspaceNotFound(ref)
+	return ws, nil
+}
+
+// userStanding is user's standing in the live workspace ws (see
+// standing); found is false when the user is a member by no source. It
+// is model.StandingDetail, what model.Standing (the gateway's cache fill)
+// is built on, so the API can never judge otherwise.
+func (a *API) userStanding(tx store.Tx, ws store.Workspace, user string) (*standing, bool, error) {
+	d, found, err := a.model.StandingDetail(tx, ws, user)
+	if err != nil || !found {
+		return nil, false, err
 	}
-	if err != nil {
-		return nil, err
-	}
-	access, err := c.api.model.MemberAccess(tx, ws, m)
-	if err != nil {
-		return nil, err
-	}
-	return &standing{ws: ws, member: m, access: access}, nil
+	return &standing{ws: ws, member: d.Member, explicit: d.Explicit, access: d.Access, raw: d.Raw, plan: d.Plan}, true, nil
 }
 
 // standingWith is standing plus a required permission.

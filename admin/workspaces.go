@@ -10,16 +10,51 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
-// workspaceView is a workspace in responses; Roles is the caller's.
+// workspaceView is a workspace in responses; Roles is the caller's. The
+// store's organization_id, project_id and scope show when set; Plan is
+// the slug of the plan in force (the organization's for an
+// organization's workspace) and PlanFeatures its features, both only when
+// config declares plans.
 type workspaceView struct {
 	store.Workspace
-	Roles []string `json:"roles,omitempty"`
+	// Plan shadows store.Workspace.Plan (the stored slug of a workspace
+	// outside any organization) with the plan in force.
+	Plan         string    `json:"plan,omitempty"`
+	PlanFeatures *[]string `json:"plan_features,omitempty"`
+	Roles        []string  `json:"roles,omitempty"`
+}
+
+// workspaceView returns ws's view with the caller's roles; plans caches
+// the plans of organizations already read (nil: no cache).
+func (a *API) workspaceView(tx store.Tx, ws store.Workspace, roles []string, plans map[string]*model.Plan) (workspaceView, error) {
+	v := workspaceView{Workspace: ws, Roles: roles}
+	plan, cached := plans[ws.OrganizationID]
+	if !cached || ws.OrganizationID == "" {
+		var err error
+		if plan, err = a.model.WorkspacePlan(tx, ws); err != nil {
+			return v, err
+		}
+		if plans != nil && ws.OrganizationID != "" {
+			plans[ws.OrganizationID] = plan
+		}
+	}
+	if plan != nil {
+		features := nonNil(plan.Features())
+		v.Plan, v.PlanFeatures = plan.Slug, &features
+	}
+	return v, nil
 }
 
 type createWorkspaceRequest struct {
 	Name        string `json:"name"`
 	Slug        string `json:"slug"`
 	Description string `json:"description"`
+	// Organization (id or slug) owns the workspace; Project (id or slug,
+	// of that organization) groups it; Scope is private (the default) or
+	// project. A local workspace is made only by the gateway.
+	Organization string `json:"organization"`
+	Project      string `json:"project"`
+	Scope        string `json:"scope"`
 }
 
 func (r *createWorkspaceRequest) validate() error {
@@ -31,28 +66,76 @@ func (r *createWorkspaceRequest) validate() error {
 			return invalid("slug", err.Error())
 		}
 	}
-	return checkText("description", r.Description, model.MaxDescriptionLen, false)
+	if err := checkText("description", r.Description, model.MaxDescriptionLen, false); err != nil {
+		return err
+	}
+	return r.validatePlace()
 }
 
-// POST /v1/workspaces
-func (a *API) createWorkspace(c *call) error {
-	if a.creation == CreationGlobalAdmins && !c.isGlobalAdmin() {
-		return forbidden(problem.CodeForbidden, "workspace creation is reserved to global admins")
+// validatePlace checks organization, project and scope together.
+func (r *createWorkspaceRequest) validatePlace() error {
+	switch store.Scope(r.Scope) {
+	case "", store.ScopePrivate, store.ScopeProject:
+	case store.ScopeLocal:
+		return invalid("scope", "scope local cannot be created through the API: the gateway makes each user's local workspace")
+	default:
+		return invalid("scope", "scope must be private or project")
 	}
+	switch {
+	case r.Project != "" && r.Organization == "":
+		return invalid("project", "a project belongs to an organization: send organization too")
+	case store.Scope(r.Scope) == store.ScopeProject && r.Project == "":
+		return invalid("scope", "scope project needs a project: send project (and its organization)")
+	}
+	return nil
+}
+
+// POST /v1/workspaces: workspace_creation decides for a workspace outside
+// any organization; in an organization, organization.workspaces, or for a
+// PROJECT workspace of a project, project-admin standing in it
+// (placeWorkspace).
+func (a *API) createWorkspace(c *call) error {
 	var req createWorkspaceRequest
 	if err := c.decode(&req); err != nil {
 		return err
 	}
+	if req.Organization == "" && a.creation == CreationGlobalAdmins && !c.isGlobalAdmin() {
+		return forbidden(problem.CodeForbidden, "workspace creation is reserved to global admins")
+	}
 	if err := req.validate(); err != nil {
 		return err
 	}
-	var ws store.Workspace
+	var view workspaceView
 	err := c.update(func(tx store.Tx) error {
-		var err error
-		ws, err = model.CreateWorkspace(tx, model.NewWorkspace{
+		nw := model.NewWorkspace{
 			Name: req.Name, Slug: req.Slug, Description: req.Description,
 			Owner: c.user(), OwnerEmail: c.principal.Email, OwnerRoles: []string{a.creator}, Actor: c.user(),
-		}, a.now().UTC())
+		}
+		org, err := c.placeWorkspace(tx, &req, &nw)
+		if err != nil {
+			return err
+		}
+		// Checked before the write: a refused PutWorkspace dooms the
+		// transaction, and the 409 would be lost.
+		if req.Slug != "" {
+			if taken, err := model.SlugTaken(tx, req.Slug, ""); err != nil || taken {
+				if err == nil {
+					err = conflict(codeSlugTaken, "slug "+quote(req.Slug)+" is taken: choose another")
+				}
+				return err
+			}
+		}
+		ws, err := model.CreateWorkspace(tx, nw, a.now().UTC())
+		if err != nil {
+			return err
+		}
+		if org != nil {
+			if err := c.audit(tx, org.org.ID, "workspace.create", "workspace:"+ws.ID, map[string]any{"after": map[string]any{
+				"name": ws.Name, "slug": ws.Slug, "project_id": ws.ProjectID, "scope": ws.EffectiveScope()}}); err != nil {
+				return err
+			}
+		}
+		view, err = a.workspaceView(tx, ws, []string{a.creator}, nil)
 		return err
 	})
 	if errors.Is(err, store.ErrSlugTaken) {
@@ -61,7 +144,7 @@ func (a *API) createWorkspace(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.created("/v1/workspaces/"+ws.ID, workspaceView{Workspace: ws, Roles: []string{a.creator}})
+	return c.created("/v1/workspaces/"+view.ID, view)
 }
 
 // GET /v1/workspaces: the caller's live workspaces; with ?deleted=true
@@ -87,6 +170,7 @@ func (a *API) listWorkspaces(c *call) error {
 	)
 	err = c.view(func(tx store.Tx) error {
 		items = items[:0] // a backend may run fn again: only the last run counts
+		plans := map[string]*model.Plan{}
 		ms, n, err := tx.UserMemberships(c.user(), pg.cursor, pg.limit)
 		if err != nil {
 			return err
@@ -101,6 +185,15 @@ func (a *API) listWorkspaces(c *call) error {
 			if ws.Deleted() != trash {
 				continue
 			}
+			if !trash {
+				// A deleted organization hides its workspaces (spec §11).
+				if gone, err := a.model.OrganizationDeleted(tx, ws); err != nil || gone {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
 			if trash {
 				access, err := a.model.MemberAccess(tx, ws, m)
 				if err != nil {
@@ -110,7 +203,11 @@ func (a *API) listWorkspaces(c *call) error {
 					continue
 				}
 			}
-			items = append(items, workspaceView{Workspace: ws, Roles: m.Roles})
+			v, err := a.workspaceView(tx, ws, m.Roles, plans)
+			if err != nil {
+				return err
+			}
+			items = append(items, v)
 		}
 		return nil
 	})
@@ -128,8 +225,8 @@ func (a *API) getWorkspace(c *call) error {
 		if err != nil {
 			return err
 		}
-		view = workspaceView{Workspace: st.ws, Roles: st.member.Roles}
-		return nil
+		view, err = a.workspaceView(tx, st.ws, st.access.Roles, nil)
+		return err
 	})
 	if err != nil {
 		return err
@@ -174,7 +271,7 @@ func (a *API) updateWorkspace(c *call) error {
 	}
 	var view workspaceView
 	err := c.update(func(tx store.Tx) error {
-		st, err := c.standingWith(tx, a.builtinIDs.settings)
+		st, err := c.workspaceManager(tx, a.builtinIDs.settings)
 		if err != nil {
 			return err
 		}
@@ -198,8 +295,10 @@ func (a *API) updateWorkspace(c *call) error {
 		if err := tx.PutWorkspace(ws); err != nil {
 			return err
 		}
-		view = workspaceView{Workspace: ws, Roles: st.member.Roles}
-		return c.audit(tx, ws.ID, "workspace.update", "workspace:"+ws.ID, map[string]any{
+		if view, err = a.workspaceView(tx, ws, st.access.Roles, nil); err != nil {
+			return err
+		}
+		return c.workspaceAudit(tx, st, "workspace.update", map[string]any{
 			"before": map[string]string{"name": before.Name, "slug": before.Slug, "description": before.Description},
 			"after":  map[string]string{"name": ws.Name, "slug": ws.Slug, "description": ws.Description},
 		})
@@ -215,7 +314,7 @@ func (a *API) updateWorkspace(c *call) error {
 // admin restores it or it is purged (POST /v1/workspaces/{ws}/purge).
 func (a *API) deleteWorkspace(c *call) error {
 	err := c.update(func(tx store.Tx) error {
-		st, err := c.standingWith(tx, a.builtinIDs.admin)
+		st, err := c.workspaceManager(tx, a.builtinIDs.admin)
 		if err != nil {
 			return err
 		}
@@ -225,7 +324,7 @@ func (a *API) deleteWorkspace(c *call) error {
 		if err := tx.PutWorkspace(ws); err != nil {
 			return err
 		}
-		return c.audit(tx, ws.ID, "workspace.delete", "workspace:"+ws.ID, map[string]any{"slug": ws.Slug})
+		return c.workspaceAudit(tx, st, "workspace.delete", map[string]any{"slug": ws.Slug})
 	})
 	if err != nil {
 		return err
@@ -256,7 +355,15 @@ func (a *API) restoreWorkspace(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.respond(http.StatusOK, workspaceView{Workspace: ws})
+	var view workspaceView
+	err = c.view(func(tx store.Tx) (err error) {
+		view, err = a.workspaceView(tx, ws, nil, nil)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.respond(http.StatusOK, view)
 }
 
 // GET /v1/admin/workspaces: every workspace, deleted ones included.

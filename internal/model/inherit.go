@@ -46,6 +46,12 @@ func (m *Model) WorkspaceAccess(tx store.Tx, ws store.Workspace, userID string) 
 	if err != nil {
 		return nil, false, err
 	}
+	return m.workspaceAccessOf(tx, ws, userID, mem, explicit)
+}
+
+// workspaceAccessOf is WorkspaceAccess with the explicit membership
+// already read (explicit false: there is none).
+func (m *Model) workspaceAccessOf(tx store.Tx, ws store.Workspace, userID string, mem store.Membership, explicit bool) (access *Access, found bool, err error) {
 	projectRoles, err := m.userProjectRoles(tx, ws, userID)
 	if err != nil {
 		return nil, false, err
@@ -120,15 +126,11 @@ func readMember(tx store.Tx, workspaceID, userID string) (store.Membership, bool
 // project inheritance) with the workspace's plan applied (Ceiling). The
 // gateway caches it, and the management API, explain and the CLI judge
 // by it, so they can never disagree. found is false when the user is a
-// member by no source.
+// member by no source. StandingDetail is the same with its parts.
 func (m *Model) Standing(tx store.Tx, ws store.Workspace, userID string) (access *Access, found bool, err error) {
-	access, found, err = m.WorkspaceAccess(tx, ws, userID)
+	d, found, err := m.StandingDetail(tx, ws, userID)
 	if err != nil || !found {
 		return nil, found, err
 	}
-	plan, err := m.WorkspacePlan(tx, ws)
-	if err != nil {
-		return nil, false, err
-	}
-	return m.Ceiling(access, plan), true, nil
+	return d.Access, true, nil
 }

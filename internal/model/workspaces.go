@@ -24,6 +24,14 @@ type NewWorkspace struct {
 	OwnerRoles []string
 	// Actor is recorded in the audit log: a user id, or ActorCLI.
 	Actor string
+	// OrganizationID, ProjectID and Scope place the workspace (spec §11);
+	// all "" for a private workspace outside any organization. The store
+	// checks them (store.CheckWorkspaceScope, the organization and the
+	// project exist); who may place a workspace where is the caller's
+	// business.
+	OrganizationID string
+	ProjectID      string
+	Scope          store.Scope
 }
 
 // slugAttempts bounds the search for a free derived slug.
@@ -43,11 +51,14 @@ func CreateWorkspace(tx store.Tx, nw NewWorkspace, now time.Time) (store.Workspa
 		return store.Workspace{}, err
 	}
 	ws := store.Workspace{
-		ID:          ident.NewWorkspaceID(),
-		Name:        nw.Name,
-		Description: nw.Description,
-		CreatedAt:   now,
-		UpdatedAt:   now,
+		ID:             ident.NewWorkspaceID(),
+		Name:           nw.Name,
+		Description:    nw.Description,
+		CreatedAt:      now,
+		UpdatedAt:      now,
+		OrganizationID: nw.OrganizationID,
+		ProjectID:      nw.ProjectID,
+		Scope:          nw.Scope,
 	}
 	if err := putWithSlug(tx, &ws, nw.Slug); err != nil {
 		return store.Workspace{}, err
@@ -65,8 +76,11 @@ func CreateWorkspace(tx store.Tx, nw NewWorkspace, now time.Time) (store.Workspa
 	if err := tx.PutMember(m); err != nil {
 		return store.Workspace{}, err
 	}
-	summary, _ := json.Marshal(map[string]any{"after": map[string]any{
-		"name": ws.Name, "slug": ws.Slug, "owner": nw.Owner, "owner_roles": nw.OwnerRoles}})
+	after := map[string]any{"name": ws.Name, "slug": ws.Slug, "owner": nw.Owner, "owner_roles": nw.OwnerRoles}
+	if ws.OrganizationID != "" {
+		after["organization_id"], after["project_id"], after["scope"] = ws.OrganizationID, ws.ProjectID, ws.EffectiveScope()
+	}
+	summary, _ := json.Marshal(map[string]any{"after": after})
 	_, err := tx.AppendAudit(store.AuditEvent{WorkspaceID: ws.ID, Actor: nw.Actor, Action: "workspace.create",
 		Target: "workspace:" + ws.ID, Time: now, Summary: summary})
 	return ws, err
