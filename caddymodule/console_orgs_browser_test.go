@@ -36,7 +36,10 @@ const orgConfig = `		creator_role owner
 `
 
 // startOrgConsole is startConsoleWith on a configuration with
-// organizations and plans.
+// organizations and plans; carol and dave are operators of globex (bob
+// owns it),
+// so alice shares a workspace with them (the API adds to an organization
+// only a user the caller shares a workspace with).
 func startOrgConsole(t *testing.T) *server {
 	t.Helper()
 	s := newServer(t)
@@ -45,6 +48,12 @@ func startOrgConsole(t *testing.T) *server {
 	seed(t, s.storePath(), func(tx store.Tx) error {
 		for _, id := range []string{"alice", "bob", "carol", "dave"} {
 			if err := tx.PutUser(store.User{ID: id, Email: id + "@example.com", FirstSeen: now, LastSeen: now}); err != nil {
+				return err
+			}
+			if _, err := tx.Member(globexID, id); err == nil {
+				continue // bob owns globex
+			}
+			if err := tx.PutMember(store.Membership{WorkspaceID: globexID, UserID: id, Roles: []string{"operator"}, JoinedAt: now, UpdatedAt: now}); err != nil {
 				return err
 			}
 		}
@@ -161,7 +170,7 @@ func TestConsoleBrowserOrganizationAndPlan(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#overrides-error")))
 	want = s.apiDetail(t, "alice", "PUT", "/v1/workspaces/initech-ops/members/alice",
 		map[string]any{"roles": []string{"owner"}, "grants": []string{"message.read"}}, 403)
-	if got := text(t, ctx, "#overrides-error"); got != want || !strings.Contains(want, "Pro") {
+	if got := text(t, ctx, "#overrides-error"); got != want || !strings.Contains(want, "member_overrides") {
 		t.Fatalf("forged override: page %q, the API's detail %q", got, want)
 	}
 	var m apiMember
@@ -233,7 +242,9 @@ func TestConsoleBrowserProjects(t *testing.T) {
 	dir := screenshotDir(t)
 	var org apiOrg
 	s.apiJSON(t, "POST", "/v1/orgs", "alice", map[string]any{"name": "Hooli", "slug": "hooli"}, &org)
-	s.apiJSON(t, "PUT", "/v1/orgs/hooli/members/carol", "alice", map[string]any{"roles": []string{"member"}}, nil)
+	for _, u := range []string{"bob", "carol"} { // project members are organization members
+		s.apiJSON(t, "PUT", "/v1/orgs/hooli/members/"+u, "alice", map[string]any{"roles": []string{"member"}}, nil)
+	}
 	ctx := newBrowser(t)
 	base := s.url("/console")
 
