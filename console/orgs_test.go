@@ -1,0 +1,177 @@
+package console_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/model"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// Handler tests of the organization screens over the real API: what the
+// page offers, that refusals show the API's detail where they belong and
+// change nothing, and paging.
+
+func newOrgConsoleHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarnessConfig(t, model.Config{Permissions: harnessPermissions, Roles: harnessRoles, GlobalAdmins: []string{"root"},
+		OrgRoles: []model.OrgRole{
+			{Slug: "owner", Name: "Owner", Permissions: []string{model.PermOrgAdmin}},
+			{Slug: "billing", Name: "Billing", Permissions: []string{model.PermOrgBilling}},
+			{Slug: "member", Name: "Member"},
+		},
+		ProjectRoles: []model.ProjectRole{{Slug: "admin", Name: "Project admin", WorkspaceRoles: []string{"owner"}}},
+		Plans: []model.PlanConfig{
+			{Slug: "free", Name: "Free", Permissions: []string{"message.*"}},
+			{Slug: "pro", Name: "Pro", Permissions: []string{"*"}, Features: model.Features()},
+		},
+		DefaultPlan: "free",
+	})
+}
+
+// seedOrg has alice create organization initech through the API, with
+// members (user id → org roles) who share workspace acme with her.
+func (h *harness) seedOrg(members map[string][]string) {
+	h.t.Helper()
+	var ms []store.Membership
+	for u := range members {
+		ms = append(ms, store.Membership{UserID: u, Roles: []string{"operator"}})
+	}
+	h.seedAcme(ms...)
+	if w := h.apiCall("POST", "/v1/orgs", "alice", `{"name":"Initech","slug":"initech"}`); w.Code != http.StatusCreated {
+		h.t.Fatalf("create org: %d %s", w.Code, w.Body)
+	}
+	for u, roles := range members {
+		b, _ := json.Marshal(map[string]any{"roles": roles})
+		if w := h.apiCall("PUT", "/v1/orgs/initech/members/"+u, "alice", string(b)); w.Code/100 != 2 {
+			h.t.Fatalf("add %s: %d %s", u, w.Code, w.Body)
+		}
+	}
+}
+
+func (h *harness) orgPlan() string {
+	h.t.Helper()
+	w := h.apiCall("GET", "/v1/orgs/initech", "alice", "")
+	var o struct {
+		Plan struct {
+			Slug string `json:"slug"`
+		} `json:"plan"`
+	}
+	must(h.t, json.Unmarshal(w.Body.Bytes(), &o))
+	return o.Plan.Slug
+}
+
+// TestOrgPlanForm: the plan form is offered to a holder of
+// organization.billing and to a global admin, not to a plain member; a
+// plain member's forged plan change shows the API's refusal by the plan
+// form and changes nothing; a billing holder's change is made.
+func TestOrgPlanForm(t *testing.T) {
+	h := newOrgConsoleHarness(t)
+	h.seedOrg(map[string][]string{"bob": {"member"}, "carol": {"billing"}})
+
+	bob := h.login("bob")
+	w := h.get("/o/initech", bob)
+	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `id="plan-form"`) {
+		t.Fatalf("a plain member's organization page: %d, plan form offered: %v", w.Code, strings.Contains(w.Body.String(), `id="plan-form"`))
+	}
+	if !strings.Contains(w.Body.String(), `<strong id="plan-name">Free</strong>`) {
+		t.Fatalf("the plan is not shown:\n%s", w.Body)
+	}
+	w = h.post("/o/initech/plan", bob, "csrf", csrfOf(t, h, bob), "plan", "pro")
+	api := h.apiCall("PUT", "/v1/orgs/initech/plan", "bob", `{"plan":"pro"}`)
+	if api.Code != http.StatusForbidden || w.Code != http.StatusForbidden {
+		t.Fatalf("a member's plan change: console %d, API %d", w.Code, api.Code)
+	}
+	var p struct {
+		Detail string `json:"detail"`
+	}
+	must(t, json.Unmarshal(api.Body.Bytes(), &p))
+	if !strings.Contains(w.Body.String(), `<p class="field-error" id="plan-error">`+htmlEscape(p.Detail)+`</p>`) {
+		t.Fatalf("the API's detail %q is not shown by the plan form:\n%s", p.Detail, w.Body)
+	}
+	if got := h.orgPlan(); got != "free" {
+		t.Fatalf("a refused plan change changed the plan to %q", got)
+	}
+
+	for _, who := range []string{"carol", "root"} {
+		ck := h.login(who)
+		if w := h.get("/o/initech", ck); !strings.Contains(w.Body.String(), `id="plan-form"`) {
+			t.Fatalf("%s is not offered the plan form", who)
+		}
+	}
+	carol := h.login("carol")
+	w = h.post("/o/initech/plan", carol, "csrf", csrfOf(t, h, carol), "plan", "pro")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("billing's plan change: %d %s", w.Code, w.Body)
+	}
+	if got := h.orgPlan(); got != "pro" {
+		t.Fatalf("after billing's change the plan is %q", got)
+	}
+	// An unknown plan: the API's 400 by the plan field.
+	w = h.post("/o/initech/plan", carol, "csrf", csrfOf(t, h, carol), "plan", "gold")
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `id="plan-error"`) || !strings.Contains(w.Body.String(), "gold") {
+		t.Fatalf("unknown plan: %d\n%s", w.Code, w.Body)
+	}
+}
+
+// TestOrgMembersPaged: 30 members show 25 on the first page with a next
+// link, the rest on the second; a refused role change shows the API's
+// detail by the member's row.
+func TestOrgMembersPaged(t *testing.T) {
+	h := newOrgConsoleHarness(t)
+	h.seedOrg(map[string][]string{"bob": {"member"}})
+	now := time.Now().UTC()
+	h.seed(func(tx store.Tx) error {
+		org, err := tx.OrganizationBySlug("initech")
+		if err != nil {
+			return err
+		}
+		for i := range 28 {
+			id := "u" + string(rune('a'+i/10)) + string(rune('0'+i%10))
+			if err := tx.PutOrgMember(store.OrgMember{OrganizationID: org.ID, UserID: id, Roles: []string{"member"}, JoinedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	alice := h.login("alice")
+	w := h.get("/o/initech/members", alice)
+	body := w.Body.String()
+	if w.Code != http.StatusOK || strings.Count(body, "<tr data-user=") != 25 || !strings.Contains(body, `id="next-page"`) {
+		t.Fatalf("first page: %d, %d rows, next link %v", w.Code, strings.Count(body, "<tr data-user="), strings.Contains(body, `id="next-page"`))
+	}
+	i := strings.Index(body, `id="next-page" href="`) + len(`id="next-page" href="`)
+	next := strings.ReplaceAll(body[i:i+strings.IndexByte(body[i:], '"')], "&amp;", "&")
+	w = h.get(next, alice)
+	if n := strings.Count(w.Body.String(), "<tr data-user="); w.Code != http.StatusOK || n != 5 {
+		t.Fatalf("second page %s: %d, %d rows", next, w.Code, n)
+	}
+
+	// bob (a plain member) may not give himself owner: the row shows why.
+	bob := h.login("bob")
+	w = h.post("/o/initech/members", bob, "csrf", csrfOf(t, h, bob), "user", "bob", "role", "owner")
+	api := h.apiCall("PUT", "/v1/orgs/initech/members/bob", "bob", `{"roles":["owner"]}`)
+	var p struct {
+		Detail string `json:"detail"`
+	}
+	must(t, json.Unmarshal(api.Body.Bytes(), &p))
+	if w.Code != api.Code || api.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `<p class="field-error row-error">`+htmlEscape(p.Detail)+`</p>`) {
+		t.Fatalf("escalation: console %d, API %d %q:\n%s", w.Code, api.Code, p.Detail, w.Body)
+	}
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrfOf is the session's CSRF token, read from the home page's form.
+func csrfOf(t *testing.T, h *harness, ck *http.Cookie) string {
+	t.Helper()
+	m := csrfInput.FindStringSubmatch(h.get("/", ck).Body.String())
+	if m == nil {
+		t.Fatal("no csrf field on the home page")
+	}
+	return m[1]
+}
