@@ -118,14 +118,24 @@ func harnessConfig() model.Config {
 // with project roles).
 func newHarnessModel(t testing.TB, cfg model.Config, opts ...func(*admin.Options)) *harness {
 	t.Helper()
+	return newHarnessOn(t, cfg, func(dir string) store.Store {
+		raw, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{})
+		must(t, err)
+		return raw
+	}, opts...)
+}
+
+// newHarnessOn is newHarnessModel on the store open makes (given the
+// harness's temp dir), e.g. a PostgreSQL one; the harness closes it.
+func newHarnessOn(t testing.TB, cfg model.Config, open func(dir string) store.Store, opts ...func(*admin.Options)) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	must(t, signing.Generate(dir, false))
 	key, err := signing.LoadSigningKey(filepath.Join(dir, signing.SigningKeyFile))
 	must(t, err)
 	jwks, err := os.ReadFile(filepath.Join(dir, signing.JWKSFile))
 	must(t, err)
-	raw, err := boltstore.Open(filepath.Join(dir, "gatehouse.db"), boltstore.Options{})
-	must(t, err)
+	raw := open(dir)
 	t.Cleanup(func() { raw.Close() })
 	// The API and the engine share one store wired to its caches, as in
 	// the module; the tests' own writes go through it too.

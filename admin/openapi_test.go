@@ -76,6 +76,11 @@ func TestOpenAPIListsExactlyTheServedRoutes(t *testing.T) {
 // requestTypes maps each operation that takes a body to the Go type its
 // handler decodes.
 var requestTypes = map[string]any{
+	"createOrg":    createOrgRequest{},
+	"updateOrg":    updateOrgRequest{},
+	"putOrgPlan":   putPlanRequest{},
+	"putOrgMember": putOrgMemberRequest{},
+
 	"createWorkspace": createWorkspaceRequest{},
 	"updateWorkspace": updateWorkspaceRequest{},
 	"check":           checkRequest{},
@@ -87,10 +92,6 @@ var requestTypes = map[string]any{
 	"acceptInvite":    acceptInviteRequest{},
 	"purgeWorkspace":  purgeRequest{},
 	"explain":         explainRequest{},
-	"createOrg":       createOrgRequest{},
-	"updateOrg":       updateOrgRequest{},
-	"putOrgPlan":      putPlanRequest{},
-	"putOrgMember":    putOrgMemberRequest{},
 }
 
 // Each documented request body has the fields the handler accepts, no

@@ -14,11 +14,11 @@ import (
 
 // Fixtures of the organization tests.
 
-// orgConfig is harnessConfig with organization roles (an owner, a
+// orgAPIConfig is harnessConfig with organization roles (an owner, a
 // manager of members and settings, a billing role, a plain member),
 // project roles and two plans: free (contact, message and the never-gated
 // workspace.*) and pro (everything, every feature), free the default.
-func orgConfig() model.Config {
+func orgAPIConfig() model.Config {
 	cfg := harnessConfig()
 	cfg.OrgRoles = []model.OrgRole{
 		{Slug: "owner", Name: "Owner", Permissions: []string{model.PermOrgAdmin}},
@@ -47,7 +47,7 @@ var allOrgPermissions = []string{
 
 func newOrgHarness(t *testing.T) *harness {
 	t.Helper()
-	return newHarnessModel(t, orgConfig())
+	return newHarnessModel(t, orgAPIConfig())
 }
 
 // orgJSON is an organization as the API answers it.
@@ -76,8 +76,8 @@ type orgMemberJSON struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// newOrg creates an organization as owner through the API.
-func (h *harness) newOrg(owner, name string) orgJSON {
+// postOrg creates an organization as owner through the API.
+func (h *harness) postOrg(owner, name string) orgJSON {
 	h.t.Helper()
 	var o orgJSON
 	h.do("POST", "/v1/orgs", h.token(owner), map[string]any{"name": name}).want(http.StatusCreated).decode(&o)

@@ -168,7 +168,7 @@ func (a *API) putOrgMember(c *call) error {
 		}
 		var email string
 		if created {
-			if email, err = a.visibleUser(c, tx, user); err != nil {
+			if email, err = orgVisibleUser(c, tx, user); err != nil {
 				return err
 			}
 		} else if email, err = userEmail(tx, user); err != nil {
@@ -305,4 +305,30 @@ func (a *API) orgAdminRemains(tx store.Tx, org store.Organization) error {
 		}
 		cursor = next
 	}
+}
+
+// orgVisibleUser returns the email of a user the caller may add to an
+// organization, or the 404 user_not_found of an unknown id: as for a
+// workspace (README "Adding members"), only a user who shares a live
+// workspace with the caller, or any known user for a global admin. An
+// existing member's roles are replaced without it.
+func orgVisibleUser(c *call, tx store.Tx, id string) (string, error) {
+	u, err := tx.User(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", userNotFound()
+	}
+	if err != nil {
+		return "", err
+	}
+	if c.isGlobalAdmin() {
+		return u.Email, nil
+	}
+	shared, err := sharesWorkspace(tx, c.user(), id)
+	if err != nil || !shared {
+		if err == nil {
+			err = userNotFound()
+		}
+		return "", err
+	}
+	return u.Email, nil
 }

@@ -125,7 +125,10 @@ func (a *API) listOrgs(c *call) error {
 	)
 	err = c.view(func(tx store.Tx) error {
 		items = items[:0] // a backend may run fn again: only the last run counts
-		var orgs []store.Organization
+		var (
+			orgs []store.Organization
+			err  error
+		)
 		if c.isGlobalAdmin() {
 			orgs, next, err = tx.Organizations(pg.cursor, pg.limit)
 		} else {

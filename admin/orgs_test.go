@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 )
 
 // TestOrgCreate: POST /v1/orgs makes the caller a member with the first
@@ -68,7 +69,7 @@ func TestOrgCreate(t *testing.T) {
 // TestOrgCreateReservedToGlobalAdmins: with workspace_creation
 // global_admins only they create organizations.
 func TestOrgCreateReservedToGlobalAdmins(t *testing.T) {
-	h := newHarnessModel(t, orgConfig(), func(o *admin.Options) { o.WorkspaceCreation = admin.CreationGlobalAdmins })
+	h := newHarnessModel(t, orgAPIConfig(), func(o *admin.Options) { o.WorkspaceCreation = admin.CreationGlobalAdmins })
 	h.do("POST", "/v1/orgs", h.token("alice"), map[string]any{"name": "Acme"}).problem(http.StatusForbidden, "forbidden")
 	var o orgJSON
 	h.do("POST", "/v1/orgs", h.token("root"), map[string]any{"name": "Acme"}).want(http.StatusCreated).decode(&o)
@@ -81,9 +82,9 @@ func TestOrgCreateReservedToGlobalAdmins(t *testing.T) {
 // admin), paginated.
 func TestOrgReadAndList(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
-	beta := h.newOrg("bob", "Beta")
-	h.newOrg("alice", "Gamma")
+	acme := h.postOrg("alice", "Acme")
+	beta := h.postOrg("bob", "Beta")
+	h.postOrg("alice", "Gamma")
 	for _, ref := range []string{acme.ID, acme.Slug} {
 		var got orgJSON
 		h.do("GET", "/v1/orgs/"+ref, h.token("alice"), nil).want(http.StatusOK).decode(&got)
@@ -140,8 +141,8 @@ func TestOrgReadAndList(t *testing.T) {
 // after, and refuses bad input without changing anything.
 func TestOrgUpdate(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
-	h.newOrg("bob", "Beta")
+	acme := h.postOrg("alice", "Acme")
+	h.postOrg("bob", "Beta")
 	h.putOrgMemberDirect(acme.ID, "carol", "member")
 	h.putOrgMemberDirect(acme.ID, "dave", "manager")
 	h.known("carol", "dave")
@@ -187,8 +188,11 @@ func TestOrgUpdate(t *testing.T) {
 // from the API and the gateway's engine; only a global admin restores, and
 // then they answer again.
 func TestOrgDeleteHidesItsWorkspacesAndRestoreBringsThemBack(t *testing.T) {
-	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	orgDeleteRestoreFlow(t, newOrgHarness(t))
+}
+
+func orgDeleteRestoreFlow(t *testing.T, h *harness) {
+	acme := h.postOrg("alice", "Acme")
 	h.putOrgMemberDirect(acme.ID, "dave", "manager")
 	h.knownTo("alice", "bob", "dave")
 	ws := h.newWorkspace("alice", "Support")
@@ -252,7 +256,7 @@ func TestOrgDeleteHidesItsWorkspacesAndRestoreBringsThemBack(t *testing.T) {
 // body, an unknown field, with a 400 naming it.
 func TestOrgEndpointsRefuseUnknownFieldsAndQueries(t *testing.T) {
 	h := newOrgHarness(t)
-	acme := h.newOrg("alice", "Acme")
+	acme := h.postOrg("alice", "Acme")
 	base := "/v1/orgs/" + acme.ID
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/v1/orgs"}, {"POST", "/v1/orgs"}, {"GET", base}, {"PATCH", base}, {"DELETE", base},
@@ -268,5 +272,38 @@ func TestOrgEndpointsRefuseUnknownFieldsAndQueries(t *testing.T) {
 		h.orgRefused(acme.ID, func() *resp {
 			return h.do(c.method, c.path, h.token("alice"), map[string]any{"name": "N", "plan": "pro", "roles": []string{"owner"}, "extra": true})
 		}).invalid("extra")
+	}
+}
+
+// TestOrgAdminReadsNoWorkspaceData (decision 1): holding
+// organization.admin gives nothing inside the organization's workspaces:
+// the owner of the organization who is no member of a workspace gets its
+// 404 from the API and no access from the gateway.
+func TestOrgAdminReadsNoWorkspaceData(t *testing.T) {
+	h := newOrgHarness(t)
+	acme := h.postOrg("alice", "Acme")
+	ws := h.newWorkspace("bob", "Ledger")
+	h.intoOrg(ws.ID, acme.ID)
+	for _, path := range []string{"", "/members", "/audit", "/api-keys", "/roles", "/me"} {
+		h.do("GET", "/v1/workspaces/"+ws.Slug+path, h.token("alice"), nil).problem(http.StatusNotFound, "workspace_not_found")
+	}
+	if a := h.access("alice", ws.ID); a.Member {
+		t.Errorf("the organization's owner reaches a workspace she is no member of: %+v", a)
+	}
+	h.do("GET", "/v1/workspaces/"+ws.Slug, h.token("bob"), nil).want(http.StatusOK)
+}
+
+// TestOrgCreateNeedsAnAdminRole: without an org_role holding
+// organization.admin an organization could never keep an admin, so none
+// is created (501 not_implemented, nothing written).
+func TestOrgCreateNeedsAnAdminRole(t *testing.T) {
+	cfg := orgAPIConfig()
+	cfg.OrgRoles = []model.OrgRole{{Slug: "member", Name: "Member"}, {Slug: "billing", Name: "Billing", Permissions: []string{model.PermOrgBilling}}}
+	h := newHarnessModel(t, cfg)
+	h.do("POST", "/v1/orgs", h.token("alice"), map[string]any{"name": "Acme"}).problem(http.StatusNotImplemented, "not_implemented")
+	var all page[orgJSON]
+	h.do("GET", "/v1/admin/orgs", h.token("root"), nil).want(http.StatusOK).decode(&all)
+	if len(all.Items) != 0 {
+		t.Errorf("organizations %+v", all.Items)
 	}
 }

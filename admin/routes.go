@@ -83,9 +83,9 @@ func (a *API) endpointList() []endpoint {
 		{method: "PUT", path: "/v1/orgs/{org}/members/{user}", handle: a.putOrgMember},
 		{method: "DELETE", path: "/v1/orgs/{org}/members/{user}", handle: a.deleteOrgMember},
 		{method: "GET", path: "/v1/orgs/{org}/audit", query: auditQuery, handle: a.listOrgAudit},
+		{method: "GET", path: "/v1/admin/orgs", query: pageQuery, handle: a.listAllOrgs},
 
 		{method: "GET", path: "/v1/admin/workspaces", query: pageQuery, handle: a.listAllWorkspaces},
-		{method: "GET", path: "/v1/admin/orgs", query: pageQuery, handle: a.listAllOrgs},
 		{method: "GET", path: "/v1/admin/backup", handle: a.getBackup},
 
 		// Projects, project members and an organization's workspaces
