@@ -288,8 +288,11 @@ func (a *API) acceptInvite(c *call) error {
 	if !strings.HasPrefix(req.Token, InviteTokenPrefix) || len(req.Token) > 128 {
 		return invalid("token", "token is not an invite token")
 	}
-	var view memberView
-	var ws store.Workspace
+	var (
+		view   memberView
+		ws     store.Workspace
+		wsView workspaceView
+	)
 	err := c.update(func(tx store.Tx) error {
 		inv, err := tx.InviteByTokenHash(hashToken(req.Token))
 		if errors.Is(err, store.ErrNotFound) {
@@ -331,12 +334,15 @@ func (a *API) acceptInvite(c *call) error {
 			return err
 		}
 		view = newMemberView(m, c.principal.Email)
+		if wsView, err = a.workspaceView(tx, ws, m.Roles, nil); err != nil {
+			return err
+		}
 		return c.audit(tx, ws.ID, "invite.accept", "invite:"+inv.ID, map[string]any{"user": c.user(), "roles": m.Roles, "restrictions": m.Restrictions})
 	})
 	if err != nil {
 		return err
 	}
-	return c.respond(http.StatusOK, map[string]any{"workspace": ws, "member": view})
+	return c.respond(http.StatusOK, map[string]any{"workspace": wsView, "member": view})
 }
 
 // acceptable checks an invite's state and that the caller owns its email.

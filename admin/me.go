@@ -146,7 +146,7 @@ func (a *API) systemRoleViews() []roleView {
 }
 
 type workspaceMeResponse struct {
-	Workspace    store.Workspace     `json:"workspace"`
+	Workspace    workspaceView       `json:"workspace"`
 	Roles        []string            `json:"roles"`
 	Grants       []string            `json:"grants"`
 	Denies       []string            `json:"denies"`
@@ -162,7 +162,11 @@ func (a *API) getWorkspaceMe(c *call) error {
 		if err != nil {
 			return err
 		}
-		resp = workspaceMeResponse{Workspace: st.ws, Roles: nonNil(st.access.Roles), Grants: nonNil(st.member.Grants),
+		wsView, err := a.workspaceView(tx, st.ws, nil, nil)
+		if err != nil {
+			return err
+		}
+		resp = workspaceMeResponse{Workspace: wsView, Roles: nonNil(st.access.Roles), Grants: nonNil(st.member.Grants),
 			Denies: nonNil(st.member.Denies), Restrictions: nonNilMap(st.member.Restrictions),
 			Permissions: a.permissionNames(st.access.Permissions)}
 		return nil

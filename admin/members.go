@@ -259,7 +259,7 @@ func (a *API) putMember(c *call) error {
 		if err := a.memberFeatures(tx, st, user, &req); err != nil {
 			return err
 		}
-		email, err := a.visibleUser(c, tx, user)
+		email, err := a.visibleUser(c, tx, st.ws, user)
 		if err != nil {
 			return err
 		}
@@ -314,13 +314,14 @@ func (a *API) putMember(c *call) error {
 	return c.respond(http.StatusOK, view)
 }
 
-// visibleUser returns the email of a user the caller may add directly, or
-// 404 user_not_found. A caller may only learn that a user exists (and read
-// their email) when they already share a live workspace with that user or
-// are a global admin; anyone else is added through an invite. The answer
-// for a user the caller may not see is byte for byte the answer for an
-// unknown id, so it tells nothing about who exists.
-func (a *API) visibleUser(c *call, tx store.Tx, id string) (string, error) {
+// visibleUser returns the email of a user the caller may add directly to
+// ws, or 404 user_not_found. A caller may only learn that a user exists
+// (and read their email) when they already share a live workspace with
+// that user, both are members of ws's organization, or they are a global
+// admin; anyone else is added through an invite. The answer for a user
+// the caller may not see is byte for byte the answer for an unknown id,
+// so it tells nothing about who exists.
+func (a *API) visibleUser(c *call, tx store.Tx, ws store.Workspace, id string) (string, error) {
 	u, err := tx.User(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", userNotFound()
@@ -330,6 +331,9 @@ func (a *API) visibleUser(c *call, tx store.Tx, id string) (string, error) {
 	}
 	if c.isGlobalAdmin() {
 		return u.Email, nil
+	}
+	if both, err := bothOrgMembers(tx, ws.OrganizationID, c.user(), id); err != nil || both {
+		return u.Email, err
 	}
 	shared, err := sharesWorkspace(tx, c.user(), id)
 	if err != nil {
@@ -345,6 +349,26 @@ func (a *API) visibleUser(c *call, tx store.Tx, id string) (string, error) {
 // caller may not see.
 func userNotFound() error {
 	return notFound(codeUserNotFound, "no user you share a workspace with has this id: invite them by email instead")
+}
+
+// bothOrgMembers reports whether users a and b are both members of
+// organization orgID ("": no organization, false). The organization is
+// live: ws's standing was checked, and a deleted organization hides its
+// workspaces.
+func bothOrgMembers(tx store.Tx, orgID, a, b string) (bool, error) {
+	if orgID == "" {
+		return false, nil
+	}
+	for _, u := range []string{a, b} {
+		_, err := tx.OrgMember(orgID, u)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // sharesWorkspace reports whether users a and b are both members of some

@@ -92,6 +92,10 @@ var requestTypes = map[string]any{
 	"acceptInvite":    acceptInviteRequest{},
 	"purgeWorkspace":  purgeRequest{},
 	"explain":         explainRequest{},
+
+	"createProject":    createProjectRequest{},
+	"updateProject":    updateProjectRequest{},
+	"putProjectMember": putProjectMemberRequest{},
 }
 
 // Each documented request body has the fields the handler accepts, no

@@ -376,12 +376,25 @@ func (a *API) listAllWorkspaces(c *call) error {
 		return err
 	}
 	var (
-		items []store.Workspace
+		items []workspaceView
 		next  string
 	)
 	err = c.view(func(tx store.Tx) error {
-		items, next, err = tx.Workspaces(pg.cursor, pg.limit)
-		return err
+		items = items[:0] // a backend may run fn again: only the last run counts
+		wss, n, err := tx.Workspaces(pg.cursor, pg.limit)
+		if err != nil {
+			return err
+		}
+		next = n
+		plans := map[string]*model.Plan{}
+		for _, ws := range wss {
+			v, err := a.workspaceView(tx, ws, nil, plans)
+			if err != nil {
+				return err
+			}
+			items = append(items, v)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
