@@ -112,6 +112,7 @@ func New(o Options) (*Console, error) {
 		c.routeOrgMembers,
 		c.routeProjects,
 		c.routeOrgWorkspaces,
+		c.routeOrgRestore,
 	} {
 		register(m)
 	}

@@ -175,3 +175,43 @@ func csrfOf(t *testing.T, h *harness, ck *http.Cookie) string {
 	}
 	return m[1]
 }
+
+// TestOrgDeleteAndRestore: the danger zone needs the slug typed (else
+// nothing is sent); a delete hides the organization from the API; a
+// global admin finds it under deleted organizations and restores it.
+func TestOrgDeleteAndRestore(t *testing.T) {
+	h := newOrgConsoleHarness(t)
+	h.seedOrg(nil)
+	alice := h.login("alice")
+	w := h.post("/o/initech/delete", alice, "csrf", csrfOf(t, h, alice), "confirm", "nope")
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `id="confirm-error"`) {
+		t.Fatalf("unconfirmed delete: %d\n%s", w.Code, w.Body)
+	}
+	if api := h.apiCall("GET", "/v1/orgs/initech", "alice", ""); api.Code != http.StatusOK {
+		t.Fatalf("an unconfirmed delete deleted: %d", api.Code)
+	}
+	w = h.post("/o/initech/delete", alice, "csrf", csrfOf(t, h, alice), "confirm", "initech")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/orgs?deleted=initech" {
+		t.Fatalf("delete: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if api := h.apiCall("GET", "/v1/orgs/initech", "alice", ""); api.Code != http.StatusNotFound {
+		t.Fatalf("API after delete: %d", api.Code)
+	}
+	// alice is no global admin: the API refuses her the deleted list.
+	if w := h.get("/admin/orgs", alice); w.Code != http.StatusForbidden {
+		t.Fatalf("deleted organizations for alice: %d", w.Code)
+	}
+	root := h.login("root")
+	w = h.get("/admin/orgs", root)
+	id := regexp.MustCompile(`<tr data-slug="initech" data-id="([^"]+)">`).FindStringSubmatch(w.Body.String())
+	if w.Code != http.StatusOK || id == nil {
+		t.Fatalf("deleted organizations for root: %d\n%s", w.Code, w.Body)
+	}
+	w = h.post("/admin/orgs/restore", root, "csrf", csrfOf(t, h, root), "id", id[1])
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/orgs?restored=initech" {
+		t.Fatalf("restore: %d %s %s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	if api := h.apiCall("GET", "/v1/orgs/initech", "alice", ""); api.Code != http.StatusOK {
+		t.Fatalf("API after restore: %d", api.Code)
+	}
+}
