@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/model"
@@ -160,21 +161,18 @@ func (a *API) listOrgWorkspaces(c *call) error {
 			return err
 		}
 		next = n
+		mine, err := a.myOrgRoles(tx, c.user())
+		if err != nil {
+			return err
+		}
 		plans := map[string]*model.Plan{}
 		for _, ws := range wss {
 			if ws.Deleted() || ws.EffectiveScope() == store.ScopeLocal {
 				continue
 			}
-			access, member, err := a.model.WorkspaceAccess(tx, ws, c.user())
-			if err != nil {
-				return err
-			}
+			roles, member := mine.workspaceRoles(a, ws)
 			if !member && !all {
 				continue
-			}
-			var roles []string
-			if member {
-				roles = access.Roles
 			}
 			v, err := a.workspaceView(tx, ws, roles, plans)
 			if err != nil {
@@ -188,4 +186,56 @@ func (a *API) listOrgWorkspaces(c *call) error {
 		return err
 	}
 	return c.respond(http.StatusOK, newList(items, next))
+}
+
+// myRoles are a user's explicit workspace roles and project roles, read
+// with one list call per kind (not a read per workspace listed).
+type myRoles struct {
+	workspace map[string][]string // workspace id → explicit roles
+	project   map[string][]string // project id → project roles
+}
+
+// myOrgRoles reads user's memberships of workspaces and projects.
+func (a *API) myOrgRoles(tx store.Tx, user string) (*myRoles, error) {
+	r := &myRoles{workspace: map[string][]string{}, project: map[string][]string{}}
+	if err := eachMembershipPage(tx, user, func(ms []store.Membership) error {
+		for _, m := range ms {
+			r.workspace[m.WorkspaceID] = m.Roles
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	cursor := ""
+	for {
+		pms, next, err := tx.UserProjectMemberships(user, cursor, maxLimit)
+		if err != nil {
+			return nil, err
+		}
+		for _, pm := range pms {
+			r.project[pm.ProjectID] = pm.Roles
+		}
+		if next == "" {
+			return r, nil
+		}
+		cursor = next
+	}
+}
+
+// workspaceRoles is the user's roles in ws as model.WorkspaceAccess
+// names them (explicit ones, then those the project roles map to in a
+// PROJECT workspace), and whether the user is a member by either source.
+func (r *myRoles) workspaceRoles(a *API, ws store.Workspace) ([]string, bool) {
+	roles, explicit := r.workspace[ws.ID]
+	roles = slices.Clone(roles)
+	var inherited []string
+	if ws.EffectiveScope() == store.ScopeProject && ws.ProjectID != "" {
+		inherited = a.model.ProjectWorkspaceRoles(r.project[ws.ProjectID])
+	}
+	for _, slug := range inherited {
+		if !slices.Contains(roles, slug) {
+			roles = append(roles, slug)
+		}
+	}
+	return roles, explicit || len(inherited) > 0
 }

@@ -1,9 +1,17 @@
 package admin_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+	"github.com/gatehouse-authz/gatehouse/internal/store/storetest"
 )
 
 // TestCreateWorkspaceInOrganization: POST /v1/workspaces places a
@@ -264,4 +272,48 @@ func TestAddFellowOrgMembers(t *testing.T) {
 	h.addOrgMember(org.ID, "zed", "member")
 	h.do("PUT", "/v1/workspaces/"+solo.Slug+"/members/zed", h.token("olive"), map[string]any{"roles": []string{"member"}}).
 		problem(http.StatusNotFound, "user_not_found")
+}
+
+// TestSetReadsOrgWorkspaces: listing 50 workspaces of an organization
+// reads the caller's memberships in sets, not a membership per workspace
+// (setreads_test.go).
+func TestSetReadsOrgWorkspaces(t *testing.T) {
+	t.Parallel()
+	var calls *storetest.Calls
+	h := newHarnessModel(t, orgConfig(), func(o *admin.Options) { o.Store, calls = storetest.Counting(o.Store) })
+	org := h.newOrg("acme", "pro", map[string][]string{"olive": {"owner"}, "dev": {"member"}})
+	web := h.newProject("olive", org, "Web")
+	h.putProjectMember("olive", org, web, "dev", "developer")
+	now := time.Now().UTC()
+	must(t, h.store.Update(context.Background(), func(tx store.Tx) error {
+		for i := range setSize {
+			scope := store.ScopeProject
+			if i%2 == 1 {
+				scope = store.ScopePrivate
+			}
+			if _, err := model.CreateWorkspace(tx, model.NewWorkspace{Name: fmt.Sprintf("Place %02d", i), Owner: "olive",
+				OwnerRoles: []string{"owner"}, Actor: model.ActorCLI, OrganizationID: org.ID, ProjectID: web.ID, Scope: scope}, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	for _, c := range []struct {
+		who  string
+		want int
+	}{{"olive", setSize}, {"dev", setSize / 2}} {
+		h.do("GET", "/v1/me", h.token(c.who), nil).want(http.StatusOK)
+		calls.Reset()
+		var p page[orgWSView]
+		h.do("GET", "/v1/orgs/acme/workspaces?limit=100", h.token(c.who), nil).want(http.StatusOK).decode(&p)
+		if len(p.Items) != c.want {
+			t.Fatalf("%s lists %d workspaces, want %d", c.who, len(p.Items), c.want)
+		}
+		for _, ws := range p.Items {
+			if c.who == "dev" && (ws.Scope != "project" || !slices.Equal(ws.Roles, []string{"operator"})) {
+				t.Errorf("dev's %+v", ws)
+			}
+		}
+		wantFew(t, calls, "GET org workspaces as "+c.who, "Member", "ProjectMember", "Role", "Organization", "Workspace")
+	}
 }

@@ -255,3 +255,49 @@ func (a *API) deleteProjectMember(c *call) error {
 	}
 	return c.noContent()
 }
+
+// leaveOrgProjects removes user from every project of organization orgID,
+// in tx, with a project_member.delete event for each: what removing a
+// member from the organization must do, since project members must be
+// organization members and the gateway grants project roles by the
+// project membership alone. It refuses (409 last_admin) when user is the
+// last project admin of one of them, so that no project is left without
+// an admin: reassign it first.
+func (a *API) leaveOrgProjects(c *call, tx store.Tx, orgID, user string) error {
+	var mine []store.ProjectMember
+	cursor := ""
+	for {
+		pms, next, err := tx.UserProjectMemberships(user, cursor, maxLimit)
+		if err != nil {
+			return err
+		}
+		for _, pm := range pms {
+			if pm.OrganizationID == orgID {
+				mine = append(mine, pm)
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	for _, pm := range mine {
+		p, err := tx.Project(pm.ProjectID)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteProjectMember(pm.ProjectID, user); err != nil {
+			return err
+		}
+		if a.isProjectAdmin(pm.Roles) {
+			if err := a.projectAdminRemains(tx, p); err != nil {
+				return err
+			}
+		}
+		if err := c.projectAudit(tx, p, "project_member.delete", map[string]any{
+			"user": user, "before": map[string]any{"roles": nonNil(pm.Roles)}, "why": "left the organization"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

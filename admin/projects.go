@@ -59,12 +59,12 @@ func (a *API) listProjects(c *call) error {
 			return err
 		}
 		next = n
+		mine, err := a.myOrgRoles(tx, c.user())
+		if err != nil {
+			return err
+		}
 		for _, p := range ps {
-			roles, err := projectRolesOf(tx, p.ID, c.user())
-			if err != nil {
-				return err
-			}
-			items = append(items, newProjectView(p, roles))
+			items = append(items, newProjectView(p, mine.project[p.ID]))
 		}
 		return nil
 	})

@@ -18,11 +18,12 @@ import (
 // the handler's own transaction so that checks and changes agree.
 type standing struct {
 	ws store.Workspace
-	// member is the explicit membership (zero when explicit is false):
-	// what a PUT replaces, what leaving removes, and what the last-admin
-	// count reads (only explicit members count: decision 4).
-	member   store.Membership
-	explicit bool
+	// member is the explicit membership (zero for a member through the
+	// project only): what /me shows as grants, denies and restrictions.
+	// What a PUT replaces, what leaving removes and what the last-admin
+	// count reads are read from the store where they are needed (only
+	// explicit members count: decision 4).
+	member store.Membership
 	// access is model.Standing: the explicit membership and the roles a
 	// project role maps to in a PROJECT workspace, under the workspace's
 	// plan. Every permission check and every invariant judges by it, as
@@ -130,7 +131,7 @@ func (a *API) userStanding(tx store.Tx, ws store.Workspace, user string) (*stand
 	if err != nil || !found {
 		return nil, false, err
 	}
-	return &standing{ws: ws, member: d.Member, explicit: d.Explicit, access: d.Access, raw: d.Raw, plan: d.Plan}, true, nil
+	return &standing{ws: ws, member: d.Member, access: d.Access, raw: d.Raw, plan: d.Plan}, true, nil
 }
 
 // standingWith is standing plus a required permission.
