@@ -125,8 +125,14 @@ func TestConsoleBrowserOrganizationAndPlan(t *testing.T) {
 	}
 	shoot(t, ctx, dir, "20-organization")
 
-	step(t, ctx, "rename", chromedp.SetValue(chromedp.CSS("#name"), "Initech Corp"), chromedp.Click(chromedp.CSS("#save")),
+	// The notice of the create is dropped first, so the wait is for the
+	// page the save answers with.
+	step(t, ctx, "rename", chromedp.Evaluate[chromedp.Void](`document.querySelector('#notice').remove()`),
+		chromedp.SetValue(chromedp.CSS("#name"), "Initech Corp"), chromedp.Click(chromedp.CSS("#save")),
 		chromedp.WaitVisible(chromedp.CSS("#notice")))
+	if got := text(t, ctx, "#notice"); got != "Saved." {
+		t.Fatalf("after rename: %q", got)
+	}
 	if got := text(t, ctx, "#org-name-crumb"); got != "Initech Corp" {
 		t.Fatalf("after rename the page shows %q", got)
 	}
@@ -206,6 +212,9 @@ func TestConsoleBrowserOrganizationAndPlan(t *testing.T) {
 		t.Fatalf("API: plan %+v", org.Plan)
 	}
 	shoot(t, ctx, dir, "25-organization-pro")
+	step(t, ctx, "deleted organizations", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#to-deleted-orgs")),
+		chromedp.Click(chromedp.CSS("#to-deleted-orgs")), chromedp.WaitVisible(chromedp.CSS("#no-deleted")))
+	shoot(t, ctx, dir, "31-deleted-organizations")
 	consoleLogout(t, ctx)
 
 	// Pro: the same controls are enabled, and an override saves.
