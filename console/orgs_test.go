@@ -215,3 +215,56 @@ func TestOrgDeleteAndRestore(t *testing.T) {
 		t.Fatalf("API after restore: %d", api.Code)
 	}
 }
+
+// TestPlanGatedFormsForged: in a Free workspace of an organization the
+// custom role and API key forms are disabled with the note naming Pro; a
+// forged POST of either is refused by the API (403 plan_required), the
+// page shows the API's detail by the form, and nothing is created.
+func TestPlanGatedFormsForged(t *testing.T) {
+	h := newOrgConsoleHarness(t)
+	h.seedOrg(nil)
+	if w := h.apiCall("POST", "/v1/workspaces", "alice", `{"name":"Ops","slug":"ops","organization":"initech"}`); w.Code != http.StatusCreated {
+		t.Fatalf("create workspace: %d %s", w.Code, w.Body)
+	}
+	alice := h.login("alice")
+	for _, tc := range []struct {
+		screen, post, note string
+		form               []string
+		api, apiBody       string
+		list               string
+	}{
+		{"/w/ops/roles", "/w/ops/roles", `<p class="plan-note" id="roles-plan">Requires the Pro plan`,
+			[]string{"slug", "agent", "name", "Agent", "permission", "message.read"},
+			"/v1/workspaces/ops/roles", `{"slug":"agent","name":"Agent","permissions":["message.read"]}`, "/v1/workspaces/ops/roles/agent"},
+		{"/w/ops/api-keys", "/w/ops/api-keys", `<p class="plan-note" id="keys-plan">Requires the Pro plan`,
+			[]string{"name", "ci", "permission", "message.read"},
+			"/v1/workspaces/ops/api-keys", `{"name":"ci","permissions":["message.read"]}`, ""},
+	} {
+		w := h.get(tc.screen, alice)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), tc.note) || !strings.Contains(w.Body.String(), `<fieldset class="plain" disabled>`) {
+			t.Fatalf("%s on Free: %d, note or disabled form missing:\n%s", tc.screen, w.Code, w.Body)
+		}
+		w = h.post(tc.post, alice, append([]string{"csrf", csrfOf(t, h, alice)}, tc.form...)...)
+		api := h.apiCall("POST", tc.api, "alice", tc.apiBody)
+		var p struct {
+			Code, Detail string
+		}
+		must(t, json.Unmarshal(api.Body.Bytes(), &p))
+		if api.Code != http.StatusForbidden || p.Code != "plan_required" || w.Code != http.StatusForbidden ||
+			!strings.Contains(w.Body.String(), `<p class="field-error" id="plan-error">`+htmlEscape(p.Detail)+`</p>`) {
+			t.Fatalf("forged %s: console %d, API %d %s %q:\n%s", tc.post, w.Code, api.Code, p.Code, p.Detail, w.Body)
+		}
+		if tc.list != "" {
+			if got := h.apiCall("GET", tc.list, "alice", ""); got.Code != http.StatusNotFound {
+				t.Fatalf("the refused role exists: %d", got.Code)
+			}
+		}
+	}
+	var keys struct {
+		Items []any `json:"items"`
+	}
+	must(t, json.Unmarshal(h.apiCall("GET", "/v1/workspaces/ops/api-keys", "alice", "").Body.Bytes(), &keys))
+	if len(keys.Items) != 0 {
+		t.Fatalf("refused keys were created: %v", keys.Items)
+	}
+}
