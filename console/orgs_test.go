@@ -268,3 +268,56 @@ func TestPlanGatedFormsForged(t *testing.T) {
 		t.Fatalf("refused keys were created: %v", keys.Items)
 	}
 }
+
+// TestProjectScreens: a project is created and renamed through the
+// console; adding a user outside the organization shows the API's
+// user_not_found detail by the add form; an empty project is deleted.
+func TestProjectScreens(t *testing.T) {
+	h := newOrgConsoleHarness(t)
+	h.seedOrg(map[string][]string{"bob": {"member"}})
+	h.seed(func(tx store.Tx) error {
+		now := time.Now().UTC()
+		return tx.PutUser(store.User{ID: "eve", Email: "eve@example.com", FirstSeen: now, LastSeen: now})
+	})
+	alice := h.login("alice")
+	csrf := csrfOf(t, h, alice)
+	w := h.post("/o/initech/projects", alice, "csrf", csrf, "name", "Apollo", "slug", "apollo", "description", "moon")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/o/initech/p/apollo?created=1" {
+		t.Fatalf("create project: %d %s %s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	w = h.post("/o/initech/p/apollo", alice, "csrf", csrf, "name", "Apollo 11", "slug", "apollo", "description", "moon")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("rename project: %d %s", w.Code, w.Body)
+	}
+	var pv struct {
+		Name string `json:"name"`
+	}
+	must(t, json.Unmarshal(h.apiCall("GET", "/v1/orgs/initech/projects/apollo", "alice", "").Body.Bytes(), &pv))
+	if pv.Name != "Apollo 11" {
+		t.Fatalf("API: project name %q", pv.Name)
+	}
+	w = h.post("/o/initech/p/apollo/members", alice, "csrf", csrf, "mode", "add", "user", "eve", "role", "admin")
+	api := h.apiCall("PUT", "/v1/orgs/initech/projects/apollo/members/eve", "alice", `{"roles":["admin"]}`)
+	var p struct{ Detail string }
+	must(t, json.Unmarshal(api.Body.Bytes(), &p))
+	if api.Code != http.StatusNotFound || w.Code != http.StatusNotFound ||
+		!strings.Contains(w.Body.String(), `<p class="field-error" id="add-error">`+htmlEscape(p.Detail)+`</p>`) ||
+		!strings.Contains(w.Body.String(), `id="add-user" name="user" value="eve"`) {
+		t.Fatalf("adding an outsider: console %d, API %d %q:\n%s", w.Code, api.Code, p.Detail, w.Body)
+	}
+	w = h.post("/o/initech/p/apollo/members", alice, "csrf", csrf, "mode", "add", "user", "bob", "role", "admin")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("adding bob: %d %s", w.Code, w.Body)
+	}
+	w = h.get("/o/initech/p/apollo", alice)
+	if !strings.Contains(w.Body.String(), `<tr data-user="bob">`) || !strings.Contains(w.Body.String(), `<span class="tag">owner</span>`) {
+		t.Fatalf("bob is not listed with his mapped workspace role:\n%s", w.Body)
+	}
+	w = h.post("/o/initech/p/apollo/delete", alice, "csrf", csrf)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/o/initech/projects?deleted=apollo" {
+		t.Fatalf("delete an empty project: %d %s %s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	if got := h.apiCall("GET", "/v1/orgs/initech/projects/apollo", "alice", ""); got.Code != http.StatusNotFound {
+		t.Fatalf("API after delete: %d", got.Code)
+	}
+}
