@@ -128,7 +128,7 @@ func readMember(tx store.Tx, workspaceID, userID string) (store.Membership, bool
 // by it, so they can never disagree. found is false when the user is a
 // member by no source. StandingDetail is the same with its parts.
 func (m *Model) Standing(tx store.Tx, ws store.Workspace, userID string) (access *Access, found bool, err error) {
-	d, found, err := m.StandingDetail(tx, ws, userID)
+	d, found, err := m.standingDetail(tx, ws, userID)
 	if err != nil || !found {
 		return nil, found, err
 	}

@@ -25,17 +25,27 @@ type Detail struct {
 // calls Standing makes (Standing is built on it, so the two cannot
 // differ).
 func (m *Model) StandingDetail(tx store.Tx, ws store.Workspace, userID string) (*Detail, bool, error) {
-	mem, explicit, err := readMember(tx, ws.ID, userID)
-	if err != nil {
-		return nil, false, err
-	}
-	raw, found, err := m.workspaceAccessOf(tx, ws, userID, mem, explicit)
+	d, found, err := m.standingDetail(tx, ws, userID)
 	if err != nil || !found {
 		return nil, found, err
 	}
+	return &d, true, nil
+}
+
+// standingDetail is StandingDetail by value, so that Standing (the
+// gateway's cache fill) allocates nothing more than it did.
+func (m *Model) standingDetail(tx store.Tx, ws store.Workspace, userID string) (Detail, bool, error) {
+	mem, explicit, err := readMember(tx, ws.ID, userID)
+	if err != nil {
+		return Detail{}, false, err
+	}
+	raw, found, err := m.workspaceAccessOf(tx, ws, userID, mem, explicit)
+	if err != nil || !found {
+		return Detail{}, found, err
+	}
 	plan, err := m.WorkspacePlan(tx, ws)
 	if err != nil {
-		return nil, false, err
+		return Detail{}, false, err
 	}
-	return &Detail{Access: m.Ceiling(raw, plan), Raw: raw, Plan: plan, Member: mem, Explicit: explicit}, true, nil
+	return Detail{Access: m.Ceiling(raw, plan), Raw: raw, Plan: plan, Member: mem, Explicit: explicit}, true, nil
 }
