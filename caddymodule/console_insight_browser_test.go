@@ -260,6 +260,9 @@ func TestConsoleBrowserAuditLog(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#to-audit")), chromedp.WaitVisible(chromedp.CSS("#events")))
 	ids := func() []string {
 		t.Helper()
+		// The pager follows the list: once it is there the list is whole
+		// (a loaded machine can show a page still streaming in).
+		run(t, ctx, "page complete", chromedp.WaitReady(chromedp.CSS("p.pager")))
 		return eval[[]string](t, ctx, `[...document.querySelectorAll("#events li.event")].map(e => e.dataset.id)`)
 	}
 	apiIDs := func(query string) ([]string, string) {

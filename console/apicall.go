@@ -16,6 +16,9 @@ type apiProblem struct {
 	Detail string `json:"detail"`
 	Code   string `json:"code"`
 	Field  string `json:"field"`
+	// RequiredFeature and RequiredPlan come with code plan_required.
+	RequiredFeature string `json:"required_feature"`
+	RequiredPlan    string `json:"required_plan"`
 }
 
 func (p *apiProblem) Error() string {

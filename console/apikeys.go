@@ -35,7 +35,8 @@ type apiKeysData struct {
 	FieldError map[string]string // the API's detail by the field it names
 	Name       string            // what was typed, after a refusal
 	Checked    map[string]bool
-	Revoked    bool // a key was just revoked
+	Revoked    bool  // a key was just revoked
+	Gates      gates // the create form is disabled when the plan lacks api_keys
 }
 
 // permissionGroups reads the catalog (GET /v1/permissions) and groups it.
@@ -83,6 +84,10 @@ func (c *Console) apiKeysPage(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	d.Groups = groups
+	if d.Gates, err = c.workspaceGates(r, s, d.Workspace); err != nil {
+		fail(err)
+		return
+	}
 	q := url.Values{}
 	if cur := r.URL.Query().Get("cursor"); cur != "" {
 		q.Set("cursor", cur)
@@ -101,7 +106,10 @@ func (c *Console) apiKeysPage(w http.ResponseWriter, r *http.Request, s *session
 	status := http.StatusOK
 	if refusal != nil {
 		status = statusOf(refusal)
-		if pr, ok := refusal.(*apiProblem); ok && (pr.Field == "name" || pr.Field == "permissions") {
+		if _, detail, ok := planRefusal(refusal); ok {
+			d.FieldError = map[string]string{"plan": detail}
+			p.Data = d
+		} else if pr, ok := refusal.(*apiProblem); ok && (pr.Field == "name" || pr.Field == "permissions") {
 			d.FieldError = map[string]string{pr.Field: pr.Error()}
 			p.Data = d
 		} else {

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,6 +108,11 @@ func New(o Options) (*Console, error) {
 		c.routeMemberEdit,
 		c.routeRoles,
 		c.routeInvites,
+		c.routeOrgs,
+		c.routeOrgMembers,
+		c.routeProjects,
+		c.routeOrgWorkspaces,
+		c.routeOrgRestore,
 	} {
 		register(m)
 	}
@@ -118,6 +124,10 @@ var funcs = template.FuncMap{
 	// wsnav is what the "wsnav" template needs: where the console is
 	// mounted, the workspace's slug and the screen being shown.
 	"wsnav": func(base, slug, current string) wsNav { return wsNav{base, slug, current} },
+	// orgnav is the same for the organization screens ("orgnav").
+	"orgnav": func(base, slug, current string) wsNav { return wsNav{base, slug, current} },
+	// has reports whether list holds s (a role checkbox's state).
+	"has": slices.Contains[[]string],
 }
 
 // wsNav feeds the workspace screens' navigation (layout.html "wsnav").

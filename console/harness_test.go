@@ -56,6 +56,12 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessConfig(t, model.Config{Permissions: harnessPermissions, Roles: harnessRoles, GlobalAdmins: []string{"root"}})
+}
+
+// newHarnessConfig is newHarness over the model config cfg.
+func newHarnessConfig(t testing.TB, cfg model.Config) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	must(t, signing.Generate(dir, false))
 	key, err := signing.LoadSigningKey(filepath.Join(dir, signing.SigningKeyFile))
@@ -69,7 +75,7 @@ func newHarness(t testing.TB) *harness {
 	verifier, err := authn.NewVerifier(context.Background(), authn.Config{JWKSFile: filepath.Join(dir, signing.JWKSFile)})
 	must(t, err)
 	t.Cleanup(verifier.Close)
-	m, err := model.New(model.Config{Permissions: harnessPermissions, Roles: harnessRoles, GlobalAdmins: []string{"root"}})
+	m, err := model.New(cfg)
 	must(t, err)
 	engine, err := gateway.NewEngine(gateway.Options{Model: m, Live: live, Authenticator: verifier})
 	must(t, err)

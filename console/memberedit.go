@@ -68,6 +68,9 @@ type memberEditData struct {
 	NewError   string
 	FieldError map[string]string
 	Saved      bool
+	// Gates disables the overrides and resource access the workspace's
+	// plan lacks.
+	Gates gates
 }
 
 // formFromMember is the dialog's state for a stored membership.
@@ -185,6 +188,10 @@ func (c *Console) memberEditPage(w http.ResponseWriter, r *http.Request, s *sess
 		fail(err)
 		return
 	}
+	if d.Gates, err = c.workspaceGates(r, s, d.Workspace); err != nil {
+		fail(err)
+		return
+	}
 	d.Form = formFromMember(d.Member, cat.Names)
 	if typed != nil {
 		d.Form = *typed
@@ -223,6 +230,17 @@ func (c *Console) memberEditPage(w http.ResponseWriter, r *http.Request, s *sess
 	if refusal != nil {
 		status = statusOf(refusal)
 		d.FieldError, p.Error = fieldErrors(refusal, "roles", "grants", "denies", "restrictions.*")
+		if feature, detail, ok := planRefusal(refusal); ok {
+			d.FieldError, p.Error = map[string]string{}, ""
+			switch feature {
+			case featureMemberOverrides:
+				d.FieldError["grants"] = detail
+			case featureResourceRestrictions:
+				d.FieldError["access"] = detail
+			default:
+				p.Error = detail
+			}
+		}
 		for i := range d.Form.Restrictions {
 			if msg, ok := d.FieldError["restrictions."+d.Form.Restrictions[i].Type]; ok {
 				d.Form.Restrictions[i].Error = msg

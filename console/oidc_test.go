@@ -29,7 +29,8 @@ const (
 	testAPIAud = "gatehouse-api"
 )
 
-// stubAPI stands in for the management API: GET /v1/me verifies the
+// stubAPI stands in for the management API: GET /v1/me (and the
+// switcher's GET /v1/workspaces, always empty) verifies the
 // bearer (signature, issuer, audience, expiry) against the test
 // provider's JWK set, as the API's jwt block would, and answers 401 with
 // a problem otherwise.
@@ -63,6 +64,10 @@ func (a *stubAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusUnauthorized)
 		json.NewEncoder(w).Encode(map[string]any{"status": 401, "title": "Unauthorized", "code": "invalid_token", "detail": "the token is not valid: " + err.Error()})
+		return
+	}
+	if r.URL.Path == "/v1/workspaces" { // the switcher's list
+		json.NewEncoder(w).Encode(map[string]any{"items": []any{}, "next_cursor": ""})
 		return
 	}
 	if r.URL.Path != "/v1/me" {

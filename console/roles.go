@@ -34,6 +34,7 @@ type rolesData struct {
 	Form       roleForm // the "new custom role" form
 	FieldError map[string]string
 	Deleted    string
+	Gates      gates // the custom role form is disabled when the plan lacks custom_roles
 }
 
 // roles lists system and custom roles, with the form that creates a
@@ -58,6 +59,10 @@ func (c *Console) rolesPage(w http.ResponseWriter, r *http.Request, s *session, 
 		return
 	}
 	d.Groups = cat.Groups
+	if d.Gates, err = c.workspaceGates(r, s, d.Workspace); err != nil {
+		fail(err)
+		return
+	}
 	q := url.Values{"limit": {itoa(rolesPageSize)}}
 	if r.Method == http.MethodGet {
 		if cur := r.URL.Query().Get("cursor"); cur != "" {
@@ -78,7 +83,7 @@ func (c *Console) rolesPage(w http.ResponseWriter, r *http.Request, s *session, 
 	status := http.StatusOK
 	if refusal != nil {
 		status = statusOf(refusal)
-		d.FieldError, p.Error = fieldErrors(refusal, "slug", "name", "description", "permissions")
+		d.FieldError, p.Error = roleFieldErrors(refusal, "slug", "name", "description", "permissions")
 	}
 	p.Data = rolesScreen{List: &d}
 	c.render(w, r, "roles", status, p)
@@ -121,6 +126,7 @@ type roleData struct {
 	FieldError map[string]string
 	Saved      bool
 	Created    bool
+	Gates      gates
 }
 
 // role shows one role: a system role read-only, a custom role in the
@@ -150,6 +156,10 @@ func (c *Console) rolePage(w http.ResponseWriter, r *http.Request, s *session, t
 		return
 	}
 	d.Groups = cat.Groups
+	if d.Gates, err = c.workspaceGates(r, s, d.Workspace); err != nil {
+		fail(err)
+		return
+	}
 	d.Form = roleForm{Slug: d.Role.Slug, Name: d.Role.Name, Description: d.Role.Description, Checked: map[string]bool{}}
 	var other []string
 	for _, p := range d.Role.Permissions {
@@ -181,7 +191,7 @@ func (c *Console) rolePage(w http.ResponseWriter, r *http.Request, s *session, t
 		if d.Role.System {
 			p.Error = refusal.Error()
 		} else {
-			d.FieldError, p.Error = fieldErrors(refusal, "name", "description", "permissions")
+			d.FieldError, p.Error = roleFieldErrors(refusal, "name", "description", "permissions")
 		}
 	}
 	p.Data = rolesScreen{One: &d}
@@ -221,4 +231,13 @@ func (c *Console) routeRoles(m *http.ServeMux) {
 	m.HandleFunc("GET /w/{ws}/roles/{role}", c.signedIn(c.role))
 	m.HandleFunc("POST /w/{ws}/roles/{role}", c.signedIn(c.updateRole))
 	m.HandleFunc("POST /w/{ws}/roles/{role}/delete", c.signedIn(c.deleteRole))
+}
+
+// roleFieldErrors is fieldErrors, with a plan_required refusal (custom
+// roles outside the plan) shown by the role form as field "plan".
+func roleFieldErrors(err error, fields ...string) (map[string]string, string) {
+	if _, detail, ok := planRefusal(err); ok {
+		return map[string]string{"plan": detail}, ""
+	}
+	return fieldErrors(err, fields...)
 }

@@ -16,16 +16,15 @@ type meView struct {
 		Name  string   `json:"name"`
 		Roles []string `json:"roles"`
 	} `json:"workspaces"`
-}
-
-// workspaces is the workspace switcher: the caller's workspaces (GET /v1/me).
-func (c *Console) workspaces(w http.ResponseWriter, r *http.Request, s *session) {
-	var me meView
-	if err := c.call(r, s, "GET", "/v1/me", nil, &me); err != nil {
-		c.render(w, r, "workspaces", statusOf(err), page{Title: "Workspaces", Session: s, Error: err.Error()})
-		return
-	}
-	c.render(w, r, "workspaces", http.StatusOK, page{Title: "Workspaces", Session: s, Data: me})
+	Organizations []orgView `json:"organizations"`
+	Projects      []struct {
+		ID             string   `json:"id"`
+		OrganizationID string   `json:"organization_id"`
+		Slug           string   `json:"slug"`
+		Name           string   `json:"name"`
+		Roles          []string `json:"roles"`
+		WorkspaceRoles []string `json:"workspace_roles"`
+	} `json:"projects"`
 }
 
 type workspaceView struct {
@@ -34,6 +33,14 @@ type workspaceView struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Roles       []string `json:"roles"`
+	// Organization, project and scope, when the workspace has them.
+	OrganizationID string `json:"organization_id"`
+	ProjectID      string `json:"project_id"`
+	Scope          string `json:"scope"`
+	// Plan is the slug of the plan in force and PlanFeatures its
+	// features; "" when no plans are configured.
+	Plan         string   `json:"plan"`
+	PlanFeatures []string `json:"plan_features"`
 }
 
 type settingsData struct {
