@@ -8,10 +8,9 @@ import (
 
 // The workspace switcher (the console's home): the caller's workspaces
 // grouped by organization, the personal (local) workspace first, and the
-// caller's organizations. Workspaces come from GET /v1/workspaces (explicit
-// memberships, with organization and scope) and, for each of the caller's
-// projects, GET /v1/orgs/{org}/workspaces?project= (the project-scope
-// workspaces they reach through the project).
+// caller's organizations. Workspaces come from GET /v1/workspaces: the
+// explicit memberships and the PROJECT workspaces the caller reaches
+// through a project, with organization and scope.
 
 // switcherGroup is one heading of the switcher.
 type switcherGroup struct {
@@ -60,13 +59,6 @@ func (c *Console) workspaces(w http.ResponseWriter, r *http.Request, s *session)
 	if err := c.eachPage(r, s, "/v1/workspaces", url.Values{}, add); err != nil {
 		fail(err)
 		return
-	}
-	for _, p := range d.Me.Projects {
-		err := c.eachPage(r, s, orgPath(p.OrganizationID)+"/workspaces", url.Values{"project": {p.ID}}, add)
-		if err != nil && statusOf(err) != http.StatusNotFound && statusOf(err) != http.StatusForbidden {
-			fail(err)
-			return
-		}
 	}
 	d.Groups = groupWorkspaces(all, d.Me)
 	c.render(w, r, "workspaces", http.StatusOK, page{Title: "Workspaces", Session: s, Data: d})
