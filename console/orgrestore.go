@@ -22,43 +22,11 @@ func (c *Console) deletedOrgs(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (c *Console) deletedOrgsPage(w http.ResponseWriter, r *http.Request, s *session, refusal error) {
-	const title = "Deleted organizations"
 	d := deletedOrgsData{}
-	if r.Method == http.MethodGet {
-		d.Restored = r.URL.Query().Get("restored")
-	}
-	cursor := r.URL.Query().Get("cursor")
-	d.Paged = cursor != ""
-	for range deletedScanPages {
-		q := url.Values{"limit": {itoa(deletedScanLimit)}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		var list struct {
-			Items      []orgView `json:"items"`
-			NextCursor string    `json:"next_cursor"`
-		}
-		if err := c.call(r, s, "GET", "/v1/admin/orgs?"+q.Encode(), nil, &list); err != nil {
-			c.render(w, r, "deletedorgs", statusOf(err), page{Title: title, Session: s, Error: err.Error()})
-			return
-		}
-		for _, o := range list.Items {
-			if o.DeletedAt != nil {
-				d.Orgs = append(d.Orgs, o)
-			}
-		}
-		cursor = list.NextCursor
-		if cursor == "" || len(d.Orgs) >= deletedPageSize {
-			break
-		}
-	}
-	d.NextCursor = cursor
-	p := page{Title: title, Session: s, Data: d}
-	status := http.StatusOK
-	if refusal != nil {
-		p.Error, status = refusal.Error(), statusOf(refusal)
-	}
-	c.render(w, r, "deletedorgs", status, p)
+	var err error
+	d.Orgs, d.NextCursor, d.Paged, d.Restored, err = scanDeleted(c, r, s, "/v1/admin/orgs",
+		func(o orgView) bool { return o.DeletedAt != nil })
+	c.renderDeleted(w, r, s, "deletedorgs", "Deleted organizations", d, err, refusal)
 }
 
 // restoreOrg is POST /v1/orgs/{id}/restore (global admins).

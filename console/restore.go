@@ -40,43 +40,62 @@ func (c *Console) deletedWorkspaces(w http.ResponseWriter, r *http.Request, s *s
 }
 
 func (c *Console) deletedPage(w http.ResponseWriter, r *http.Request, s *session, refusal error) {
-	const title = "Deleted workspaces"
 	d := deletedData{}
+	var err error
+	d.Workspaces, d.NextCursor, d.Paged, d.Restored, err = scanDeleted(c, r, s, "/v1/admin/workspaces",
+		func(ws deletedWorkspace) bool { return ws.DeletedAt != nil })
+	c.renderDeleted(w, r, s, "deleted", "Deleted workspaces", d, err, refusal)
+}
+
+// scanDeleted gathers a page of deleted records from an admin list that
+// holds live and deleted ones alike (path, e.g. /v1/admin/workspaces),
+// reading up to deletedScanPages API pages from the request's cursor
+// until deletedPageSize are found. restored is the slug a restore just
+// redirected with.
+func scanDeleted[T any](c *Console, r *http.Request, s *session, path string, deleted func(T) bool) (items []T, next string, paged bool, restored string, err error) {
 	if r.Method == http.MethodGet {
-		d.Restored = r.URL.Query().Get("restored")
+		restored = r.URL.Query().Get("restored")
 	}
 	cursor := r.URL.Query().Get("cursor")
-	d.Paged = cursor != ""
+	paged = cursor != ""
 	for range deletedScanPages {
 		q := url.Values{"limit": {itoa(deletedScanLimit)}}
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
 		var list struct {
-			Items      []deletedWorkspace `json:"items"`
-			NextCursor string             `json:"next_cursor"`
+			Items      []T    `json:"items"`
+			NextCursor string `json:"next_cursor"`
 		}
-		if err := c.call(r, s, "GET", "/v1/admin/workspaces?"+q.Encode(), nil, &list); err != nil {
-			c.render(w, r, "deleted", statusOf(err), page{Title: title, Session: s, Error: err.Error()})
-			return
+		if err := c.call(r, s, "GET", path+"?"+q.Encode(), nil, &list); err != nil {
+			return nil, "", paged, restored, err
 		}
-		for _, ws := range list.Items {
-			if ws.DeletedAt != nil {
-				d.Workspaces = append(d.Workspaces, ws)
+		for _, item := range list.Items {
+			if deleted(item) {
+				items = append(items, item)
 			}
 		}
 		cursor = list.NextCursor
-		if cursor == "" || len(d.Workspaces) >= deletedPageSize {
+		if cursor == "" || len(items) >= deletedPageSize {
 			break
 		}
 	}
-	d.NextCursor = cursor
-	p := page{Title: title, Session: s, Data: d}
+	return items, cursor, paged, restored, nil
+}
+
+// renderDeleted renders a deleted-records screen: the API's refusal of
+// the list (err) replaces it; a refused restore (refusal) shows above it.
+func (c *Console) renderDeleted(w http.ResponseWriter, r *http.Request, s *session, name, title string, data any, err, refusal error) {
+	if err != nil {
+		c.render(w, r, name, statusOf(err), page{Title: title, Session: s, Error: err.Error()})
+		return
+	}
+	p := page{Title: title, Session: s, Data: data}
 	status := http.StatusOK
 	if refusal != nil {
 		p.Error, status = refusal.Error(), statusOf(refusal)
 	}
-	c.render(w, r, "deleted", status, p)
+	c.render(w, r, name, status, p)
 }
 
 // restoreWorkspace is POST /v1/workspaces/{id}/restore, by id: a slug may
