@@ -81,14 +81,9 @@ func (a *API) myProjects(tx store.Tx, user string) ([]myProject, error) {
 			if err != nil {
 				return nil, err
 			}
-			ok, seen := live[p.OrganizationID]
-			if !seen {
-				org, err := tx.Organization(p.OrganizationID)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return nil, err
-				}
-				ok = err == nil && !org.Deleted()
-				live[p.OrganizationID] = ok
+			ok, err := liveOrganization(tx, p.OrganizationID, live)
+			if err != nil {
+				return nil, err
 			}
 			if !ok {
 				continue

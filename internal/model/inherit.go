@@ -15,17 +15,8 @@ import (
 // checks the organization), and failing closed beats serving a workspace
 // whose owner is gone.
 func (m *Model) OrganizationDeleted(tx store.Tx, ws store.Workspace) (bool, error) {
-	if ws.OrganizationID == "" {
-		return false, nil
-	}
-	org, err := tx.Organization(ws.OrganizationID)
-	if errors.Is(err, store.ErrNotFound) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return org.Deleted(), nil
+	place, err := m.PlaceOf(tx, ws)
+	return place.OrgDeleted, err
 }
 
 // WorkspaceAccess compiles what userID may do in the live workspace ws

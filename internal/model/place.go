@@ -17,8 +17,8 @@ type Place struct {
 	Plan *Plan
 }
 
-// PlaceOf reads ws's Place: exactly OrganizationDeleted and WorkspacePlan,
-// with one organization read.
+// PlaceOf reads ws's Place with one organization read: OrganizationDeleted
+// and WorkspacePlan are its two halves.
 func (m *Model) PlaceOf(tx store.Tx, ws store.Workspace) (Place, error) {
 	if ws.OrganizationID == "" {
 		return Place{Plan: m.PlanNamed(ws.Plan)}, nil
@@ -28,26 +28,15 @@ func (m *Model) PlaceOf(tx store.Tx, ws store.Workspace) (Place, error) {
 	case errors.Is(err, store.ErrNotFound):
 		// As OrganizationDeleted and WorkspacePlan: gone, and the
 		// cheapest plan should anything read it.
-		return Place{OrgDeleted: true, Plan: m.PlanNamed(missingPlan)}, nil
+		return Place{OrgDeleted: true, Plan: m.cheapestPlan()}, nil
 	case err != nil:
 		return Place{}, err
 	}
 	return Place{OrgDeleted: org.Deleted(), Plan: m.PlanNamed(org.Plan)}, nil
 }
 
-// missingPlan is no plan slug config can declare (slugs are validated):
-// PlanNamed reads it as the cheapest plan.
-const missingPlan = "\x00"
-
 // StandingAt is Standing with ws's plan already read (PlaceOf).
 func (m *Model) StandingAt(tx store.Tx, ws store.Workspace, userID string, plan *Plan) (access *Access, found bool, err error) {
-	mem, explicit, err := readMember(tx, ws.ID, userID)
-	if err != nil {
-		return nil, false, err
-	}
-	raw, found, err := m.workspaceAccessOf(tx, ws, userID, mem, explicit)
-	if err != nil || !found {
-		return nil, found, err
-	}
-	return m.Ceiling(raw, plan), true, nil
+	d, found, err := m.standingDetailAt(tx, ws, userID, plan)
+	return d.Access, found, err
 }

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/gatehouse-authz/gatehouse/internal/store"
@@ -18,34 +17,29 @@ import (
 // hides such a workspace anyway (OrganizationDeleted).
 func (m *Model) WorkspacePlan(tx store.Tx, ws store.Workspace) (*Plan, error) {
 	if len(m.planList) == 0 {
-		return nil, nil
+		return nil, nil // nothing gated: no organization read needed
 	}
-	slug := ws.Plan
-	if ws.OrganizationID != "" {
-		org, err := tx.Organization(ws.OrganizationID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return m.planList[0], nil
-		case err != nil:
-			return nil, err
-		}
-		slug = org.Plan
-	}
-	return m.PlanNamed(slug), nil
+	place, err := m.PlaceOf(tx, ws)
+	return place.Plan, err
 }
 
 // PlanNamed resolves a stored plan slug: "" is DefaultPlan, a slug config
 // does not declare is the cheapest plan (see WorkspacePlan). Nil when
 // config declares no plan.
 func (m *Model) PlanNamed(slug string) *Plan {
-	if len(m.planList) == 0 {
-		return nil
-	}
 	if slug == "" {
 		return m.defaultPlan
 	}
 	if p, ok := m.plans[slug]; ok {
 		return p
+	}
+	return m.cheapestPlan()
+}
+
+// cheapestPlan is the first declared plan, nil when config declares none.
+func (m *Model) cheapestPlan() *Plan {
+	if len(m.planList) == 0 {
+		return nil
 	}
 	return m.planList[0]
 }

@@ -35,6 +35,15 @@ func (m *Model) StandingDetail(tx store.Tx, ws store.Workspace, userID string) (
 // standingDetail is StandingDetail by value, so that Standing (the
 // gateway's cache fill) allocates nothing more than it did.
 func (m *Model) standingDetail(tx store.Tx, ws store.Workspace, userID string) (Detail, bool, error) {
+	plan, err := m.WorkspacePlan(tx, ws)
+	if err != nil {
+		return Detail{}, false, err
+	}
+	return m.standingDetailAt(tx, ws, userID, plan)
+}
+
+// standingDetailAt is standingDetail under plan, already read.
+func (m *Model) standingDetailAt(tx store.Tx, ws store.Workspace, userID string, plan *Plan) (Detail, bool, error) {
 	mem, explicit, err := readMember(tx, ws.ID, userID)
 	if err != nil {
 		return Detail{}, false, err
@@ -42,10 +51,6 @@ func (m *Model) standingDetail(tx store.Tx, ws store.Workspace, userID string) (
 	raw, found, err := m.workspaceAccessOf(tx, ws, userID, mem, explicit)
 	if err != nil || !found {
 		return Detail{}, found, err
-	}
-	plan, err := m.WorkspacePlan(tx, ws)
-	if err != nil {
-		return Detail{}, false, err
 	}
 	return Detail{Access: m.Ceiling(raw, plan), Raw: raw, Plan: plan, Member: mem, Explicit: explicit}, true, nil
 }
