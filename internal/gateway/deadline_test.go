@@ -3,7 +3,9 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,4 +181,65 @@ func TestCancelledWaiterDoesNotFailTheSharedFill(t *testing.T) {
 	if n := stuck.views.Load(); n != 1 {
 		t.Errorf("%d store reads for one key, want 1 (misses coalesced)", n)
 	}
+}
+
+// panickyStore is the real store whose next reads panic while panics > 0.
+type panickyStore struct {
+	*changefeed.Live
+	panics atomic.Int32
+}
+
+func (s *panickyStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	if s.panics.Add(-1) >= 0 {
+		panic("a read went wrong")
+	}
+	return s.Live.View(ctx, fn)
+}
+
+// A store read that panics fails its request closed (503, the panic as the
+// logged cause) without taking the process down, and the goroutine it ran
+// on goes on serving the misses after it: many panics in a row, then the
+// same request, are answered normally.
+func TestStoreReadPanicFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	s := &panickyStore{Live: f.store}
+	f.engine = f.engineOn(s, time.Second)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	const panics = 20
+	s.panics.Store(panics)
+	for i := range panics {
+		d, _ := decideWithin(t, 3*time.Second, p, request("GET", "/w/acme/messages", f.token("alice")))
+		check(t, fmt.Sprintf("read %d, panicking", i), d, want{503, "unavailable", ""})
+		if d.Err == nil || !strings.Contains(d.Err.Error(), "store read panicked: a read went wrong") {
+			t.Fatalf("read %d: the logged cause is %v, want the panic", i, d.Err)
+		}
+	}
+	check(t, "after the panics", decide(p, request("GET", "/w/acme/messages", f.token("alice"))), want{})
+}
+
+// Misses one after another reuse the reader goroutines instead of starting
+// one each (a new goroutine grows its stack through the read's frames again
+// on every miss): a thousand sequential misses start only a handful.
+func TestSequentialMissesReuseReaders(t *testing.T) {
+	f := newFixture(t)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	check(t, "first miss", decide(p, request("GET", "/w/acme/messages", f.token("alice"))), want{})
+	const misses = 1000
+	tokens := make([]string, misses)
+	for i := range tokens {
+		tokens[i] = f.token(fmt.Sprintf("nobody%d", i)) // a new user each time: every decision is a miss
+	}
+	before := goroutinesCreated()
+	for _, tok := range tokens {
+		check(t, "miss", decide(p, request("GET", "/w/acme/messages", tok)), want{404, "workspace_not_found", ""})
+	}
+	if n := goroutinesCreated() - before; n > misses/10 {
+		t.Errorf("%d goroutines started for %d sequential misses: reads do not reuse readers", n, misses)
+	}
+}
+
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
@@ -79,7 +78,7 @@ type Engine struct {
 	unknownKeys  *permcache.Unknown
 	noKey        *keyCredential
 	keyUses      *keyUseRecorder
-	fills        singleflight.Group
+	fills        *fills
 	storeTimeout time.Duration
 	observer     Observer
 	logger       *zap.Logger
@@ -128,6 +127,7 @@ func NewEngine(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
+		fills:        newFills(),
 		model:        opts.Model,
 		catalog:      opts.Model.Catalog(),
 		store:        opts.Live,

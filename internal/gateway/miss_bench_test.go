@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 )
 
 // The 1,000,000-membership fixture of the cache-miss benchmark, built by
-// the benchmark (never by plain `go test`) in its temp dir: the shape of internal/store/boltstore's BenchmarkCacheMissThreeLevels
+// the benchmark (never by plain `go test`) in a temp dir: the shape of internal/store/boltstore's BenchmarkCacheMissThreeLevels
 // fixture. 100,000 PROJECT workspaces of 10 members each, in 1,000
 // organizations (plan pro) of 10 projects; member j=1 of workspace w is
 // also a member of its organization and a project developer, so a miss
@@ -51,19 +53,50 @@ func missConfig() model.Config {
 	return cfg
 }
 
-// missStore builds the fixture in a temp dir of b (removed with it).
+// missFixture is the fixture, built once per test process on first use
+// (so -count runs time the same file) and removed by TestMain.
+var missFixture struct {
+	once  sync.Once
+	dir   string
+	store *boltstore.Store
+	built time.Duration
+	err   error
+}
+
+// missStore returns the fixture, building it on first use.
 func missStore(b *testing.B) (*boltstore.Store, time.Duration) {
-	start := time.Now()
-	s, err := boltstore.Open(filepath.Join(b.TempDir(), "fixture.db"), boltstore.Options{})
-	if err != nil {
-		b.Fatal(err)
+	missFixture.once.Do(func() {
+		start := time.Now()
+		if missFixture.dir, missFixture.err = os.MkdirTemp("", "gateway-miss-"); missFixture.err != nil {
+			return
+		}
+		s, err := boltstore.Open(filepath.Join(missFixture.dir, "fixture.db"), boltstore.Options{})
+		if err != nil {
+			missFixture.err = err
+			return
+		}
+		missFixture.store = s
+		if err := buildMissFixture(s); err != nil {
+			missFixture.err = fmt.Errorf("building the fixture: %w", err)
+			return
+		}
+		runtime.GC() // the build's garbage, collected outside the timed loop
+		missFixture.built = time.Since(start)
+	})
+	if missFixture.err != nil {
+		b.Fatal(missFixture.err)
 	}
-	b.Cleanup(func() { s.Close() })
-	if err := buildMissFixture(s); err != nil {
-		b.Fatalf("building the fixture: %v", err)
+	return missFixture.store, missFixture.built
+}
+
+// removeMissFixture closes and removes the fixture, if one was built.
+func removeMissFixture() {
+	if missFixture.store != nil {
+		_ = missFixture.store.Close()
 	}
-	runtime.GC() // the build's garbage, collected outside the timed loop
-	return s, time.Since(start)
+	if missFixture.dir != "" {
+		_ = os.RemoveAll(missFixture.dir)
+	}
 }
 
 func buildMissFixture(s *boltstore.Store) error {

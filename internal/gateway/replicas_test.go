@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"net/http"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -17,8 +18,13 @@ import (
 )
 
 // The tests below start a real PostgreSQL (pgtest); it stops with the
-// test binary.
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// test binary, and the miss benchmark's fixture is removed with it.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	removeMissFixture()
+	os.Exit(code)
+}
 
 // replica is one gateway on the shared PostgreSQL database: its own
 // pgstore (pool and listener), Live and engine, like one process.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -29,12 +30,55 @@ type Cache[V any] struct {
 	rc       *ristretto.Cache[uint64, *entry[V]]
 	front    []atomic.Pointer[entry[V]]
 	mask     uint64
+	pending  setBatch[V]
+}
+
+// setBatchSize is how many fills are handed to ristretto at once.
+//
+// Ristretto applies a Set on its own goroutine, woken through a channel:
+// on an otherwise idle machine every Set wakes a sleeping thread, which
+// costs a miss more than its bbolt reads do (a futex round trip to
+// another core). Handing fills over in batches wakes it once a batch. A
+// fill is visible in the front table at once, so the delay only decides
+// when ristretto, the cache of record, admits it.
+const setBatchSize = 16
+
+// setBatch is the fills not yet handed to ristretto.
+type setBatch[V any] struct {
+	mu      sync.Mutex
+	n       int
+	entries [setBatchSize]*entry[V]
+}
+
+// add queues e and returns a full batch to hand over, or nil.
+func (b *setBatch[V]) add(e *entry[V], out *[setBatchSize]*entry[V]) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.entries[b.n] = e
+	b.n++
+	if b.n < setBatchSize {
+		return false
+	}
+	*out = b.entries
+	b.entries, b.n = [setBatchSize]*entry[V]{}, 0
+	return true
+}
+
+// take empties the batch, returning what it held.
+func (b *setBatch[V]) take() []*entry[V] {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := append([]*entry[V](nil), b.entries[:b.n]...)
+	b.entries, b.n = [setBatchSize]*entry[V]{}, 0
+	return out
 }
 
 // maxFrontSlots bounds the front table (8 bytes a slot).
 const maxFrontSlots = 1 << 16
 
 type entry[V any] struct {
+	// hash is the entry's key in ristretto and the front table.
+	hash      uint64
 	user, ref string
 	stamp     Stamp
 	value     V
@@ -97,22 +141,39 @@ func (c *Cache[V]) Get(user, ref string) (V, bool) {
 
 // Set stores value for (user, ref) under stamp. Ristretto may drop the set;
 // callers never rely on a Set being visible.
-// The entry is visible in the front table at once; ristretto applies its
-// own Set asynchronously.
+// The entry is visible in the front table at once; ristretto gets it with
+// the next batch of fills (see setBatchSize) and applies it asynchronously.
 func (c *Cache[V]) Set(user, ref string, stamp Stamp, value V) {
 	h := c.key(user, ref)
-	e := &entry[V]{user: user, ref: ref, stamp: stamp, value: value}
-	c.rc.Set(h, e, 1)
-	runtime.KeepAlive(c)
+	e := &entry[V]{hash: h, user: user, ref: ref, stamp: stamp, value: value}
 	if c.versions.Valid(stamp) {
 		// A fill that is already stale stays out of the front table, so it
 		// cannot push out a fresh entry that shares the slot.
 		c.front[h&c.mask].Store(e)
 	}
+	var batch [setBatchSize]*entry[V]
+	if c.pending.add(e, &batch) {
+		c.admit(batch[:])
+	}
 }
 
-// Wait blocks until buffered Sets are applied (for tests and benchmarks).
-func (c *Cache[V]) Wait() { c.rc.Wait() }
+// admit hands entries to ristretto. One that went stale while it waited
+// in the batch is dropped: ristretto would only ever answer it with a miss.
+func (c *Cache[V]) admit(entries []*entry[V]) {
+	for _, e := range entries {
+		if c.versions.Valid(e.stamp) {
+			c.rc.Set(e.hash, e, 1)
+		}
+	}
+	runtime.KeepAlive(c)
+}
+
+// Wait hands every queued fill to ristretto and blocks until ristretto
+// has applied them (for tests and benchmarks).
+func (c *Cache[V]) Wait() {
+	c.admit(c.pending.take())
+	c.rc.Wait()
+}
 
 func (c *Cache[V]) key(user, ref string) uint64 {
 	return maphash.String(c.seed, user)*0x9E3779B97F4A7C15 ^ maphash.String(c.seed, ref)

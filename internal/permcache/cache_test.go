@@ -163,3 +163,41 @@ func TestFrontTableSlotSharingNeverMixesEntries(t *testing.T) {
 		t.Fatalf("front slot holds %q after a stale fill", got.value)
 	}
 }
+
+// Fills reach ristretto in batches: a full batch is handed over without a
+// Wait, what stays queued reaches it on Wait, and a fill that went stale
+// while queued never does.
+func TestFillsReachRistrettoInBatches(t *testing.T) {
+	v := NewVersions()
+	c, err := New[string](v, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inRistretto := func(user string) bool {
+		c.rc.Wait()
+		_, ok := c.rc.Get(c.key(user, "ws_1"))
+		return ok
+	}
+	stale := v.Target(v.IDStamp(), "ws_1", "stale")
+	c.Set("stale", "ws_1", stale, "x")
+	v.Apply(store.Change{Kind: store.ChangeMember, WorkspaceID: "ws_1", UserID: "stale"})
+	for i := 1; i < setBatchSize-1; i++ {
+		user := string(rune('a' + i))
+		c.Set(user, "ws_1", v.Target(v.IDStamp(), "ws_1", user), user)
+	}
+	if inRistretto("b") {
+		t.Fatal("a fill reached ristretto before its batch was full")
+	}
+	c.Set("last", "ws_1", v.Target(v.IDStamp(), "ws_1", "last"), "last") // fills the batch
+	if !inRistretto("b") || !inRistretto("last") {
+		t.Fatal("a full batch was not handed to ristretto")
+	}
+	if inRistretto("stale") {
+		t.Fatal("a fill that went stale in the batch reached ristretto")
+	}
+	c.Set("queued", "ws_1", v.Target(v.IDStamp(), "ws_1", "queued"), "queued")
+	c.Wait()
+	if !inRistretto("queued") {
+		t.Fatal("Wait left a queued fill out of ristretto")
+	}
+}
