@@ -219,31 +219,88 @@ func (e *Engine) accessMiss(ctx context.Context, p authn.Principal, ref string) 
 }
 
 // loadAccess reads the store and fills the cache. keyID is set when user
-// is an API key's subject. The stamp is taken before each read it guards
-// (see permcache).
+// is an API key's subject. Every counter of the entry's stamp is read
+// before the snapshot the entry is read from (see permcache), or checked
+// with a Mark when it can only be read inside it.
 func (e *Engine) loadAccess(ctx context.Context, user, keyID, ref string) (*Access, error) {
+	byID := ident.IsWorkspaceID(ref)
 	stamp := e.versions.IDStamp()
-	workspaceID := ref
-	if !ident.IsWorkspaceID(ref) {
+	if !byID {
 		stamp = e.versions.SlugStamp()
-		id, found, err := e.resolveSlug(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			e.cache.Set(user, ref, stamp, notMember)
-			return notMember, nil
-		}
-		workspaceID = id
 	}
-	stamp = e.versions.Target(stamp, workspaceID, user)
 	if keyID != "" {
 		stamp = e.versions.WithKey(stamp, keyID)
 	}
+	if byID {
+		return e.loadAccessByID(ctx, stamp, ref, user, keyID, ref)
+	}
+	access, workspaceID, cached, err := e.loadAccessBySlug(ctx, stamp, user, keyID, ref)
+	if err != nil || cached {
+		return access, err
+	}
+	// A change was applied while the snapshot was read, so the counters
+	// read inside it may be newer than its data: read again, the way an
+	// id is read (counters first). The slug is checked again there.
+	return e.loadAccessByID(ctx, stamp, workspaceID, user, keyID, ref)
+}
+
+// loadAccessBySlug resolves slug ref and reads the access in one snapshot.
+// cached is false when the result could not be cached (see
+// permcache.Mark): the caller reads workspaceID again.
+func (e *Engine) loadAccessBySlug(ctx context.Context, stamp permcache.Stamp, user, keyID, ref string) (access *Access, workspaceID string, cached bool, err error) {
+	mark := e.versions.Mark()
+	var target permcache.Stamp
+	err = e.store.View(ctx, func(tx store.Tx) error {
+		access, workspaceID = nil, "" // a backend may run fn again: only the last run counts
+		ws, err := tx.WorkspaceBySlug(ref)
+		if errors.Is(err, store.ErrNotFound) {
+			access = notMember
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		workspaceID = ws.ID
+		target = e.versions.Target(stamp, ws.ID, user)
+		access, err = e.accessIn(tx, ws, user, keyID)
+		return err
+	})
+	if err != nil {
+		return nil, "", false, fmt.Errorf("reading membership: %w", err)
+	}
+	if workspaceID == "" {
+		// No such slug: guarded by the slug counter, read before.
+		e.cache.Set(user, ref, stamp, notMember)
+		return notMember, "", true, nil
+	}
+	if !e.versions.Unchanged(mark) {
+		return nil, workspaceID, false, nil
+	}
+	e.cache.Set(user, ref, target, access)
+	return access, workspaceID, true, nil
+}
+
+// loadAccessByID reads the access of workspace workspaceID, which ref
+// names (its id, or a slug that resolved to it), with the workspace's and
+// the membership's counters read before the snapshot.
+func (e *Engine) loadAccessByID(ctx context.Context, stamp permcache.Stamp, workspaceID, user, keyID, ref string) (*Access, error) {
+	stamp = e.versions.Target(stamp, workspaceID, user)
 	var access *Access
 	err := e.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		access, err = e.readAccess(tx, workspaceID, user, keyID, ref)
+		ws, err := tx.Workspace(workspaceID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			access = notMember
+			return nil
+		case err != nil:
+			return err
+		case !ident.IsWorkspaceID(ref) && ws.Slug != ref:
+			// The slug was renamed since it resolved: it no longer
+			// names this workspace.
+			access = notMember
+			return nil
+		}
+		access, err = e.accessIn(tx, ws, user, keyID)
 		return err
 	})
 	if err != nil {
@@ -253,41 +310,13 @@ func (e *Engine) loadAccess(ctx context.Context, user, keyID, ref string) (*Acce
 	return access, nil
 }
 
-func (e *Engine) resolveSlug(ctx context.Context, slug string) (id string, found bool, err error) {
-	err = e.store.View(ctx, func(tx store.Tx) error {
-		id, found = "", false // a backend may run fn again: only the last run counts
-		ws, err := tx.WorkspaceBySlug(slug)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		id, found = ws.ID, true
-		return nil
-	})
-	if err != nil {
-		return "", false, fmt.Errorf("resolving workspace slug: %w", err)
-	}
-	return id, found, nil
-}
-
-// readAccess loads the workspace, its organization, the memberships
-// (workspace and project) and the custom roles in one transaction, so they are mutually consistent.
-func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (*Access, error) {
-	ws, err := tx.Workspace(workspaceID)
-	if errors.Is(err, store.ErrNotFound) {
-		return notMember, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	// A slug renamed between the two reads no longer names this workspace.
-	if !ident.IsWorkspaceID(ref) && ws.Slug != ref {
-		return notMember, nil
-	}
+// accessIn reads, in tx, what user (or API key keyID) may do in workspace
+// ws: its organization, the memberships (workspace and project) and the
+// custom roles come from the same transaction, so they are mutually
+// consistent.
+func (e *Engine) accessIn(tx store.Tx, ws store.Workspace, user, keyID string) (*Access, error) {
 	if ws.Deleted() {
-		return e.deletedAccess(tx, workspaceID, user, keyID)
+		return e.deletedAccess(tx, ws.ID, user, keyID)
 	}
 	// A workspace of a deleted organization answers as a deleted
 	// workspace does, to its members and to everyone else.
@@ -296,7 +325,7 @@ func (e *Engine) readAccess(tx store.Tx, workspaceID, user, keyID, ref string) (
 		return nil, err
 	}
 	if place.OrgDeleted {
-		return e.deletedAccess(tx, workspaceID, user, keyID)
+		return e.deletedAccess(tx, ws.ID, user, keyID)
 	}
 	if keyID != "" {
 		// The principal is an API key (authenticateKey set KeyID): no

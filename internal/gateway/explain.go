@@ -140,7 +140,7 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 	}
 	subject := in.Subject
 	// A workspace of a deleted organization is hidden as a deleted one
-	// is (readAccess; readKeyCredential refuses its keys).
+	// is (accessIn; readKeyCredential refuses its keys).
 	orgGone, err := p.engine.model.OrganizationDeleted(tx, in.Workspace)
 	if err != nil {
 		return nil, err
@@ -235,14 +235,14 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 	var access *Access
 	switch {
 	case orgGone:
-		// As readAccess: the workspace of a deleted organization answers
+		// As accessIn: the workspace of a deleted organization answers
 		// as a deleted workspace (its explicit members are told).
 		access, err = p.engine.deletedAccess(tx, ws.ID, in.Subject, in.KeyID)
 	case in.KeyID != "":
 		access, err = p.engine.readKeyAccess(tx, ws, in.KeyID)
 		grants = model.KeySources(key)
 	default:
-		// The gateway's own function (readAccess): explicit membership
+		// The gateway's own function (accessIn): explicit membership
 		// and, in a PROJECT workspace, the project roles, under the plan
 		// (model.Standing).
 		access, grants, denies, err = p.memberStanding(tx, ws, in.Subject)
@@ -270,7 +270,7 @@ func (p *Policy) Explain(tx store.Tx, in ExplainInput) (*Explanation, error) {
 	return ex, nil
 }
 
-// memberStanding is what readAccess caches for user in live workspace ws
+// memberStanding is what accessIn caches for user in live workspace ws
 // (model.Standing), with the sources behind it for provenance.
 func (p *Policy) memberStanding(tx store.Tx, ws store.Workspace, user string) (*Access, []Source, []string, error) {
 	m := p.engine.model

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
 // WaitCaches blocks until buffered cache fills are applied, so a test can
@@ -24,3 +25,7 @@ func UnknownKeyEntries(e *Engine) (n, capacity int) {
 func AccessMiss(e *Engine, ctx context.Context, p authn.Principal, ref string) (*Access, error) {
 	return e.accessMiss(ctx, p, ref)
 }
+
+// ApplyChange bumps e's cache counters for c, as the change feed does
+// after a commit.
+func ApplyChange(e *Engine, c store.Change) { e.versions.Apply(c) }

@@ -41,10 +41,13 @@ const (
 // Versions holds the invalidation counters. The zero value is not ready;
 // use NewVersions.
 type Versions struct {
-	seed      maphash.Seed
-	clock     *atomic.Uint32 // the coarse clock entries expire on
-	epoch     atomic.Uint64  // bumped by ExpireAll: every entry dies
-	slugs     atomic.Uint64  // any change of the slug → workspace mapping
+	seed  maphash.Seed
+	clock *atomic.Uint32 // the coarse clock entries expire on
+	epoch atomic.Uint64  // bumped by ExpireAll: every entry dies
+	slugs atomic.Uint64  // any change of the slug → workspace mapping
+	// applied counts the Changes applied; Apply raises it before it bumps
+	// anything else (see Mark).
+	applied   atomic.Uint64
 	workspace [workspaceStripes]atomic.Uint64
 	member    [memberStripes]atomic.Uint64
 	key       [keyStripes]atomic.Uint64
@@ -129,6 +132,24 @@ func (v *Versions) Valid(s Stamp) bool {
 	return true
 }
 
+// Mark is a point in the sequence of applied Changes, for a fill that can
+// only read its target's counters once its store read has begun: a slug
+// fill learns the workspace id from the snapshot it reads everything else
+// from. Counters read after the snapshot began may already hold the bump
+// of a commit the snapshot does not see, which would make a stale entry
+// look fresh. Take a Mark before the read, read the counters (Target)
+// inside it, and cache only if Unchanged(mark) afterwards: Apply raises
+// the count before any counter, so a counter bump the read saw is a
+// Change the mark sees, and when none was applied in between the counters
+// are those of before the snapshot, as the scheme requires.
+type Mark uint64
+
+// Mark returns the current point in the sequence of applied Changes.
+func (v *Versions) Mark() Mark { return Mark(v.applied.Load()) }
+
+// Unchanged reports whether no Change was applied since m was taken.
+func (v *Versions) Unchanged(m Mark) bool { return Mark(v.applied.Load()) == m }
+
 // ExpireAll invalidates every entry. The feed's consumer calls it when it
 // cannot know what changed: the change log no longer holds the commits it
 // has not applied (truncation), or reading the feed after a write failed.
@@ -139,6 +160,7 @@ func (v *Versions) ExpireAll() { v.epoch.Add(1) }
 // the API key's. A kind this build does not know flushes everything:
 // failing safe costs only cache misses.
 func (v *Versions) Apply(c store.Change) {
+	v.applied.Add(1) // first: see Mark
 	switch c.Kind {
 	case store.ChangeWorkspace:
 		v.workspace[v.workspaceStripe(c.WorkspaceID)].Add(1)

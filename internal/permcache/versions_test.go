@@ -38,3 +38,24 @@ func TestApplyExpiresOnOrganizationKinds(t *testing.T) {
 		}
 	}
 }
+
+// Every applied Change, of any kind, moves the sequence a Mark records.
+func TestMarkSeesEveryAppliedChange(t *testing.T) {
+	v := NewVersions()
+	for _, c := range []store.Change{
+		{Kind: store.ChangeMember, WorkspaceID: "ws_1", UserID: "alice"},
+		{Kind: store.ChangeWorkspace, WorkspaceID: "ws_2"},
+		{Kind: store.ChangeAPIKey, KeyID: "k1"},
+		{Kind: store.ChangeOrganization},
+		{Kind: store.ChangeKind(99)}, // a kind this build does not know
+	} {
+		m := v.Mark()
+		if !v.Unchanged(m) {
+			t.Fatal("a fresh mark is already changed")
+		}
+		v.Apply(c)
+		if v.Unchanged(m) {
+			t.Errorf("applying %+v left the mark unchanged", c)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package gateway_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
+	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
+)
+
+// countingStore is the real store, counting its reads.
+type countingStore struct {
+	*changefeed.Live
+	views atomic.Int32
+}
+
+func (s *countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	s.views.Add(1)
+	return s.Live.View(ctx, fn)
+}
+
+// A miss by slug resolves the slug and reads the access in one store read.
+func TestSlugMissIsOneRead(t *testing.T) {
+	f := newFixture(t)
+	s := &countingStore{Live: f.store}
+	f.engine = f.engineOn(s, time.Second)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	check(t, "olga by slug", decide(p, request("GET", "/w/acme/messages", f.token("olga"))), want{})
+	check(t, "olga by slug, unknown slug", decide(p, request("GET", "/w/nope/messages", f.token("olga"))), want{404, "workspace_not_found", ""})
+	if n := s.views.Load(); n != 2 {
+		t.Errorf("%d store reads for two slug misses, want 2", n)
+	}
+}
+
+// lateSnapshotStore answers its first read from before, a copy of the
+// store taken before a revocation, and runs during before's read the
+// counter bump the revocation's commit makes: the situation of a commit
+// that lands after a read's snapshot began and is applied before the read
+// looks at the counters. Every later read is the real store's.
+type lateSnapshotStore struct {
+	*changefeed.Live
+	before *boltstore.Store
+	bump   func()
+	first  atomic.Bool
+	views  atomic.Int32
+}
+
+func (s *lateSnapshotStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	s.views.Add(1)
+	if s.first.CompareAndSwap(true, false) {
+		return s.before.View(ctx, func(tx store.Tx) error {
+			s.bump()
+			return fn(tx)
+		})
+	}
+	return s.Live.View(ctx, fn)
+}
+
+// A slug miss reads the workspace id from its snapshot, and so the cache
+// counters of the workspace and the membership only after the snapshot
+// began. When a change is applied while it reads, those counters may
+// already count a commit its snapshot does not hold: the entry must not be
+// cached under them, or a revoked member would keep a cached allow until
+// the next change. The miss reads again, counters first, and answers and
+// caches what the newer read says.
+func TestSlugMissUnderConcurrentRevokeCachesNoStaleAllow(t *testing.T) {
+	f := newFixture(t)
+	beforePath := filepath.Join(t.TempDir(), "before.db")
+	err := f.raw.Backup(context.Background(), func(_ int64, r io.Reader) error {
+		out, err := os.Create(beforePath)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		_, err = io.Copy(out, r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := boltstore.Open(beforePath, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { before.Close() })
+	// The revocation, committed in the real store.
+	if err := f.store.Update(context.Background(), func(tx store.Tx) error { return tx.DeleteMember(f.acme.ID, "olga") }); err != nil {
+		t.Fatal(err)
+	}
+
+	s := &lateSnapshotStore{Live: f.store, before: before}
+	s.first.Store(true)
+	f.engine = f.engineOn(s, time.Second)
+	s.bump = func() {
+		gateway.ApplyChange(f.engine, store.Change{Kind: store.ChangeMember, WorkspaceID: f.acme.ID, UserID: "olga"})
+	}
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	tok := f.token("olga")
+	check(t, "olga, miss during the revocation", decide(p, request("GET", "/w/acme/messages", tok)), want{404, "workspace_not_found", ""})
+	check(t, "olga, next request", decide(p, request("GET", "/w/acme/messages", tok)), want{404, "workspace_not_found", ""})
+	if n := s.views.Load(); n < 2 {
+		t.Errorf("%d store reads: the miss did not read again after the change", n)
+	}
+}
