@@ -40,7 +40,7 @@ func (t *tx) projectWSB() *bbolt.Bucket    { return t.bucket(&t.org.projectWS, b
 func (t *tx) localWSB() *bbolt.Bucket      { return t.bucket(&t.org.localWS, bucketLocalWS) }
 
 func notFoundIn(what, id, parent, parentID string) error {
-	return fmt.Errorf("boltstore: %s %s in %s %s: %w", what, quote(id), parent, quote(parentID), store.ErrNotFound)
+	return &notFoundError{what: what, id: id, parent: parent, parentID: parentID}
 }
 
 // get1 reads the record of key id from b into a T: ErrNotFound (what) for

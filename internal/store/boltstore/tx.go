@@ -157,13 +157,29 @@ func checkKey(what, s string) error {
 // quote is store.QuoteID, short for the many error messages here.
 func quote(s string) string { return store.QuoteID(s) }
 
-func notFound(what, id string) error {
-	return fmt.Errorf("boltstore: %s %s: %w", what, quote(id), store.ErrNotFound)
-}
+func notFound(what, id string) error { return &notFoundError{what: what, id: id} }
 
 func notFound2(what, ws, id string) error {
-	return fmt.Errorf("boltstore: %s %s in workspace %s: %w", what, quote(id), quote(ws), store.ErrNotFound)
+	return &notFoundError{what: what, id: id, parent: "workspace", parentID: ws}
 }
+
+// notFoundError is store.ErrNotFound with what was looked up, formatted
+// only when the message is read. A cache miss looks for records that are
+// usually absent (the custom role of a system role's slug, for each role
+// a member holds), and formatting each answer would cost it more
+// allocations than the read itself.
+type notFoundError struct {
+	what, id, parent, parentID string
+}
+
+func (e *notFoundError) Error() string {
+	if e.parent == "" {
+		return fmt.Sprintf("boltstore: %s %s: %v", e.what, quote(e.id), store.ErrNotFound)
+	}
+	return fmt.Sprintf("boltstore: %s %s in %s %s: %v", e.what, quote(e.id), e.parent, quote(e.parentID), store.ErrNotFound)
+}
+
+func (e *notFoundError) Unwrap() error { return store.ErrNotFound }
 
 func corruptIndex(index string, key []byte) error {
 	return fmt.Errorf("boltstore: index %s entry %q points to a missing record", index, key)
