@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -219,12 +220,12 @@ func TestStoreReadPanicFailsClosed(t *testing.T) {
 
 // Misses one after another reuse the reader goroutines instead of starting
 // one each (a new goroutine grows its stack through the read's frames again
-// on every miss): a thousand sequential misses start only a handful.
+// on every miss): 300 sequential misses start only a handful.
 func TestSequentialMissesReuseReaders(t *testing.T) {
 	f := newFixture(t)
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	check(t, "first miss", decide(p, request("GET", "/w/acme/messages", f.token("alice"))), want{})
-	const misses = 1000
+	const misses = 300
 	tokens := make([]string, misses)
 	for i := range tokens {
 		tokens[i] = f.token(fmt.Sprintf("nobody%d", i)) // a new user each time: every decision is a miss
@@ -242,4 +243,61 @@ func goroutinesCreated() uint64 {
 	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// gateStore is the real store whose reads wait until open is closed.
+type gateStore struct {
+	*changefeed.Live
+	open    chan struct{}
+	waiting atomic.Int32
+}
+
+func (s *gateStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	s.waiting.Add(1)
+	<-s.open
+	return s.Live.View(ctx, fn)
+}
+
+// A burst of concurrent misses starts a reader for each, and once it is
+// over only a bounded number of readers stay waiting for the next miss:
+// the others exit at once instead of holding their stacks.
+func TestReadersAfterABurstAreBounded(t *testing.T) {
+	f := newFixture(t)
+	s := &gateStore{Live: f.store, open: make(chan struct{})}
+	f.engine = f.engineOn(s, 10*time.Second)
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	const burst = 3 * gateway.MaxIdleReaders
+	tokens := make([]string, burst)
+	for i := range tokens {
+		tokens[i] = f.token(fmt.Sprintf("burst%d", i))
+	}
+	before := runtime.NumGoroutine()
+	var wg sync.WaitGroup
+	for _, tok := range tokens {
+		wg.Go(func() {
+			check(t, "burst miss", decide(p, request("GET", "/w/acme/messages", tok)), want{404, "workspace_not_found", ""})
+		})
+	}
+	within(t, "every miss waiting in the store", 5*time.Second, func() bool { return s.waiting.Load() == burst })
+	if n := runtime.NumGoroutine(); n < before+2*burst {
+		t.Fatalf("%d goroutines during a burst of %d stuck misses (from %d): each read should have its reader", n, burst, before)
+	}
+	close(s.open)
+	wg.Wait()
+	// Well before the readers' idle timeout (10 s).
+	within(t, "readers beyond the idle bound gone", 3*time.Second, func() bool {
+		return runtime.NumGoroutine() <= before+gateway.MaxIdleReaders+8
+	})
+}
+
+// within fails t unless cond holds within d.
+func within(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -29,3 +29,6 @@ func AccessMiss(e *Engine, ctx context.Context, p authn.Principal, ref string) (
 // ApplyChange bumps e's cache counters for c, as the change feed does
 // after a commit.
 func ApplyChange(e *Engine, c store.Change) { e.versions.Apply(c) }
+
+// MaxIdleReaders is how many reader goroutines an engine keeps waiting.
+const MaxIdleReaders = maxIdleReaders

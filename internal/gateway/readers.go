@@ -1,10 +1,18 @@
 package gateway
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // readerIdle is how long a reader goroutine waits for the next store read
 // before it exits.
 const readerIdle = 10 * time.Second
+
+// maxIdleReaders bounds the readers kept waiting: after a burst of
+// concurrent misses, the readers beyond it exit as soon as they finish,
+// rather than each keeping its grown stack for readerIdle.
+const maxIdleReaders = 64
 
 // readers runs cache-miss store reads on goroutines that outlive one read.
 //
@@ -24,6 +32,8 @@ type readers struct {
 	// next hands a read to an idle reader: unbuffered, so a send succeeds
 	// only when one is waiting for it.
 	next chan func()
+	// idle counts the readers waiting on next.
+	idle atomic.Int32
 }
 
 func newReaders() *readers { return &readers{next: make(chan func())} }
@@ -38,16 +48,22 @@ func (rs *readers) run(read func()) {
 }
 
 // serve runs read, then the reads handed to it, until it has been idle for
-// readerIdle.
+// readerIdle or maxIdleReaders others are idle already.
 func (rs *readers) serve(read func()) {
 	idle := time.NewTimer(readerIdle)
 	defer idle.Stop()
 	for {
 		read()
+		if rs.idle.Add(1) > maxIdleReaders {
+			rs.idle.Add(-1)
+			return
+		}
 		idle.Reset(readerIdle)
 		select {
 		case read = <-rs.next:
+			rs.idle.Add(-1)
 		case <-idle.C:
+			rs.idle.Add(-1)
 			return
 		}
 	}
