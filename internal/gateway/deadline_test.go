@@ -279,8 +279,10 @@ func TestReadersAfterABurstAreBounded(t *testing.T) {
 		})
 	}
 	within(t, "every miss waiting in the store", 5*time.Second, func() bool { return s.waiting.Load() == burst })
-	if n := runtime.NumGoroutine(); n < before+2*burst {
-		t.Fatalf("%d goroutines during a burst of %d stuck misses (from %d): each read should have its reader", n, burst, before)
+	// One goroutine per decision and one reader per read (other tests'
+	// idle readers may be exiting meanwhile: half a burst of slack).
+	if n := runtime.NumGoroutine(); n < before+burst+burst/2 {
+		t.Errorf("%d goroutines during a burst of %d stuck misses (from %d): each read should have its reader", n, burst, before)
 	}
 	close(s.open)
 	wg.Wait()
