@@ -30,7 +30,9 @@ type Cache[V any] struct {
 	rc       *ristretto.Cache[uint64, *entry[V]]
 	front    []atomic.Pointer[entry[V]]
 	mask     uint64
-	pending  setBatch[V]
+	// pending is written by every fill: allocated on its own, so that it
+	// shares no cache line with the fields every hit reads.
+	pending *setBatch[V]
 }
 
 // setBatchSize is how many fills are handed to ristretto at once.
@@ -105,7 +107,7 @@ func New[V any](versions *Versions, maxEntries int64) (*Cache[V], error) {
 		slots <<= 1
 	}
 	c := &Cache[V]{versions: versions, seed: maphash.MakeSeed(), rc: rc,
-		front: make([]atomic.Pointer[entry[V]], slots), mask: slots - 1}
+		front: make([]atomic.Pointer[entry[V]], slots), mask: slots - 1, pending: new(setBatch[V])}
 	closeWhenUnreachable(c, rc)
 	return c, nil
 }
