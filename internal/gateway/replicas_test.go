@@ -292,13 +292,7 @@ func TestReplicaFailsClosedWhenStale(t *testing.T) {
 
 func eventuallyDecide(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 20s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	within(t, what, 20*time.Second, cond)
 }
 
 // pausingView pauses the first armed View after its read, until resume is
