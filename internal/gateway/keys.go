@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/apikey"
 	"github.com/gatehouse-authz/gatehouse/internal/authn"
 	"github.com/gatehouse-authz/gatehouse/internal/model"
+	"github.com/gatehouse-authz/gatehouse/internal/permcache"
 	"github.com/gatehouse-authz/gatehouse/internal/problem"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
@@ -134,24 +135,43 @@ func (e *Engine) keyCredentialMiss(ctx context.Context, id string) (*keyCredenti
 
 func (e *Engine) loadKeyCredential(ctx context.Context, id string) (*keyCredential, error) {
 	stamp := e.versions.KeyStamp(id)
-	if e.model.DefaultPlan() != nil {
-		// The credential depends on the plan of the key's workspace
-		// (api_keys), which a change of the workspace record alone may
-		// change: guard its counter too. A key never moves, so the
-		// workspace id read first still names the workspace the
-		// credential is read for.
-		wsID, err := e.keyWorkspaceID(ctx, id)
+	if e.model.DefaultPlan() == nil {
+		cred, err := e.readKey(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if wsID == "" {
-			// No such key when the stamp was already taken: remembered
-			// as unknown until a key change (its creation) bumps it.
-			e.unknownKeys.Add(id, stamp)
-			return e.noKey, nil
-		}
-		stamp = e.versions.Target(stamp, wsID, apikey.Subject(id))
+		return e.cacheKey(id, stamp, cred), nil
 	}
+	// The credential depends on the plan of the key's workspace
+	// (api_keys), which a change of the workspace record alone may
+	// change: its counter guards the entry too. The workspace id is the
+	// key's, read in the same snapshot as the rest, so the counter can
+	// only be read once that snapshot has begun: the entry is cached
+	// under it only if no change was applied meanwhile (permcache.Mark).
+	// Otherwise it is read again, the counter first; a key never moves,
+	// so the id read still names its workspace.
+	mark := e.versions.Mark()
+	cred, err := e.readKey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if cred == nil {
+		// No such key when the stamp was already taken: remembered as
+		// unknown until a key change (its creation) bumps it.
+		return e.cacheKey(id, stamp, nil), nil
+	}
+	stamp = e.versions.Target(stamp, cred.workspaceID, cred.subject)
+	if !e.versions.Unchanged(mark) {
+		if cred, err = e.readKey(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return e.cacheKey(id, stamp, cred), nil
+}
+
+// readKey reads the credential of key id in one transaction; nil when no
+// record with that id can authenticate.
+func (e *Engine) readKey(ctx context.Context, id string) (*keyCredential, error) {
 	var cred *keyCredential
 	err := e.store.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -161,34 +181,21 @@ func (e *Engine) loadKeyCredential(ctx context.Context, id string) (*keyCredenti
 	if err != nil {
 		return nil, fmt.Errorf("reading API key: %w", err)
 	}
+	return cred, nil
+}
+
+// cacheKey caches cred (nil: no such key) under stamp and returns what
+// the caller answers with.
+func (e *Engine) cacheKey(id string, stamp permcache.Stamp, cred *keyCredential) *keyCredential {
 	if cred == nil {
 		e.unknownKeys.Add(id, stamp)
-		return e.noKey, nil
+		return e.noKey
 	}
 	if q := e.keyUses.lastQueued(id); q > cred.lastQueued.Load() {
 		cred.lastQueued.Store(q)
 	}
 	e.keys.Set(id, "", stamp, cred)
-	return cred, nil
-}
-
-// keyWorkspaceID returns the workspace of API key id, "" when there is no
-// such key.
-func (e *Engine) keyWorkspaceID(ctx context.Context, id string) (string, error) {
-	var wsID string
-	err := e.store.View(ctx, func(tx store.Tx) error {
-		wsID = ""
-		key, err := tx.APIKey(id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		wsID = key.WorkspaceID
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("reading API key: %w", err)
-	}
-	return wsID, nil
+	return cred
 }
 
 // readKeyCredential reads key id and its workspace in one transaction. It

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-authz/gatehouse/internal/changefeed"
 	"github.com/gatehouse-authz/gatehouse/internal/gateway"
+	"github.com/gatehouse-authz/gatehouse/internal/model"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
 )
@@ -72,24 +73,7 @@ func (s *lateSnapshotStore) View(ctx context.Context, fn func(store.Tx) error) e
 // caches what the newer read says.
 func TestSlugMissUnderConcurrentRevokeCachesNoStaleAllow(t *testing.T) {
 	f := newFixture(t)
-	beforePath := filepath.Join(t.TempDir(), "before.db")
-	err := f.raw.Backup(context.Background(), func(_ int64, r io.Reader) error {
-		out, err := os.Create(beforePath)
-		if err != nil {
-			return err
-		}
-		defer out.Close()
-		_, err = io.Copy(out, r)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, err := boltstore.Open(beforePath, boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { before.Close() })
+	before := copyStore(t, f)
 	// The revocation, committed in the real store.
 	if err := f.store.Update(context.Background(), func(tx store.Tx) error { return tx.DeleteMember(f.acme.ID, "olga") }); err != nil {
 		t.Fatal(err)
@@ -108,4 +92,54 @@ func TestSlugMissUnderConcurrentRevokeCachesNoStaleAllow(t *testing.T) {
 	if n := s.views.Load(); n < 2 {
 		t.Errorf("%d store reads: the miss did not read again after the change", n)
 	}
+}
+
+// copyStore returns a copy of f's store as it is now, open, closed with t.
+func copyStore(t *testing.T, f *fixture) *boltstore.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "before.db")
+	err := f.raw.Backup(context.Background(), func(_ int64, r io.Reader) error {
+		out, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		_, err = io.Copy(out, r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// The API key fill reads the key's workspace id from its snapshot too, and
+// so the workspace's counter (which guards the plan's api_keys) only once
+// the snapshot has begun. A downgrade applied while it reads must not
+// leave the key's old credential cached: the key is refused at once and
+// on the next request.
+func TestKeyMissUnderConcurrentDowngradeCachesNoStaleCredential(t *testing.T) {
+	f := newPlanFixture(t)
+	f.setWorkspacePlan(&f.acme, "pro")
+	key, _ := f.putKey(f.acme, []string{"message.read"}, nil)
+	before := copyStore(t, f.fixture)
+	f.setWorkspacePlan(&f.acme, "free") // the downgrade, committed
+
+	s := &lateSnapshotStore{Live: f.store, before: before}
+	s.first.Store(true)
+	f.engine = f.newEngineWith(func(o *gateway.Options) {
+		o.Model = newModel(t, planTestConfig())
+		o.Live = f.liveOn(s)
+	})
+	s.bump = func() {
+		gateway.ApplyChange(f.engine, store.Change{Kind: store.ChangeWorkspace, WorkspaceID: f.acme.ID})
+	}
+	p := f.policy(gateway.DefaultWorkspaceSource)
+	planDenied(t, "key, miss during the downgrade", decide(p, request("GET", "/w/acme/messages", key)), "", model.FeatureAPIKeys, "free", "pro")
+	planDenied(t, "key, next request", decide(p, request("GET", "/w/acme/messages", key)), "", model.FeatureAPIKeys, "free", "pro")
 }
