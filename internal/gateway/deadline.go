@@ -32,19 +32,17 @@ func newFills() *fills {
 	return &fills{pending: make(map[string]*fillCall), readers: newReaders()}
 }
 
-// join returns the read in flight for key, or starts one with start.
-func (f *fills) join(key string, start func(*fillCall)) *fillCall {
+// join returns the read in flight for key, or a new one that the caller
+// (leader) must start.
+func (f *fills) join(key string) (c *fillCall, leader bool) {
 	f.mu.Lock()
-	c, ok := f.pending[key]
-	if !ok {
-		c = &fillCall{done: make(chan struct{})}
-		f.pending[key] = c
+	defer f.mu.Unlock()
+	if c, ok := f.pending[key]; ok {
+		return c, false
 	}
-	f.mu.Unlock()
-	if !ok {
-		start(c)
-	}
-	return c
+	c = &fillCall{done: make(chan struct{})}
+	f.pending[key] = c
+	return c, true
 }
 
 // finish publishes c's result and lets the next miss for key start a read
@@ -82,10 +80,11 @@ func (f *fills) forget(key string, c *fillCall) {
 func (e *Engine) fill(ctx context.Context, key string, load func(context.Context) (any, error)) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.storeTimeout)
 	defer cancel()
-	c := e.fills.join(key, func(c *fillCall) {
+	c, leader := e.fills.join(key)
+	if leader {
 		fillCtx := context.WithoutCancel(ctx)
 		e.fills.readers.run(func() { e.runFill(fillCtx, key, c, load) })
-	})
+	}
 	select {
 	case <-c.done:
 		return c.val, c.err

@@ -184,18 +184,15 @@ func TestCancelledWaiterDoesNotFailTheSharedFill(t *testing.T) {
 	}
 }
 
-// panickyStore is the real store whose next reads panic while panics > 0.
-type panickyStore struct {
+// viewStore is the real store whose reads go through view, which a test
+// writes: to count them, hold them, make them panic, or answer from
+// elsewhere.
+type viewStore struct {
 	*changefeed.Live
-	panics atomic.Int32
+	view func(ctx context.Context, fn func(store.Tx) error) error
 }
 
-func (s *panickyStore) View(ctx context.Context, fn func(store.Tx) error) error {
-	if s.panics.Add(-1) >= 0 {
-		panic("a read went wrong")
-	}
-	return s.Live.View(ctx, fn)
-}
+func (s *viewStore) View(ctx context.Context, fn func(store.Tx) error) error { return s.view(ctx, fn) }
 
 // A store read that panics fails its request closed (503, the panic as the
 // logged cause) without taking the process down, and the goroutine it ran
@@ -203,11 +200,16 @@ func (s *panickyStore) View(ctx context.Context, fn func(store.Tx) error) error 
 // same request, are answered normally.
 func TestStoreReadPanicFailsClosed(t *testing.T) {
 	f := newFixture(t)
-	s := &panickyStore{Live: f.store}
-	f.engine = f.engineOn(s, time.Second)
-	p := f.policy(gateway.DefaultWorkspaceSource)
 	const panics = 20
-	s.panics.Store(panics)
+	var panicsLeft atomic.Int32
+	panicsLeft.Store(panics)
+	f.engine = f.engineOn(&viewStore{Live: f.store, view: func(ctx context.Context, fn func(store.Tx) error) error {
+		if panicsLeft.Add(-1) >= 0 {
+			panic("a read went wrong")
+		}
+		return f.store.View(ctx, fn)
+	}}, time.Second)
+	p := f.policy(gateway.DefaultWorkspaceSource)
 	for i := range panics {
 		d, _ := decideWithin(t, 3*time.Second, p, request("GET", "/w/acme/messages", f.token("alice")))
 		check(t, fmt.Sprintf("read %d, panicking", i), d, want{503, "unavailable", ""})
@@ -245,26 +247,19 @@ func goroutinesCreated() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// gateStore is the real store whose reads wait until open is closed.
-type gateStore struct {
-	*changefeed.Live
-	open    chan struct{}
-	waiting atomic.Int32
-}
-
-func (s *gateStore) View(ctx context.Context, fn func(store.Tx) error) error {
-	s.waiting.Add(1)
-	<-s.open
-	return s.Live.View(ctx, fn)
-}
-
 // A burst of concurrent misses starts a reader for each, and once it is
 // over only a bounded number of readers stay waiting for the next miss:
 // the others exit at once instead of holding their stacks.
 func TestReadersAfterABurstAreBounded(t *testing.T) {
 	f := newFixture(t)
-	s := &gateStore{Live: f.store, open: make(chan struct{})}
-	f.engine = f.engineOn(s, 10*time.Second)
+	// Every read waits until open is closed.
+	open := make(chan struct{})
+	var waiting atomic.Int32
+	f.engine = f.engineOn(&viewStore{Live: f.store, view: func(ctx context.Context, fn func(store.Tx) error) error {
+		waiting.Add(1)
+		<-open
+		return f.store.View(ctx, fn)
+	}}, 10*time.Second)
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	const burst = 3 * gateway.MaxIdleReaders
 	tokens := make([]string, burst)
@@ -278,13 +273,13 @@ func TestReadersAfterABurstAreBounded(t *testing.T) {
 			check(t, "burst miss", decide(p, request("GET", "/w/acme/messages", tok)), want{404, "workspace_not_found", ""})
 		})
 	}
-	within(t, "every miss waiting in the store", 5*time.Second, func() bool { return s.waiting.Load() == burst })
+	within(t, "every miss waiting in the store", 5*time.Second, func() bool { return waiting.Load() == burst })
 	// One goroutine per decision and one reader per read (other tests'
 	// idle readers may be exiting meanwhile: half a burst of slack).
 	if n := runtime.NumGoroutine(); n < before+burst+burst/2 {
 		t.Errorf("%d goroutines during a burst of %d stuck misses (from %d): each read should have its reader", n, burst, before)
 	}
-	close(s.open)
+	close(open)
 	wg.Wait()
 	// Well before the readers' idle timeout (10 s).
 	within(t, "readers beyond the idle bound gone", 3*time.Second, func() bool {

@@ -127,7 +127,6 @@ func NewEngine(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		fills:        newFills(),
 		model:        opts.Model,
 		catalog:      opts.Model.Catalog(),
 		store:        opts.Live,
@@ -139,6 +138,7 @@ func NewEngine(opts Options) (*Engine, error) {
 		keys:         keys,
 		unknownKeys:  permcache.NewUnknown(versions, opts.MaxUnknownKeys),
 		noKey:        newNoKey(),
+		fills:        newFills(),
 		keyUses:      newKeyUseRecorder(opts.Live, logger),
 		observer:     opts.Observer,
 		logger:       logger,
@@ -249,7 +249,6 @@ func (e *Engine) loadAccess(ctx context.Context, user, keyID, ref string) (*Acce
 // permcache.Mark): the caller reads workspaceID again.
 func (e *Engine) loadAccessBySlug(ctx context.Context, stamp permcache.Stamp, user, keyID, ref string) (access *Access, workspaceID string, cached bool, err error) {
 	mark := e.versions.Mark()
-	var target permcache.Stamp
 	err = e.store.View(ctx, func(tx store.Tx) error {
 		access, workspaceID = nil, "" // a backend may run fn again: only the last run counts
 		ws, err := tx.WorkspaceBySlug(ref)
@@ -261,7 +260,6 @@ func (e *Engine) loadAccessBySlug(ctx context.Context, stamp permcache.Stamp, us
 			return err
 		}
 		workspaceID = ws.ID
-		target = e.versions.Target(stamp, ws.ID, user)
 		access, err = e.accessIn(tx, ws, user, keyID)
 		return err
 	})
@@ -273,6 +271,7 @@ func (e *Engine) loadAccessBySlug(ctx context.Context, stamp permcache.Stamp, us
 		e.cache.Set(user, ref, stamp, notMember)
 		return notMember, "", true, nil
 	}
+	target := e.versions.Target(stamp, workspaceID, user)
 	if !e.versions.Unchanged(mark) {
 		return nil, workspaceID, false, nil
 	}

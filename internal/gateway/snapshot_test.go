@@ -16,52 +16,41 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/store/boltstore"
 )
 
-// countingStore is the real store, counting its reads.
-type countingStore struct {
-	*changefeed.Live
-	views atomic.Int32
-}
-
-func (s *countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
-	s.views.Add(1)
-	return s.Live.View(ctx, fn)
-}
-
 // A miss by slug resolves the slug and reads the access in one store read.
 func TestSlugMissIsOneRead(t *testing.T) {
 	f := newFixture(t)
-	s := &countingStore{Live: f.store}
-	f.engine = f.engineOn(s, time.Second)
+	var views atomic.Int32
+	f.engine = f.engineOn(&viewStore{Live: f.store, view: func(ctx context.Context, fn func(store.Tx) error) error {
+		views.Add(1)
+		return f.store.View(ctx, fn)
+	}}, time.Second)
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	check(t, "olga by slug", decide(p, request("GET", "/w/acme/messages", f.token("olga"))), want{})
 	check(t, "olga by slug, unknown slug", decide(p, request("GET", "/w/nope/messages", f.token("olga"))), want{404, "workspace_not_found", ""})
-	if n := s.views.Load(); n != 2 {
+	if n := views.Load(); n != 2 {
 		t.Errorf("%d store reads for two slug misses, want 2", n)
 	}
 }
 
 // lateSnapshotStore answers its first read from before, a copy of the
-// store taken before a revocation, and runs during before's read the
-// counter bump the revocation's commit makes: the situation of a commit
+// store taken before a change, and runs bump (the counter bump the
+// change's commit makes) during before's read: the situation of a commit
 // that lands after a read's snapshot began and is applied before the read
-// looks at the counters. Every later read is the real store's.
-type lateSnapshotStore struct {
-	*changefeed.Live
-	before *boltstore.Store
-	bump   func()
-	first  atomic.Bool
-	views  atomic.Int32
-}
-
-func (s *lateSnapshotStore) View(ctx context.Context, fn func(store.Tx) error) error {
-	s.views.Add(1)
-	if s.first.CompareAndSwap(true, false) {
-		return s.before.View(ctx, func(tx store.Tx) error {
-			s.bump()
-			return fn(tx)
-		})
-	}
-	return s.Live.View(ctx, fn)
+// looks at the counters. Every later read is live's. views counts them.
+func lateSnapshotStore(live *changefeed.Live, before *boltstore.Store, bump func()) (s *viewStore, views *atomic.Int32) {
+	views = new(atomic.Int32)
+	var first atomic.Bool
+	first.Store(true)
+	return &viewStore{Live: live, view: func(ctx context.Context, fn func(store.Tx) error) error {
+		views.Add(1)
+		if first.CompareAndSwap(true, false) {
+			return before.View(ctx, func(tx store.Tx) error {
+				bump()
+				return fn(tx)
+			})
+		}
+		return live.View(ctx, fn)
+	}}, views
 }
 
 // A slug miss reads the workspace id from its snapshot, and so the cache
@@ -79,17 +68,15 @@ func TestSlugMissUnderConcurrentRevokeCachesNoStaleAllow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s := &lateSnapshotStore{Live: f.store, before: before}
-	s.first.Store(true)
-	f.engine = f.engineOn(s, time.Second)
-	s.bump = func() {
+	s, views := lateSnapshotStore(f.store, before, func() {
 		gateway.ApplyChange(f.engine, store.Change{Kind: store.ChangeMember, WorkspaceID: f.acme.ID, UserID: "olga"})
-	}
+	})
+	f.engine = f.engineOn(s, time.Second)
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	tok := f.token("olga")
 	check(t, "olga, miss during the revocation", decide(p, request("GET", "/w/acme/messages", tok)), want{404, "workspace_not_found", ""})
 	check(t, "olga, next request", decide(p, request("GET", "/w/acme/messages", tok)), want{404, "workspace_not_found", ""})
-	if n := s.views.Load(); n < 2 {
+	if n := views.Load(); n < 2 {
 		t.Errorf("%d store reads: the miss did not read again after the change", n)
 	}
 }
@@ -130,15 +117,13 @@ func TestKeyMissUnderConcurrentDowngradeCachesNoStaleCredential(t *testing.T) {
 	before := copyStore(t, f.fixture)
 	f.setWorkspacePlan(&f.acme, "free") // the downgrade, committed
 
-	s := &lateSnapshotStore{Live: f.store, before: before}
-	s.first.Store(true)
+	s, _ := lateSnapshotStore(f.store, before, func() {
+		gateway.ApplyChange(f.engine, store.Change{Kind: store.ChangeWorkspace, WorkspaceID: f.acme.ID})
+	})
 	f.engine = f.newEngineWith(func(o *gateway.Options) {
 		o.Model = newModel(t, planTestConfig())
 		o.Live = f.liveOn(s)
 	})
-	s.bump = func() {
-		gateway.ApplyChange(f.engine, store.Change{Kind: store.ChangeWorkspace, WorkspaceID: f.acme.ID})
-	}
 	p := f.policy(gateway.DefaultWorkspaceSource)
 	planDenied(t, "key, miss during the downgrade", decide(p, request("GET", "/w/acme/messages", key)), "", model.FeatureAPIKeys, "free", "pro")
 	planDenied(t, "key, next request", decide(p, request("GET", "/w/acme/messages", key)), "", model.FeatureAPIKeys, "free", "pro")

@@ -52,18 +52,19 @@ type setBatch[V any] struct {
 	entries [setBatchSize]*entry[V]
 }
 
-// add queues e and returns a full batch to hand over, or nil.
-func (b *setBatch[V]) add(e *entry[V], out *[setBatchSize]*entry[V]) bool {
+// add queues e; full reports that the batch filled up, and batch is what
+// it held, to hand over.
+func (b *setBatch[V]) add(e *entry[V]) (batch [setBatchSize]*entry[V], full bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.entries[b.n] = e
 	b.n++
 	if b.n < setBatchSize {
-		return false
+		return batch, false
 	}
-	*out = b.entries
+	batch = b.entries
 	b.entries, b.n = [setBatchSize]*entry[V]{}, 0
-	return true
+	return batch, true
 }
 
 // take empties the batch, returning what it held.
@@ -153,8 +154,7 @@ func (c *Cache[V]) Set(user, ref string, stamp Stamp, value V) {
 		// cannot push out a fresh entry that shares the slot.
 		c.front[h&c.mask].Store(e)
 	}
-	var batch [setBatchSize]*entry[V]
-	if c.pending.add(e, &batch) {
+	if batch, full := c.pending.add(e); full {
 		c.admit(batch[:])
 	}
 }

@@ -138,10 +138,11 @@ func (v *Versions) Valid(s Stamp) bool {
 // from. Counters read after the snapshot began may already hold the bump
 // of a commit the snapshot does not see, which would make a stale entry
 // look fresh. Take a Mark before the read, read the counters (Target)
-// inside it, and cache only if Unchanged(mark) afterwards: Apply raises
-// the count before any counter, so a counter bump the read saw is a
-// Change the mark sees, and when none was applied in between the counters
-// are those of before the snapshot, as the scheme requires.
+// once the id is known (inside the read or after it), and cache only if
+// Unchanged(mark) after that: Apply raises the count before any counter,
+// so a counter bump that was read is a Change the mark sees, and when
+// none was applied in between the counters are those of before the
+// snapshot, as the scheme requires.
 type Mark uint64
 
 // Mark returns the current point in the sequence of applied Changes.
